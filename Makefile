@@ -1,0 +1,75 @@
+# meow — the two commands a newcomer needs:
+#
+#   make demo    set everything up, then run meow on the bundled demo workgroup
+#   make test    set everything up, then run the whole test suite
+#
+# Every set-up step is a file target, so a second run only redoes what changed.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMPS := .stamps
+export PATH := $(CURDIR)/$(VENV)/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+
+CORE_TS := $(shell find src/core -name '*.ts' 2>/dev/null)
+SERVICE_TS := $(shell find src/service -name '*.ts' 2>/dev/null)
+LAB_TS := src/index.ts $(shell find src/lab -name '*.ts' -o -name '*.tsx' 2>/dev/null)
+STYLE := $(shell find style schema -type f 2>/dev/null)
+BUNDLE := jupyterlab_meow/service/meow.js
+LABEXT := jupyterlab_meow/labextension/package.json
+DEMO ?= .demo
+
+.PHONY: setup demo test test-unit test-integration build clean typecheck
+
+setup: $(STAMPS)/installed
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Runtime deps of the package plus what an editable, no-isolation build needs.
+$(STAMPS)/python-deps: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet "jupyterlab>=4.4,<5" "jupyter_server>=2.0.1,<3" ipykernel \
+	  "hatchling>=1.5.0" "hatch-jupyter-builder>=0.5" "hatch-nodejs-version>=0.3.2" editables
+	@mkdir -p $(STAMPS) && touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(BUNDLE): node_modules/.package-lock.json $(CORE_TS) $(SERVICE_TS) tsconfig.service.json scripts/bundle-service.mjs
+	npm run --silent build:service
+
+$(LABEXT): node_modules/.package-lock.json $(STAMPS)/python-deps $(CORE_TS) $(LAB_TS) $(STYLE) tsconfig.json
+	npm run --silent build:lib
+	npm run --silent build:labextension:dev
+
+$(STAMPS)/installed: $(STAMPS)/python-deps $(BUNDLE) $(LABEXT) pyproject.toml jupyterlab_meow/__init__.py jupyterlab_meow/cli.py
+	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
+	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
+	@touch $@
+
+build: setup
+
+typecheck: node_modules/.package-lock.json
+	npx tsc --noEmit && npx tsc -p tsconfig.service.json --noEmit
+
+# The demo: a fresh copy of the bundled foundational example (thesis ch. 14),
+# watched until Ctrl-C. Drop files into $(DEMO)/foundational/start/ to see
+# new jobs; `meow report $(DEMO)/foundational` shows what produced what.
+demo: setup
+	@rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r examples/foundational examples/abstract examples/self-modifying $(DEMO)/
+	@echo "demo workgroup: $(DEMO)/foundational (Ctrl-C to stop)"
+	$(VENV)/bin/meow run $(DEMO)/foundational
+
+test: setup
+	npx jest --ci
+
+test-unit: setup
+	npx jest --ci --selectProjects unit
+
+test-integration: setup
+	npx jest --ci --selectProjects integration
+
+clean:
+	rm -rf lib $(STAMPS) jupyterlab_meow/labextension $(BUNDLE) $(BUNDLE).map tsconfig.tsbuildinfo

@@ -1,0 +1,10 @@
+"""MEOW for JupyterLab: notebooks as recipes, patterns as triggers, jobs as data arrives."""
+
+try:
+    from ._version import __version__
+except ImportError:  # running from a source tree that was never built
+    __version__ = "0.0.0"
+
+
+def _jupyter_labextension_paths():
+    return [{"src": "labextension", "dest": "jupyterlab-meow"}]

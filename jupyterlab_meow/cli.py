@@ -1,0 +1,47 @@
+"""The ``meow`` command: runs the bundled Node.js service.
+
+The service is TypeScript compiled into ``service/meow.js`` next to this file.
+This wrapper only finds Node.js, tells the service which Python runs the
+private Jupyter server (this one, so its jupyter_server and ipykernel are
+used), and then replaces itself with Node so signals reach the service.
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+MIN_NODE_MAJOR = 20
+
+
+def _service_script() -> Path:
+    return Path(__file__).resolve().parent / "service" / "meow.js"
+
+
+def _find_node() -> str:
+    node = os.environ.get("MEOW_NODE") or shutil.which("node")
+    if not node:
+        sys.exit(
+            "meow: Node.js was not found on PATH. Install Node.js "
+            f"{MIN_NODE_MAJOR} or newer (e.g. `apt-get install nodejs`), "
+            "or set MEOW_NODE to its path."
+        )
+    return node
+
+
+def main() -> None:
+    script = _service_script()
+    if not script.exists():
+        sys.exit(
+            f"meow: the service bundle {script} is missing. This is a source "
+            "checkout that was not built: run `make setup` (or `npm run build`) "
+            "in the repository."
+        )
+    node = _find_node()
+    env = dict(os.environ)
+    env.setdefault("MEOW_PYTHON", sys.executable)
+    os.execvpe(node, [node, "--enable-source-maps", str(script), *sys.argv[1:]], env)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+/**
+ * Recipes (R1, R2): a registered, frozen copy of a notebook, stored either as
+ * `<name>.ipynb` or in the older mig_meow format `<name>.yaml` with keys
+ * `recipe` (the notebook JSON) and `source` (the original path).
+ */
+import * as YAML from 'yaml';
+import type { INotebook, IRecipe } from './types';
+import { IValidationIssue, validateName } from './validation';
+
+export interface IRecipeParseResult {
+  recipe?: IRecipe;
+  issues: IValidationIssue[];
+}
+
+/** Parse `<name>.ipynb` text. `digest` identifies the content (computed by the caller). */
+export function parseRecipeNotebook(
+  name: string,
+  text: string,
+  digest: string
+): IRecipeParseResult {
+  const issues = validateName('recipe', name);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    issues.push({
+      field: '(file)',
+      message: `is not valid notebook JSON: ${(err as Error).message}`,
+      fix: 'save the notebook again from Jupyter, or register it again'
+    });
+    return { issues };
+  }
+  const notebook = validateNotebook(data, '', issues);
+  if (issues.length || !notebook) {
+    return { issues };
+  }
+  return { recipe: { name, notebook, digest, format: 'ipynb' }, issues };
+}
+
+/** Parse the older `<name>.yaml` recipe format (`recipe`, `source`). */
+export function parseRecipeYaml(name: string, text: string, digest: string): IRecipeParseResult {
+  const issues = validateName('recipe', name);
+  let data: any;
+  try {
+    data = YAML.parse(text);
+  } catch (err) {
+    issues.push({
+      field: '(file)',
+      message: `is not valid YAML: ${(err as Error).message}`,
+      fix: 'correct the YAML syntax at the position given'
+    });
+    return { issues };
+  }
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    issues.push({
+      field: '(file)',
+      message: 'must be a mapping with keys "recipe" and "source"',
+      fix: 'write `recipe:` (the notebook JSON) and optionally `source:` (its path)'
+    });
+    return { issues };
+  }
+  const unknown = Object.keys(data).filter(
+    k => !['recipe', 'source', 'name', 'mount_user_dir', 'environments'].includes(k)
+  );
+  for (const key of unknown) {
+    issues.push({
+      field: key,
+      message: 'is not a recipe field',
+      fix: 'remove it; allowed fields are "recipe" and "source"'
+    });
+  }
+  if (data.source !== undefined && typeof data.source !== 'string') {
+    issues.push({
+      field: 'source',
+      message: 'must be a string (the path the notebook was registered from)',
+      fix: 'quote the path, or remove the field'
+    });
+  }
+  let body = data.recipe;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch (err) {
+      issues.push({
+        field: 'recipe',
+        message: `is a string but not notebook JSON: ${(err as Error).message}`,
+        fix: 'put the notebook JSON (as a mapping or a JSON string) under "recipe"'
+      });
+      return { issues };
+    }
+  }
+  const notebook = validateNotebook(body, 'recipe.', issues);
+  if (issues.length || !notebook) {
+    return { issues };
+  }
+  return {
+    recipe: { name, notebook, digest, format: 'yaml', source: data.source },
+    issues
+  };
+}
+
+/**
+ * Check the parts of nbformat 4 that meow relies on, and normalise missing
+ * optional fields so later steps can rely on them.
+ */
+export function validateNotebook(
+  data: unknown,
+  prefix: string,
+  issues: IValidationIssue[]
+): INotebook | undefined {
+  if (!data || typeof data !== 'object' || Array.isArray(data)) {
+    issues.push({
+      field: prefix || '(file)',
+      message: 'must be a notebook (a mapping with "cells")',
+      fix: 'register a Jupyter notebook (.ipynb, nbformat 4)'
+    });
+    return undefined;
+  }
+  const nb = data as any;
+  if (nb.nbformat !== undefined && nb.nbformat !== 4) {
+    issues.push({
+      field: `${prefix}nbformat`,
+      message: `is ${JSON.stringify(nb.nbformat)}; only nbformat 4 notebooks can run`,
+      fix: 'open and save the notebook in a current Jupyter to convert it to nbformat 4'
+    });
+  }
+  if (!Array.isArray(nb.cells)) {
+    issues.push({
+      field: `${prefix}cells`,
+      message: 'is missing or not a list',
+      fix: 'register a Jupyter notebook (.ipynb, nbformat 4)'
+    });
+    return undefined;
+  }
+  nb.cells.forEach((cell: any, i: number) => {
+    const kinds = ['code', 'markdown', 'raw'];
+    if (!cell || typeof cell !== 'object' || !kinds.includes(cell.cell_type)) {
+      issues.push({
+        field: `${prefix}cells[${i}].cell_type`,
+        message: 'must be "code", "markdown" or "raw"',
+        fix: 'repair the cell in Jupyter and register the notebook again'
+      });
+      return;
+    }
+    const src = cell.source;
+    const okSource =
+      typeof src === 'string' ||
+      (Array.isArray(src) && src.every((s: unknown) => typeof s === 'string'));
+    if (!okSource) {
+      issues.push({
+        field: `${prefix}cells[${i}].source`,
+        message: 'must be a string or a list of strings',
+        fix: 'repair the cell in Jupyter and register the notebook again'
+      });
+    }
+  });
+  if (!nb.cells.some((c: any) => c && c.cell_type === 'code')) {
+    issues.push({
+      field: `${prefix}cells`,
+      message: 'has no code cell, so the recipe would do nothing (R2)',
+      fix: 'register a notebook with at least one code cell'
+    });
+  }
+  if (issues.length) {
+    return undefined;
+  }
+  return {
+    cells: nb.cells.map((c: any) => ({ metadata: {}, ...c })),
+    metadata: nb.metadata && typeof nb.metadata === 'object' ? nb.metadata : {},
+    nbformat: 4,
+    nbformat_minor: typeof nb.nbformat_minor === 'number' ? nb.nbformat_minor : 4
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * The MEOW data model, shared by the service and the JupyterLab panels.
+ *
+ * Everything under `src/core/` is pure: no file system, no network, no Node
+ * or DOM APIs. The service does the I/O and hands plain values to the core,
+ * so a pattern is validated by exactly the same code in the form and in the
+ * engine.
+ */
+
+/** Kinds of file event a pattern can listen to. */
+export type FileEventKind = 'created' | 'modified' | 'moved' | 'deleted';
+
+export const FILE_EVENT_KINDS: readonly FileEventKind[] = [
+  'created',
+  'modified',
+  'moved',
+  'deleted'
+];
+
+/** Events a file trigger listens to when the pattern does not say. */
+export const DEFAULT_FILE_EVENTS: readonly FileEventKind[] = [
+  'created',
+  'modified'
+];
+
+/** A glob over workgroup-relative paths (P3). */
+export interface IFileTrigger {
+  kind: 'file';
+  /** Glob relative to the workgroup root, POSIX separators, e.g. `start/*`. */
+  path: string;
+  events: FileEventKind[];
+}
+
+/** Raw TCP payload on a port becomes a file (network-events paper). */
+export interface INetworkTrigger {
+  kind: 'network';
+  port: number;
+}
+
+/** A timer: a cron expression or a fixed interval. */
+export interface IScheduleTrigger {
+  kind: 'schedule';
+  /** Cron expression, when given. */
+  cron?: string;
+  /** Interval in milliseconds, when given as `every: 30s`. */
+  everyMs?: number;
+}
+
+/** Only fired by a person through the UI or the HTTP API. */
+export interface IManualTrigger {
+  kind: 'manual';
+}
+
+export type Trigger =
+  | IFileTrigger
+  | INetworkTrigger
+  | IScheduleTrigger
+  | IManualTrigger;
+
+export type TriggerKind = Trigger['kind'];
+
+/** One swept variable: values start, start+step, ... up to stop inclusive. */
+export interface ISweepRange {
+  start: number;
+  stop: number;
+  step: number;
+}
+
+/**
+ * A value handed to a recipe. Plain JSON-like data, as loaded from YAML.
+ * Floats whose value is integral (`1.0` in YAML) are kept as `PyFloat` so the
+ * notebook receives `1.0`, not `1` (see `pyvalue.ts`).
+ */
+export type ParameterValue = unknown;
+
+/** A pattern: when a recipe runs and with what (P1–P4). */
+export interface IPattern {
+  /** Unique among patterns (P1); the file stem of its definition. */
+  name: string;
+  /** Name of the recipe it uses (P2). */
+  recipe: string;
+  /** The event filter (P3). */
+  trigger: Trigger;
+  /** Recipe variable that receives the triggering path, if any. */
+  input?: string;
+  /** Variables passed to the recipe (P4); keywords substituted per job. */
+  parameters: Record<string, ParameterValue>;
+  /** Like parameters, but also drawn as outputs in the graph. */
+  outputs: Record<string, ParameterValue>;
+  /** One job per combination of these ranges (cartesian product). */
+  sweep: Record<string, ISweepRange>;
+  /** Which on-disk format it was read from. */
+  format: 'native' | 'thesis';
+}
+
+/** A notebook cell as stored in nbformat 4 JSON. */
+export interface INotebookCell {
+  cell_type: 'code' | 'markdown' | 'raw';
+  source: string | string[];
+  metadata: Record<string, any>;
+  outputs?: any[];
+  execution_count?: number | null;
+  id?: string;
+  attachments?: Record<string, any>;
+}
+
+/** A notebook in nbformat 4 JSON. */
+export interface INotebook {
+  cells: INotebookCell[];
+  metadata: Record<string, any>;
+  nbformat: number;
+  nbformat_minor: number;
+}
+
+/** A recipe: a registered, frozen copy of a notebook (R1, R2). */
+export interface IRecipe {
+  /** Unique among recipes (R1); the file stem of its definition. */
+  name: string;
+  /** The runnable code (R2). */
+  notebook: INotebook;
+  /** Where the notebook was registered from, when known. */
+  source?: string;
+  /** Content digest computed by whoever read the file (the core does no hashing). */
+  digest: string;
+  /** Which on-disk format it was read from. */
+  format: 'ipynb' | 'yaml';
+}
+
+/**
+ * A rule: created by the system for every pattern whose recipe exists
+ * (P5, R3). Never written by users.
+ */
+export interface IRule {
+  /** Unique for the lifetime of the service (M1): a re-created rule gets a new id. */
+  id: string;
+  /** The pattern it was made from; the rule's filter is the pattern's (M2, M3). */
+  pattern: IPattern;
+  /** The recipe it was made from (M3). */
+  recipe: IRecipe;
+  /**
+   * Identity of the rule's content (pattern definition + recipe digest).
+   * Equal keys mean the rule would do the same work, which lets retroactive
+   * matching skip files a previous run of the same rule already handled.
+   */
+  contentKey: string;
+}
+
+/** A file event after settling, as seen by rules. */
+export interface IFileEvent {
+  kind: FileEventKind;
+  /** Workgroup-relative POSIX path. */
+  path: string;
+  /** For `moved`: the previous relative path. */
+  from?: string;
+  /** Milliseconds since the epoch when the event settled. */
+  time: number;
+  /** True when produced by retroactive matching (M10), not by the file system. */
+  retroactive?: boolean;
+}
+
+/** Job statuses (spec §6). */
+export type JobStatus =
+  | 'queued'
+  | 'running'
+  | 'done'
+  | 'failed'
+  | 'cancelled'
+  | 'skipped';
+
+export const FINAL_JOB_STATUSES: readonly JobStatus[] = [
+  'done',
+  'failed',
+  'cancelled',
+  'skipped'
+];
+
+/** What caused a job. */
+export interface IJobTrigger {
+  kind: FileEventKind | 'manual' | 'schedule' | 'network' | 'rerun';
+  /** Workgroup-relative path of the triggering file. */
+  path: string;
+  /** sha256 of the triggering file's content when the event was handled. */
+  hash?: string;
+  /** When the event settled (ISO 8601). */
+  time: string;
+  retroactive?: boolean;
+}
+
+/** Why a job failed, in enough detail to fix it. */
+export interface IJobError {
+  message: string;
+  /** Python exception name and value, when the kernel reported one. */
+  ename?: string;
+  evalue?: string;
+  /** Traceback lines with terminal colour codes removed. */
+  traceback?: string[];
+  /** Index of the code cell that failed (0-based among all cells). */
+  cell?: number;
+}
+
+/** The content of `job.yaml` (spec §6). */
+export interface IJob {
+  id: string;
+  pattern: string;
+  recipe: string;
+  rule: string;
+  /** `IRule.contentKey` of the rule that made it. */
+  ruleKey: string;
+  status: JobStatus;
+  trigger: IJobTrigger;
+  /** Every variable handed to the recipe, after keyword substitution. */
+  parameters: Record<string, ParameterValue>;
+  /** The job whose output triggered this one, if any (provenance). */
+  parent?: string;
+  /** Workgroup-relative paths the job wrote (provenance). */
+  filesWritten: string[];
+  created: string;
+  started?: string;
+  finished?: string;
+  error?: IJobError;
+  /** Which conductor ran it, e.g. `kernel`. */
+  conductor?: string;
+  /** Kernelspec name used. */
+  kernel?: string;
+  /** Progress while running: code cells executed of total. */
+  progress?: { done: number; total: number };
+  /** For reruns: the job this one repeats. */
+  rerunOf?: string;
+}

@@ -1,0 +1,194 @@
+/**
+ * Per-path settling of raw file-system notifications into MEOW file events.
+ *
+ * A writer usually produces several notifications for one logical change
+ * (create, then a burst of writes). The thesis waited a fixed 1 s per event;
+ * here each path has its own short window that restarts on every raw
+ * notification, so a chain of jobs is not slowed by a global delay, and a
+ * file is only handed on once its writer has paused. A cap stops a file that
+ * is written continuously from being held back forever.
+ */
+import type { FileEventKind, IFileEvent } from '../../core/types';
+
+/** A raw notification, as chokidar reports it. */
+export type RawKind = 'add' | 'change' | 'unlink';
+
+export interface IRawEvent {
+  kind: RawKind;
+  /** Workgroup-relative POSIX path. */
+  path: string;
+  /** Inode number when known: pairs an unlink with an add into a move. */
+  ino?: number;
+}
+
+interface IPendingPath {
+  existedBefore: boolean;
+  existsNow: boolean;
+  firstSeen: number;
+  timer: ReturnType<typeof setTimeout>;
+  ino?: number;
+  /** Set when this path appeared by a move from another path. */
+  movedFrom?: string;
+}
+
+export class Settler {
+  constructor(options: Settler.IOptions) {
+    this._settleMs = options.settleMs;
+    this._maxHoldMs = options.maxHoldMs ?? Math.max(10 * options.settleMs, 2000);
+    this._emit = options.emit;
+    this._now = options.now ?? Date.now;
+  }
+
+  /** Number of paths with notifications not yet handed on. */
+  get pending(): number {
+    return this._pending.size;
+  }
+
+  /** Feed one raw notification. */
+  push(raw: IRawEvent): void {
+    const now = this._now();
+    let entry = this._pending.get(raw.path);
+    if (!entry) {
+      entry = {
+        existedBefore: raw.kind !== 'add',
+        existsNow: raw.kind !== 'unlink',
+        firstSeen: now,
+        timer: this._schedule(raw.path, this._settleMs)
+      };
+      this._pending.set(raw.path, entry);
+    } else {
+      entry.existsNow = raw.kind !== 'unlink';
+      clearTimeout(entry.timer);
+      const held = now - entry.firstSeen;
+      const wait = Math.max(0, Math.min(this._settleMs, this._maxHoldMs - held));
+      entry.timer = this._schedule(raw.path, wait);
+    }
+    if (raw.ino !== undefined && raw.kind !== 'unlink') {
+      entry.ino = raw.ino;
+    }
+    if (raw.kind === 'unlink') {
+      const ino = entry.ino ?? this._inodes.get(raw.path);
+      if (ino !== undefined) {
+        this._unlinkedByIno.set(ino, raw.path);
+      }
+    } else if (raw.kind === 'add' && raw.ino !== undefined) {
+      this._pairMove(raw.path, entry, raw.ino);
+    }
+  }
+
+  /** Record a file's inode without an event, so a later unlink can pair. */
+  remember(path: string, ino: number): void {
+    this._inodes.set(path, ino);
+  }
+
+  /** Drop everything pending without emitting. */
+  clear(): void {
+    for (const entry of this._pending.values()) {
+      clearTimeout(entry.timer);
+    }
+    this._pending.clear();
+    this._unlinkedByIno.clear();
+  }
+
+  /** Emit every pending path now (used when stopping gracefully). */
+  flush(): void {
+    for (const path of [...this._pending.keys()]) {
+      this._settle(path);
+    }
+  }
+
+  private _schedule(path: string, ms: number): ReturnType<typeof setTimeout> {
+    return setTimeout(() => this._settle(path), ms);
+  }
+
+  /**
+   * An add whose inode equals that of a path unlinked within the window is
+   * a move: the unlinked path's `deleted` is folded into one `moved` event.
+   */
+  private _pairMove(path: string, entry: IPendingPath, ino: number): void {
+    const other = this._unlinkedByIno.get(ino);
+    if (other === undefined || other === path) {
+      return;
+    }
+    this._unlinkedByIno.delete(ino);
+    const otherEntry = this._pending.get(other);
+    // Indexed lazily: only pair if the other path is still pending as gone.
+    if (otherEntry && !otherEntry.existsNow && otherEntry.existedBefore) {
+      clearTimeout(otherEntry.timer);
+      this._pending.delete(other);
+      this._inodes.delete(other);
+      entry.movedFrom = other;
+      entry.existedBefore = false;
+    }
+  }
+
+  private _settle(path: string): void {
+    const entry = this._pending.get(path);
+    if (!entry) {
+      return;
+    }
+    clearTimeout(entry.timer);
+    this._pending.delete(path);
+    if (entry.existsNow && entry.ino !== undefined) {
+      this._inodes.set(path, entry.ino);
+    } else if (!entry.existsNow) {
+      const ino = entry.ino ?? this._inodes.get(path);
+      if (ino !== undefined && this._unlinkedByIno.get(ino) === path) {
+        this._unlinkedByIno.delete(ino);
+      }
+      this._inodes.delete(path);
+    }
+    const kind = Settler.coalesce(entry.existedBefore, entry.existsNow, entry.movedFrom);
+    if (!kind) {
+      return;
+    }
+    const event: IFileEvent = { kind, path, time: this._now() };
+    if (kind === 'moved') {
+      event.from = entry.movedFrom;
+    }
+    this._emit(event);
+  }
+
+  private readonly _settleMs: number;
+  private readonly _maxHoldMs: number;
+  private readonly _emit: (event: IFileEvent) => void;
+  private readonly _now: () => number;
+  private readonly _pending = new Map<string, IPendingPath>();
+  private readonly _inodes = new Map<string, number>();
+  private readonly _unlinkedByIno = new Map<number, string>();
+}
+
+export namespace Settler {
+  export interface IOptions {
+    /** Quiet time per path before its event is handed on, in ms. */
+    settleMs: number;
+    /** Longest a continuously written path is held back, in ms. */
+    maxHoldMs?: number;
+    emit: (event: IFileEvent) => void;
+    now?: () => number;
+  }
+
+  /**
+   * The one event a window of notifications stands for, judged only by
+   * whether the file existed before the window and exists after it.
+   */
+  export function coalesce(
+    existedBefore: boolean,
+    existsNow: boolean,
+    movedFrom?: string
+  ): FileEventKind | undefined {
+    if (movedFrom !== undefined && existsNow) {
+      return 'moved';
+    }
+    if (!existedBefore && existsNow) {
+      return 'created';
+    }
+    if (existedBefore && existsNow) {
+      return 'modified';
+    }
+    if (existedBefore && !existsNow) {
+      return 'deleted';
+    }
+    return undefined;
+  }
+}
