@@ -1,8 +1,10 @@
 // Two projects: fast pure/unit tests, and integration tests that start a real
 // Jupyter server with ipykernel from the project's .venv.
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.service.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.service.json' }];
 module.exports = {
   reporters: ['default', '<rootDir>/tests/summary-reporter.js'],
+  // Integration tests start Jupyter servers and kernels; unit tests are quick.
+  testTimeout: 180000,
   projects: [
     {
       displayName: 'unit',
@@ -14,8 +16,7 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
-      testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
-      testTimeout: 180000
+      testMatch: ['<rootDir>/tests/integration/**/*.test.ts']
     }
   ]
 };

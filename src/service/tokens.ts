@@ -2,7 +2,7 @@
  * Interfaces between the small parts of the service:
  * monitors → rules → jobs → conductors.
  */
-import type { IJob, IJobError, INotebook, IFileEvent } from '../core/types';
+import type { IJob, IJobError, INotebook } from '../core/types';
 
 /** Something that reports settled file events from the workgroup. */
 export interface IFileEventSource {

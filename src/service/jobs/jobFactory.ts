@@ -8,7 +8,7 @@ import { randomBytes } from 'crypto';
 import { substituteKeywords } from '../../core/keywords';
 import { makeJobId } from '../../core/jobs';
 import { parameteriseNotebook } from '../../core/parameterise';
-import { sweepCombinations } from '../../core/sweep';
+import { sweepParameters } from '../../core/sweep';
 import type { IJob, IJobTrigger, IRule, ParameterValue } from '../../core/types';
 import { toAbsolute } from '../fsutil';
 import type { JobStore } from './jobStore';
@@ -31,7 +31,7 @@ export class JobFactory {
   ): Promise<IJob[]> {
     const pattern = rule.pattern;
     const jobs: IJob[] = [];
-    for (const combination of sweepCombinations(pattern.sweep)) {
+    for (const combination of sweepParameters(pattern.sweep)) {
       const created = this._now();
       const id = makeJobId(created, ++this._seq, randomBytes(2).toString('hex'));
       const context = { root: this._root, path: trigger.path, jobId: id };

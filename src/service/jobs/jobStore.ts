@@ -12,6 +12,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import { canTransition, isFinalStatus } from '../../core/jobs';
+import { jsonReplacer } from '../../core/pyvalue';
 import type { IJob, INotebook } from '../../core/types';
 import { writeFileAtomic } from '../fsutil';
 import type { ILogger } from '../log';
@@ -206,6 +207,6 @@ export namespace JobStore {
 
   /** The YAML text of a job record (JSON-safe values only). */
   export function serialise(job: IJob): string {
-    return YAML.stringify(JSON.parse(JSON.stringify(job)), { lineWidth: 0 });
+    return YAML.stringify(JSON.parse(JSON.stringify(job, jsonReplacer)), { lineWidth: 0 });
   }
 }

@@ -1,0 +1,723 @@
+/**
+ * Patterns (P1–P4): reading, validating and writing `patterns/<name>.yaml`.
+ *
+ * Two formats are accepted (spec §3), told apart by their keys:
+ *
+ * - native: `recipe`, `trigger` (exactly one of `path`, `port`, `schedule`,
+ *   `every`, `manual`; `events` with `path`), `input`, `parameters`,
+ *   `outputs`, `sweep` (`{start, stop, step}`);
+ * - thesis (mig_meow): `input_file`, `input_paths`, `output`,
+ *   `parameterize_over` (`{start, stop, increment}`), `recipes`, `variables`.
+ *   Files written by mig_meow load unchanged.
+ *
+ * Both may carry `name`, which must then equal the file stem.
+ */
+
+import { validateGlob } from './glob';
+import { PyFloat, isPlainObject, parseYaml, pyFloatRepr, stringifyYamlValues, toPythonLiteral } from './pyvalue';
+import { MAX_SWEEP_VALUES, sweepCombinationCount, validateSweep } from './sweep';
+import {
+  DEFAULT_FILE_EVENTS,
+  FILE_EVENT_KINDS,
+  FileEventKind,
+  IPattern,
+  ISweepRange,
+  ParameterValue,
+  Trigger
+} from './types';
+import {
+  FILE_FIELD,
+  IValidationIssue,
+  issue,
+  validateIdentifier,
+  validateName
+} from './validation';
+
+/** The result of reading a pattern: a pattern, or the reasons there is none. */
+export interface IPatternParseResult {
+  pattern?: IPattern;
+  issues: IValidationIssue[];
+}
+
+/** Top-level keys of the native format. */
+export const NATIVE_KEYS = [
+  'recipe',
+  'trigger',
+  'input',
+  'parameters',
+  'outputs',
+  'sweep'
+] as const;
+
+/** Top-level keys of the thesis (mig_meow) format. */
+export const THESIS_KEYS = [
+  'input_file',
+  'input_paths',
+  'output',
+  'parameterize_over',
+  'recipes',
+  'variables'
+] as const;
+
+/** Keys of `trigger` in the native format. */
+export const TRIGGER_KEYS = ['path', 'events', 'port', 'schedule', 'every', 'manual'] as const;
+
+/** Shortest `every:` interval, to keep a typo from flooding the queue. */
+export const MIN_INTERVAL_MS = 1000;
+
+const KIND_KEYS = ['path', 'port', 'schedule', 'every', 'manual'] as const;
+
+/** Read a pattern file's YAML text. */
+export function parsePattern(name: string, text: string): IPatternParseResult {
+  const { value, problems } = parseYaml(text);
+  if (problems.length > 0) {
+    const issues = validateName('pattern', name);
+    for (const p of problems) {
+      const where = p.line !== undefined ? ` at line ${p.line}, column ${p.column}` : '';
+      issues.push(
+        issue(
+          FILE_FIELD,
+          `is not valid YAML${where}: ${p.message}`,
+          'correct the YAML at that position (indentation, quotes, brackets)'
+        )
+      );
+    }
+    return { issues };
+  }
+  return validatePatternObject(name, value);
+}
+
+/**
+ * Validate an already-parsed pattern (e.g. from the UI form) and build the
+ * `IPattern`. All issues are reported, not just the first.
+ */
+export function validatePatternObject(name: string, obj: unknown): IPatternParseResult {
+  const issues = validateName('pattern', name);
+  if (obj === null || obj === undefined) {
+    issues.push(
+      issue(FILE_FIELD, 'is empty', `write at least "recipe:" and "trigger:", e.g. recipe: append / trigger: {path: "start/*"}`)
+    );
+    return { issues };
+  }
+  if (!isPlainObject(obj)) {
+    issues.push(
+      issue(FILE_FIELD, `must be a mapping of fields (got ${typeName(obj)})`, `write "key: value" lines, e.g. "recipe: append"`)
+    );
+    return { issues };
+  }
+  const keys = Object.keys(obj);
+  const native = keys.filter(k => (NATIVE_KEYS as readonly string[]).includes(k));
+  const thesis = keys.filter(k => (THESIS_KEYS as readonly string[]).includes(k));
+  if (native.length > 0 && thesis.length > 0) {
+    issues.push(
+      issue(
+        FILE_FIELD,
+        `mixes native fields (${native.join(', ')}) with thesis fields (${thesis.join(', ')})`,
+        `use one format: native (${NATIVE_KEYS.join(', ')}) or thesis (${THESIS_KEYS.join(', ')})`
+      )
+    );
+    return { issues };
+  }
+  const format = thesis.length > 0 ? 'thesis' : 'native';
+  const allowed: readonly string[] = format === 'thesis' ? THESIS_KEYS : NATIVE_KEYS;
+  for (const key of keys) {
+    if (key !== 'name' && !allowed.includes(key)) {
+      issues.push(
+        issue(key, `is not a ${format === 'thesis' ? 'thesis-format ' : ''}pattern field`, `remove it; allowed fields are: ${allowed.join(', ')}`)
+      );
+    }
+  }
+  if ('name' in obj && obj.name !== name) {
+    issues.push(
+      issue('name', `is ${JSON.stringify(obj.name)} but the file is named "${name}"`, `remove "name" (the file name is the pattern name) or rename the file`)
+    );
+  }
+  const reader = new Reader(issues);
+  const draft = format === 'native' ? reader.native(obj) : reader.thesis(obj);
+  reader.checkVariables(draft);
+  if (issues.length > 0 || !draft.recipe || !draft.trigger) {
+    return { issues };
+  }
+  const pattern: IPattern = {
+    name,
+    recipe: draft.recipe,
+    trigger: draft.trigger,
+    parameters: draft.parameters,
+    outputs: draft.outputs,
+    sweep: draft.sweep,
+    format
+  };
+  if (draft.input !== undefined) {
+    pattern.input = draft.input;
+  }
+  return { pattern, issues };
+}
+
+/** What a pattern says, before we know it is valid. */
+interface IDraft {
+  recipe?: string;
+  trigger?: Trigger;
+  input?: string;
+  inputField: string;
+  parameters: Record<string, ParameterValue>;
+  parametersField: string;
+  outputs: Record<string, ParameterValue>;
+  outputsField: string;
+  sweep: Record<string, ISweepRange>;
+  sweepField: string;
+}
+
+/** Field-by-field reading; pushes issues as it goes. */
+class Reader {
+  constructor(private readonly issues: IValidationIssue[]) {}
+
+  native(obj: Record<string, unknown>): IDraft {
+    const draft = this._draft('input', 'parameters', 'outputs', 'sweep');
+    if (obj.recipe === undefined || obj.recipe === null) {
+      this._add('recipe', 'is missing', 'name the recipe this pattern runs, e.g. "recipe: append"');
+    } else if (this._name('recipe', obj.recipe)) {
+      draft.recipe = obj.recipe as string;
+    }
+    if (obj.trigger === undefined || obj.trigger === null) {
+      this._add('trigger', 'is missing', 'say when the recipe runs, e.g. trigger: {path: "start/*"}');
+    } else {
+      draft.trigger = this._trigger(obj.trigger);
+    }
+    draft.input = this._input('input', obj.input);
+    draft.parameters = this._variables('parameters', obj.parameters);
+    draft.outputs = this._variables('outputs', obj.outputs);
+    draft.sweep = this._sweeps('sweep', obj.sweep, 'step');
+    return draft;
+  }
+
+  thesis(obj: Record<string, unknown>): IDraft {
+    const draft = this._draft('input_file', 'variables', 'output', 'parameterize_over');
+    const recipe = this._single('recipes', obj.recipes, 'recipe name', 'Append');
+    if (recipe !== undefined && this._name('recipes[0]', recipe)) {
+      draft.recipe = recipe;
+    }
+    const glob = this._single('input_paths', obj.input_paths, 'glob', 'start/*');
+    if (glob !== undefined) {
+      const globIssues = validateGlob('input_paths[0]', glob);
+      this.issues.push(...globIssues);
+      if (globIssues.length === 0) {
+        draft.trigger = { kind: 'file', path: glob, events: [...DEFAULT_FILE_EVENTS] };
+      }
+    }
+    draft.input = this._input('input_file', obj.input_file);
+    draft.parameters = this._variables('variables', obj.variables);
+    draft.outputs = this._variables('output', obj.output);
+    draft.sweep = this._sweeps('parameterize_over', obj.parameterize_over, 'increment');
+    return draft;
+  }
+
+  /** No variable may be defined twice; the sweep must stay bounded. */
+  checkVariables(draft: IDraft): void {
+    const seen = new Map<string, string>();
+    const define = (varName: string, field: string) => {
+      const first = seen.get(varName);
+      if (first !== undefined) {
+        this._add(field, `defines variable "${varName}" again (already set by "${first}")`, 'keep only one of them');
+      } else {
+        seen.set(varName, field);
+      }
+    };
+    if (draft.input !== undefined) {
+      define(draft.input, draft.inputField);
+    }
+    for (const [section, field] of [
+      [draft.parameters, draft.parametersField],
+      [draft.outputs, draft.outputsField],
+      [draft.sweep, draft.sweepField]
+    ] as const) {
+      for (const key of Object.keys(section)) {
+        define(key, `${field}.${key}`);
+      }
+    }
+    const combos = sweepCombinationCount(draft.sweep);
+    if (Object.keys(draft.sweep).length > 1 && combos > MAX_SWEEP_VALUES) {
+      this._add(draft.sweepField, `makes ${combos} jobs per event, more than the limit of ${MAX_SWEEP_VALUES}`, 'sweep fewer variables or use larger steps');
+    }
+  }
+
+  private _draft(inputField: string, parametersField: string, outputsField: string, sweepField: string): IDraft {
+    return { inputField, parameters: {}, parametersField, outputs: {}, outputsField, sweep: {}, sweepField };
+  }
+
+  private _add(field: string, message: string, fix: string): void {
+    this.issues.push(issue(field, message, fix));
+  }
+
+  private _name(field: string, v: unknown): boolean {
+    const found = validateName('recipe', v, field);
+    this.issues.push(...found);
+    return found.length === 0;
+  }
+
+  /** A list with exactly one string (thesis `recipes`, `input_paths`). */
+  private _single(field: string, v: unknown, what: string, example: string): string | undefined {
+    if (v === undefined || v === null) {
+      this._add(field, 'is missing', `give a list with one ${what}, e.g. ${field}: [${example}]`);
+      return undefined;
+    }
+    if (!Array.isArray(v) || v.length === 0) {
+      this._add(field, `must be a list with one ${what} (got ${typeName(v)})`, `write ${field}: [${example}]`);
+      return undefined;
+    }
+    if (v.length > 1) {
+      const fix =
+        what === 'glob'
+          ? `keep one glob; to match several places use braces, e.g. "{${v.join(',')}}", or one pattern per glob`
+          : 'keep one recipe; write one pattern per recipe';
+      this._add(field, `has ${v.length} entries but only one ${what} is used`, fix);
+      return undefined;
+    }
+    if (typeof v[0] !== 'string') {
+      this._add(`${field}[0]`, `must be a ${what} string (got ${typeName(v[0])})`, `write ${field}: [${example}]`);
+      return undefined;
+    }
+    return v[0];
+  }
+
+  private _input(field: string, v: unknown): string | undefined {
+    if (v === undefined || v === null) {
+      return undefined;
+    }
+    const found = validateIdentifier(field, v);
+    this.issues.push(...found);
+    return found.length === 0 ? (v as string) : undefined;
+  }
+
+  private _variables(field: string, v: unknown): Record<string, ParameterValue> {
+    if (v === undefined || v === null) {
+      return {};
+    }
+    if (!isPlainObject(v)) {
+      this._add(field, `must be a mapping of variable names to values (got ${typeName(v)})`, `write e.g. ${field}: {extra: "some text"}`);
+      return {};
+    }
+    const out: Record<string, ParameterValue> = {};
+    for (const key of Object.keys(v)) {
+      const found = validateIdentifier(`${field}.${key}`, key);
+      try {
+        // Fail now, in the file, rather than when a job is made.
+        toPythonLiteral(v[key]);
+      } catch (err) {
+        found.push(issue(`${field}.${key}`, `cannot be passed to Python: ${(err as Error).message}`, 'use strings, numbers, booleans, null, lists and mappings'));
+      }
+      this.issues.push(...found);
+      if (found.length === 0) {
+        out[key] = v[key];
+      }
+    }
+    return out;
+  }
+
+  private _sweeps(field: string, v: unknown, stepKey: string): Record<string, ISweepRange> {
+    if (v === undefined || v === null) {
+      return {};
+    }
+    const example = `${field}: {factor: {start: 1, stop: 3, ${stepKey}: 1}}`;
+    if (!isPlainObject(v)) {
+      this._add(field, `must be a mapping of variable names to ranges (got ${typeName(v)})`, `write e.g. ${example}`);
+      return {};
+    }
+    const out: Record<string, ISweepRange> = {};
+    const allowed = ['start', 'stop', stepKey];
+    for (const key of Object.keys(v)) {
+      const at = `${field}.${key}`;
+      const found = validateIdentifier(at, key);
+      const range = v[key];
+      if (!isPlainObject(range)) {
+        found.push(issue(at, `must be a range {start, stop, ${stepKey}} (got ${typeName(range)})`, `write e.g. ${key}: {start: 1, stop: 3, ${stepKey}: 1}`));
+        this.issues.push(...found);
+        continue;
+      }
+      for (const k of Object.keys(range)) {
+        if (!allowed.includes(k)) {
+          found.push(issue(`${at}.${k}`, 'is not a sweep field', `remove it; a range has exactly: ${allowed.join(', ')}`));
+        }
+      }
+      const r = {
+        start: toNumber(range.start),
+        stop: toNumber(range.stop),
+        step: toNumber(range[stepKey])
+      } as ISweepRange;
+      for (const k of allowed) {
+        if (range[k] === undefined) {
+          found.push(issue(`${at}.${k}`, 'is missing', `give a number, e.g. ${k}: 1`));
+        }
+      }
+      if (found.length === 0) {
+        found.push(...validateSweep(key, r, { field: at, stepKey }));
+      }
+      this.issues.push(...found);
+      if (found.length === 0) {
+        out[key] = r;
+      }
+    }
+    return out;
+  }
+
+  private _trigger(v: unknown): Trigger | undefined {
+    if (!isPlainObject(v)) {
+      this._add('trigger', `must be a mapping (got ${typeName(v)})`, 'write e.g. trigger: {path: "start/*"}');
+      return undefined;
+    }
+    const before = this.issues.length;
+    for (const key of Object.keys(v)) {
+      if (!(TRIGGER_KEYS as readonly string[]).includes(key)) {
+        this._add(`trigger.${key}`, 'is not a trigger field', `remove it; allowed fields are: ${TRIGGER_KEYS.join(', ')}`);
+      }
+    }
+    const kinds = KIND_KEYS.filter(k => v[k] !== undefined);
+    if (kinds.length !== 1) {
+      this._add(
+        'trigger',
+        kinds.length === 0 ? 'has no event filter' : `has ${kinds.length} event filters (${kinds.join(', ')}); exactly one is allowed`,
+        'give exactly one of: path: "start/*", port: 9000, schedule: "*/10 * * * *", every: 30s, manual: true'
+      );
+      return undefined;
+    }
+    const kind = kinds[0];
+    if (kind !== 'path' && v.events !== undefined) {
+      this._add('trigger.events', 'only applies to file triggers ("path")', 'remove "events"');
+    }
+    let trigger: Trigger | undefined;
+    switch (kind) {
+      case 'path': {
+        this.issues.push(...validateGlob('trigger.path', v.path));
+        const events = this._events(v.events);
+        trigger = { kind: 'file', path: v.path as string, events: events ?? [] };
+        break;
+      }
+      case 'port': {
+        const port = toNumber(v.port);
+        if (!Number.isInteger(port) || port < 1 || port > 65535 || v.port instanceof PyFloat) {
+          this._add('trigger.port', `must be a whole number from 1 to 65535 (got ${show(v.port)})`, 'e.g. port: 9000');
+        }
+        trigger = { kind: 'network', port };
+        break;
+      }
+      case 'schedule': {
+        this.issues.push(...validateCron('trigger.schedule', v.schedule));
+        trigger = { kind: 'schedule', cron: String(v.schedule).trim() };
+        break;
+      }
+      case 'every': {
+        const ms = parseDuration(v.every);
+        if (ms === undefined) {
+          this._add('trigger.every', `must be an interval like 30s, 5m, 2h, 1d or 1h30m (got ${show(v.every)})`, 'e.g. every: 30s');
+        } else if (ms < MIN_INTERVAL_MS) {
+          this._add('trigger.every', `is ${ms} ms, shorter than the minimum of ${MIN_INTERVAL_MS / 1000}s`, 'use every: 1s or longer');
+        }
+        trigger = { kind: 'schedule', everyMs: ms };
+        break;
+      }
+      case 'manual': {
+        if (v.manual !== true) {
+          this._add('trigger.manual', `must be true (got ${show(v.manual)})`, 'write manual: true, or use another trigger');
+        }
+        trigger = { kind: 'manual' };
+        break;
+      }
+    }
+    return this.issues.length === before ? trigger : undefined;
+  }
+
+  private _events(v: unknown): FileEventKind[] | undefined {
+    if (v === undefined || v === null) {
+      return [...DEFAULT_FILE_EVENTS];
+    }
+    const list = typeof v === 'string' ? [v] : v;
+    const fix = `use a list of: ${FILE_EVENT_KINDS.join(', ')}, e.g. events: [created, modified]`;
+    if (!Array.isArray(list) || list.length === 0) {
+      this._add('trigger.events', `must be a non-empty list (got ${show(v)})`, fix);
+      return undefined;
+    }
+    let ok = true;
+    list.forEach((e, i) => {
+      if (!(FILE_EVENT_KINDS as readonly unknown[]).includes(e)) {
+        this._add(`trigger.events[${i}]`, `is not an event kind (got ${show(e)})`, fix);
+        ok = false;
+      }
+    });
+    // Canonical order, no duplicates: the same filter has the same digest.
+    return ok ? FILE_EVENT_KINDS.filter(k => list.includes(k)) : undefined;
+  }
+}
+
+function toNumber(v: unknown): number {
+  if (v instanceof PyFloat) {
+    return v.value;
+  }
+  return typeof v === 'number' ? v : NaN;
+}
+
+function typeName(v: unknown): string {
+  if (v === null) {
+    return 'null';
+  }
+  if (Array.isArray(v)) {
+    return 'a list';
+  }
+  if (v instanceof PyFloat || typeof v === 'number' || typeof v === 'bigint') {
+    return `the number ${String(v)}`;
+  }
+  if (typeof v === 'string') {
+    return `the text "${v}"`;
+  }
+  if (typeof v === 'boolean') {
+    return `${v}`;
+  }
+  return isPlainObject(v) ? 'a mapping' : typeof v;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? `"${v}"` : v === undefined ? 'nothing' : typeName(v).replace(/^the (number|text) /, '');
+}
+
+// ---------------------------------------------------------------------------
+// Timers
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 };
+
+/**
+ * Milliseconds of an interval: `500ms`, `30s`, `5m`, `2h`, `1d`, `1h30m`,
+ * `1.5h`; a bare number means seconds. `undefined` if not an interval.
+ */
+export function parseDuration(v: unknown): number | undefined {
+  if (typeof v === 'number' || v instanceof PyFloat) {
+    const n = toNumber(v);
+    return Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : undefined;
+  }
+  if (typeof v !== 'string') {
+    return undefined;
+  }
+  const text = v.replace(/\s+/g, '');
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(text)) {
+    return undefined;
+  }
+  let total = 0;
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
+    total += Number(m[1]) * UNIT_MS[m[2]];
+  }
+  total = Math.round(total);
+  return total > 0 ? total : undefined;
+}
+
+/** The shortest exact text for an interval: 90000 → `90s`, 3600000 → `1h`. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's']) {
+    if (ms % UNIT_MS[unit] === 0) {
+      return `${ms / UNIT_MS[unit]}${unit}`;
+    }
+  }
+  return `${ms}ms`;
+}
+
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
+const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
+
+/** [name, min, max, names] of each cron field, seconds first when 6. */
+const CRON_FIELDS: [string, number, number, string[]][] = [
+  ['minute', 0, 59, []],
+  ['hour', 0, 23, []],
+  ['day of month', 1, 31, []],
+  ['month', 1, 12, MONTHS],
+  ['day of week', 0, 7, DAYS]
+];
+
+/**
+ * Basic cron check: 5 fields (minute hour day-of-month month day-of-week),
+ * or 6 with seconds first, or a macro like `@hourly`. Each field is `*`, a
+ * value, a range `a-b`, a list `a,b`, optionally `/step`; numbers must be
+ * in range. Quartz extras (`?`, `L`, `W`, `#`) are let through.
+ */
+export function validateCron(field: string, v: unknown): IValidationIssue[] {
+  const fix = 'write five fields "minute hour day month weekday", e.g. "*/10 * * * *" (every 10 minutes), or @hourly';
+  if (typeof v !== 'string' || v.trim() === '') {
+    return [issue(field, `must be a cron expression string (got ${show(v)})`, fix)];
+  }
+  const text = v.trim();
+  if (text.startsWith('@')) {
+    return CRON_MACROS.includes(text.toLowerCase())
+      ? []
+      : [issue(field, `is an unknown cron macro "${text}"`, `use one of ${CRON_MACROS.join(', ')}`)];
+  }
+  const parts = text.split(/\s+/);
+  if (parts.length !== 5 && parts.length !== 6) {
+    return [issue(field, `has ${parts.length} fields; a cron expression has 5 (or 6 with seconds)`, fix)];
+  }
+  const specs = parts.length === 6 ? [['second', 0, 59, []] as [string, number, number, string[]], ...CRON_FIELDS] : CRON_FIELDS;
+  const issues: IValidationIssue[] = [];
+  parts.forEach((part, i) => {
+    const [label, min, max, names] = specs[i];
+    const problem = cronFieldProblem(part, min, max, names);
+    if (problem) {
+      issues.push(issue(field, `has an invalid ${label} field "${part}": ${problem}`, fix));
+    }
+  });
+  return issues;
+}
+
+function cronFieldProblem(part: string, min: number, max: number, names: string[]): string | undefined {
+  for (const item of part.split(',')) {
+    const [range, step, extra] = item.split('/');
+    if (extra !== undefined || range === '') {
+      return 'expected "*", a value, a range "a-b" or a list "a,b", optionally with "/step"';
+    }
+    if (step !== undefined && !/^\d+$/.test(step)) {
+      return `the step "${step}" must be a whole number`;
+    }
+    if (step !== undefined && Number(step) === 0) {
+      return 'the step must not be 0';
+    }
+    if (range === '*' || range === '?') {
+      continue;
+    }
+    if (/[LW#]/i.test(range) && /^[0-9A-Za-z#]+$/.test(range)) {
+      continue;
+    }
+    const ends = range.split('-');
+    if (ends.length > 2) {
+      return `"${range}" is not a range`;
+    }
+    for (const end of ends) {
+      const n = /^\d+$/.test(end) ? Number(end) : names.indexOf(end.toUpperCase()) + (names === MONTHS ? 1 : 0);
+      const known = /^\d+$/.test(end) || names.includes(end.toUpperCase());
+      if (!known) {
+        return `"${end}" is not a number${names.length ? ' or name' : ''}`;
+      }
+      if (n < min || n > max) {
+        return `${end} is outside ${min}-${max}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Writing
+
+/** A pattern as a plain object in the given file format (native by default). */
+export function patternToObject(
+  p: IPattern,
+  format: 'native' | 'thesis' = 'native'
+): Record<string, unknown> {
+  if (format === 'thesis') {
+    const t = p.trigger;
+    if (t.kind !== 'file' || t.events.join() !== DEFAULT_FILE_EVENTS.join()) {
+      throw new Error(
+        `pattern "${p.name}": the thesis format can only express file triggers on ${DEFAULT_FILE_EVENTS.join(' and ')} events; write it in the native format`
+      );
+    }
+    const sweep: Record<string, unknown> = {};
+    for (const [k, r] of Object.entries(p.sweep)) {
+      sweep[k] = { start: r.start, stop: r.stop, increment: r.step };
+    }
+    const out: Record<string, unknown> = {};
+    if (p.input !== undefined) {
+      out.input_file = p.input;
+    }
+    out.input_paths = [t.path];
+    out.output = p.outputs;
+    out.parameterize_over = sweep;
+    out.recipes = [p.recipe];
+    out.variables = p.parameters;
+    return out;
+  }
+  const out: Record<string, unknown> = { recipe: p.recipe };
+  const t = p.trigger;
+  switch (t.kind) {
+    case 'file':
+      out.trigger = { path: t.path, events: [...t.events] };
+      break;
+    case 'network':
+      out.trigger = { port: t.port };
+      break;
+    case 'schedule':
+      out.trigger = t.everyMs !== undefined ? { every: formatDuration(t.everyMs) } : { schedule: t.cron };
+      break;
+    case 'manual':
+      out.trigger = { manual: true };
+      break;
+  }
+  if (p.input !== undefined) {
+    out.input = p.input;
+  }
+  if (Object.keys(p.parameters).length) {
+    out.parameters = p.parameters;
+  }
+  if (Object.keys(p.outputs).length) {
+    out.outputs = p.outputs;
+  }
+  if (Object.keys(p.sweep).length) {
+    const sweep: Record<string, unknown> = {};
+    for (const [k, r] of Object.entries(p.sweep)) {
+      sweep[k] = { start: r.start, stop: r.stop, step: r.step };
+    }
+    out.sweep = sweep;
+  }
+  return out;
+}
+
+/**
+ * The pattern file text, native format unless asked otherwise. Reading it
+ * back with `parsePattern` gives the same pattern (with that `format`).
+ */
+export function patternToYaml(p: IPattern, format: 'native' | 'thesis' = 'native'): string {
+  return stringifyYamlValues(patternToObject(p, format));
+}
+
+/**
+ * A canonical, stable text of everything that decides what a pattern does
+ * (name, recipe, trigger, variables, sweep; not the file format): sorted
+ * keys, `1.0` kept apart from `1`. Equal digests mean equal behaviour.
+ */
+export function patternDigest(p: IPattern): string {
+  return canonical({
+    name: p.name,
+    recipe: p.recipe,
+    trigger: p.trigger,
+    input: p.input ?? null,
+    parameters: p.parameters,
+    outputs: p.outputs,
+    sweep: p.sweep
+  });
+}
+
+/** Sorted-keys JSON, extended for the values YAML can hold. */
+export function canonical(v: unknown): string {
+  if (v === null || v === undefined) {
+    return 'null';
+  }
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'boolean':
+      return String(v);
+    case 'bigint':
+      return v.toString();
+    case 'number':
+      return Object.is(v, -0) ? '-0' : String(v);
+  }
+  if (v instanceof PyFloat) {
+    return Number.isFinite(v.value) ? pyFloatRepr(v.value) : String(v.value);
+  }
+  if (v instanceof Date) {
+    return JSON.stringify(v.toISOString());
+  }
+  if (Array.isArray(v)) {
+    return '[' + v.map(canonical).join(',') + ']';
+  }
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    const keys = Object.keys(o)
+      .filter(k => o[k] !== undefined)
+      .sort();
+    return '{' + keys.map(k => JSON.stringify(k) + ':' + canonical(o[k])).join(',') + '}';
+  }
+  return JSON.stringify(String(v));
+}
