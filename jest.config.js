@@ -5,6 +5,7 @@ module.exports = {
   reporters: ['default', '<rootDir>/tests/summary-reporter.js'],
   // Integration tests start Jupyter servers and kernels; unit tests are quick.
   testTimeout: 180000,
+  modulePathIgnorePatterns: ['<rootDir>/.venv', '<rootDir>/jupyterlab_meow', '<rootDir>/lib'],
   projects: [
     {
       displayName: 'unit',
@@ -16,7 +17,8 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
-      testMatch: ['<rootDir>/tests/integration/**/*.test.ts']
+      testMatch: ['<rootDir>/tests/integration/**/*.test.ts'],
+      setupFiles: ['<rootDir>/tests/setup-console.js']
     }
   ]
 };

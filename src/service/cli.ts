@@ -86,6 +86,10 @@ interface IRunOptions {
 
 async function run(workgroup: string, options: IRunOptions): Promise<number> {
   const log = consoleLogger(!!options.verbose);
+  if (!options.verbose) {
+    // @jupyterlab/services narrates every websocket and kernel status change.
+    console.debug = () => undefined;
+  }
   const root = path.resolve(workgroup);
   let server: PrivateJupyterServer | undefined;
   let runner: MeowRunner | undefined;

@@ -1,0 +1,4 @@
+export * from './kernel';
+export * from './outputs';
+export * from './setup';
+export * from './writer';

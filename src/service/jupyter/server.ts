@@ -1,0 +1,386 @@
+/**
+ * A private Jupyter Server owned by the MEOW service: bound to 127.0.0.1 on a
+ * free port, protected by a random token, with the workgroup as root
+ * directory. Jobs run in its kernels (spec §5).
+ */
+import { ChildProcess, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as path from 'path';
+import type { ServerConnection } from '@jupyterlab/services';
+import { ILogSink, LogOption, toLogSink } from './log';
+import { makeServerSettings } from './settings';
+
+/** Where log lines go: a function or a leveled logger; defaults to nowhere. */
+export type LogFn = LogOption;
+
+/**
+ * The Python side of the launcher, run with `python -c`:
+ *
+ * - reads the token from the first stdin line (so it never shows in `ps`);
+ * - loads no user/system Jupyter config (JUPYTER_NO_CONFIG) while the server
+ *   initialises, so no server extension (JupyterLab, or MEOW itself) is
+ *   loaded into the private server; the variable is removed again before any
+ *   kernel starts, so kernels see the user's normal environment;
+ * - shuts the server (and with it its kernels) down when stdin reaches EOF,
+ *   i.e. when the Node process is gone, however it died.
+ */
+const LAUNCHER = `
+import os, sys, signal, threading
+token = sys.stdin.readline().strip()
+os.environ["JUPYTER_NO_CONFIG"] = "1"
+from jupyter_server.serverapp import ServerApp
+app = ServerApp.instance()
+app.initialize(sys.argv[1:] + ["--IdentityProvider.token=" + token])
+os.environ.pop("JUPYTER_NO_CONFIG", None)
+def _watch_parent():
+    try:
+        while sys.stdin.read(4096):
+            pass
+    except Exception:
+        pass
+    os.kill(os.getpid(), signal.SIGTERM)
+threading.Thread(target=_watch_parent, daemon=True).start()
+app.start()
+`;
+
+/** The Python to use when none is given: env MEOW_PYTHON, the repo's .venv, python3. */
+export function defaultPython(): string {
+  if (process.env.MEOW_PYTHON) {
+    return process.env.MEOW_PYTHON;
+  }
+  // Walk up from this file (src/service/jupyter or a bundle) to find <repo>/.venv.
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    const candidate = path.join(dir, '.venv', 'bin', 'python');
+    if (fs.existsSync(candidate)) {
+      return candidate;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) {
+      break;
+    }
+    dir = parent;
+  }
+  return 'python3';
+}
+
+/** Ask the OS for a free TCP port on 127.0.0.1. */
+export function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
+
+export namespace PrivateJupyterServer {
+  export interface IOptions {
+    /** Root directory of the server; kernels start with this working directory. */
+    rootDir: string;
+    /** Python with jupyter_server + ipykernel (see `defaultPython`). */
+    python?: string;
+    log?: LogOption;
+    /** How long to wait for the server to answer (default 60 s). */
+    startTimeoutMs?: number;
+    /**
+     * jupyter_server's log level (default: env MEOW_JUPYTER_LOG_LEVEL, else
+     * WARN). Its output goes to `log` at debug level.
+     */
+    logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL';
+  }
+}
+
+export class PrivateJupyterServer {
+  constructor(options: PrivateJupyterServer.IOptions) {
+    this.rootDir = path.resolve(options.rootDir);
+    this.python = options.python ?? defaultPython();
+    this._log = toLogSink(options.log);
+    this._startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    this._logLevel = options.logLevel ?? process.env.MEOW_JUPYTER_LOG_LEVEL ?? 'WARN';
+  }
+
+  readonly rootDir: string;
+  readonly python: string;
+
+  /** Base URL, e.g. `http://127.0.0.1:41234/` (after `start()`). */
+  get url(): string {
+    this._assertStarted();
+    return this._url;
+  }
+
+  get token(): string {
+    this._assertStarted();
+    return this._token;
+  }
+
+  get serverSettings(): ServerConnection.ISettings {
+    this._assertStarted();
+    if (!this._settings) {
+      this._settings = makeServerSettings(this._url, this._token);
+    }
+    return this._settings;
+  }
+
+  /** Process id of the server, while it runs. */
+  get pid(): number | undefined {
+    return this._child?.pid;
+  }
+
+  get isRunning(): boolean {
+    return !!this._child && this._child.exitCode === null && this._child.signalCode === null;
+  }
+
+  /** Start the server and wait until it answers. Calling it twice is harmless. */
+  start(): Promise<void> {
+    if (!this._starting) {
+      this._starting = this._start();
+    }
+    return this._starting;
+  }
+
+  /** Shut the server and its kernels down. Idempotent. */
+  stop(): Promise<void> {
+    if (!this._stopping) {
+      this._stopping = this._stop();
+    }
+    return this._stopping;
+  }
+
+  private async _start(): Promise<void> {
+    let lastError: Error | undefined;
+    // A port picked by Node may be taken before the server binds it: retry.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (this._stopping) {
+        throw new Error('the Jupyter server was stopped while starting');
+      }
+      try {
+        await this._startOnce(await findFreePort());
+        return;
+      } catch (err) {
+        lastError = err as Error;
+        await this._killChild();
+        if (!/address already in use|errno 98|port .* not available/i.test(this._stderrTail())) {
+          break;
+        }
+        this._log.warn(`[jupyter] port in use, retrying`);
+      }
+    }
+    throw lastError;
+  }
+
+  private async _startOnce(port: number): Promise<void> {
+    if (!fs.existsSync(this.rootDir) || !fs.statSync(this.rootDir).isDirectory()) {
+      throw new Error(`cannot start Jupyter Server: root directory ${this.rootDir} does not exist`);
+    }
+    this._token = randomBytes(24).toString('hex');
+    this._url = `http://127.0.0.1:${port}/`;
+    this._stderr = [];
+    const args = [
+      '-c',
+      LAUNCHER,
+      `--ServerApp.ip=127.0.0.1`,
+      `--ServerApp.port=${port}`,
+      `--ServerApp.port_retries=0`,
+      `--ServerApp.open_browser=False`,
+      `--ServerApp.allow_remote_access=False`,
+      `--ServerApp.root_dir=${this.rootDir}`,
+      `--ServerApp.log_level=${this._logLevel}`
+    ];
+    if (process.getuid?.() === 0) {
+      // Containers often run as root; the server is private to this process.
+      args.push('--ServerApp.allow_root=True');
+    }
+    this._log.debug(`[jupyter] starting ${this.python} (jupyter_server) on ${this._url}, root ${this.rootDir}`);
+    const env = { ...process.env };
+    delete env.JUPYTER_TOKEN;
+    const child = spawn(this.python, args, {
+      // Kernels inherit the server's working directory (jupyter_server only
+      // sets a kernel cwd when a notebook path is given).
+      cwd: this.rootDir,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe']
+    });
+    this._child = child;
+    let spawnError: Error | undefined;
+    child.on('error', err => {
+      spawnError = err;
+    });
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.write(this._token + '\n');
+    // stdin stays open: its EOF tells the server that Node is gone.
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split(/\r?\n/)) {
+        if (line.trim()) {
+          this._stderr.push(line);
+          if (this._stderr.length > 40) {
+            this._stderr.shift();
+          }
+          this._log.debug(`[jupyter] ${line}`);
+        }
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    process.on('exit', this._onProcessExit);
+    this._exitHandlerInstalled = true;
+    // The server must not keep Node alive on its own; 'exit' kills it.
+    child.unref();
+    for (const s of [child.stdin, child.stdout, child.stderr] as any[]) {
+      s?.unref?.();
+    }
+
+    const deadline = Date.now() + this._startTimeoutMs;
+    while (Date.now() < deadline) {
+      if (spawnError) {
+        throw new Error(
+          `cannot start Jupyter Server: could not run ${this.python} (${spawnError.message}). ` +
+            `Set MEOW_PYTHON (or --python) to a Python that has jupyter_server and ipykernel installed.`
+        );
+      }
+      if (child.exitCode !== null || child.signalCode !== null) {
+        await sleep(50); // let the last stderr lines arrive
+        throw new Error(this._describeFailure(`exited with ${child.exitCode ?? child.signalCode}`));
+      }
+      if (await this._answers()) {
+        this._log.debug(`[jupyter] ready at ${this._url}`);
+        return;
+      }
+      await sleep(150);
+    }
+    throw new Error(
+      this._describeFailure(`did not answer within ${Math.round(this._startTimeoutMs / 1000)} s`)
+    );
+  }
+
+  private _describeFailure(what: string): string {
+    const tail = this._stderrTail();
+    let hint = '';
+    if (/No module named '?jupyter_server/.test(tail)) {
+      hint =
+        ` jupyter_server is not installed for ${this.python}: install it there ` +
+        `(\`${this.python} -m pip install jupyter_server ipykernel\`) or set MEOW_PYTHON to a Python that has it.`;
+    }
+    return (
+      `cannot start Jupyter Server with ${this.python}: the server ${what}.${hint}` +
+      (tail ? `\nlast output:\n${tail}` : '')
+    );
+  }
+
+  private _stderrTail(n = 12): string {
+    return this._stderr.slice(-n).join('\n');
+  }
+
+  private async _answers(): Promise<boolean> {
+    try {
+      const res = await fetch(`${this._url}api/status?token=${this._token}`, {
+        signal: AbortSignal.timeout(2000)
+      });
+      await res.body?.cancel();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  private async _stop(): Promise<void> {
+    if (this._starting) {
+      await this._starting.catch(() => undefined);
+    }
+    const child = this._child;
+    if (!child) {
+      return;
+    }
+    if (this.isRunning) {
+      this._log.debug(`[jupyter] stopping server ${this._url}`);
+      try {
+        const res = await fetch(`${this._url}api/shutdown`, {
+          method: 'POST',
+          headers: { Authorization: `token ${this._token}` },
+          signal: AbortSignal.timeout(5000)
+        });
+        await res.body?.cancel();
+      } catch {
+        // fall through to signals
+      }
+      await this._waitExit(child, 10_000);
+    }
+    await this._killChild();
+  }
+
+  /** SIGTERM, then SIGKILL after a grace period, until the child is gone. */
+  private async _killChild(): Promise<void> {
+    const child = this._child;
+    if (!child) {
+      return;
+    }
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      if (!(await this._waitExit(child, 5000))) {
+        child.kill('SIGKILL');
+        await this._waitExit(child, 5000);
+      }
+    }
+    child.stdin?.destroy();
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    if (this._exitHandlerInstalled) {
+      process.removeListener('exit', this._onProcessExit);
+      this._exitHandlerInstalled = false;
+    }
+  }
+
+  private _waitExit(child: ChildProcess, ms: number): Promise<boolean> {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      return Promise.resolve(true);
+    }
+    return new Promise(resolve => {
+      const timer = setTimeout(() => {
+        child.removeListener('exit', onExit);
+        resolve(false);
+      }, ms);
+      const onExit = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      child.once('exit', onExit);
+    });
+  }
+
+  private _assertStarted(): void {
+    if (!this._url) {
+      throw new Error('the Jupyter server has not been started');
+    }
+  }
+
+  private _onProcessExit = (): void => {
+    const child = this._child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill('SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  };
+
+  private _log: ILogSink;
+  private _startTimeoutMs: number;
+  private _logLevel: string;
+  private _child: ChildProcess | undefined;
+  private _url = '';
+  private _token = '';
+  private _settings: ServerConnection.ISettings | undefined;
+  private _stderr: string[] = [];
+  private _starting: Promise<void> | undefined;
+  private _stopping: Promise<void> | undefined;
+  private _exitHandlerInstalled = false;
+}
