@@ -52,7 +52,7 @@ $(STAMPS)/installed: $(STAMPS)/python-deps $(BUNDLE) $(LABEXT) pyproject.toml ju
 build: setup
 
 typecheck: node_modules/.package-lock.json
-	npx tsc --noEmit && npx tsc -p tsconfig.service.json --noEmit
+	npx tsc --noEmit && npx tsc -p tsconfig.test.json --noEmit
 
 # The demo: a fresh copy of the bundled foundational example (thesis ch. 14),
 # watched until Ctrl-C. Drop files into $(DEMO)/foundational/start/ to see
@@ -62,7 +62,7 @@ demo: setup
 	@echo "demo workgroup: $(DEMO)/foundational (Ctrl-C to stop)"
 	$(VENV)/bin/meow run $(DEMO)/foundational
 
-test: setup
+test: setup typecheck
 	npx jest --ci
 
 test-unit: setup

@@ -104,8 +104,107 @@ export class MeowRunner {
     await this.stateMonitor.start();
     await this._resumeUnfinished(jobs.filter(j => !FINAL_JOB_STATUSES.includes(j.status)));
     this._started = true;
+    this._startWorkers();
+  }
+
+  /** Current settings: workers, settle window and whole-job timeout. */
+  get settings(): { workers: number; settleMs: number; timeoutMs: number } {
+    return { workers: this._workers, settleMs: this._settleMs, timeoutMs: this._timeoutMs };
+  }
+
+  /**
+   * Change settings while running. More workers start at once; surplus
+   * workers stop after their current job. A new timeout applies to jobs that
+   * start from now on. The settle window is fixed for the life of the runner
+   * (the caller stores it for the next start).
+   */
+  configure(settings: { workers?: number; timeoutMs?: number }): void {
+    if (settings.timeoutMs !== undefined) {
+      this._timeoutMs = Math.max(0, settings.timeoutMs);
+    }
+    if (settings.workers !== undefined) {
+      this._workers = Math.max(1, Math.floor(settings.workers));
+      if (this._started) {
+        this._startWorkers();
+      }
+      this._queue.wake(); // surplus workers notice and stop
+    }
+  }
+
+  /**
+   * Run a finished job again: a new job made by the job factory from the
+   * same rule (the rule that made it, or one with the same content), for the
+   * same trigger path and with the same parameters (sweep values included),
+   * recording `rerunOf`. It runs on the trigger file's current content.
+   *
+   * @throws MeowRunner.ActionError (`not-found` or `conflict`) with the reason and fix.
+   */
+  async rerun(id: string): Promise<IJob> {
+    const job = this.store.get(id);
+    if (!job) {
+      throw new MeowRunner.ActionError('not-found', `no job ${id}`, 'list jobs with GET /api/jobs and use one of their ids');
+    }
+    if (!FINAL_JOB_STATUSES.includes(job.status)) {
+      throw new MeowRunner.ActionError(
+        'conflict',
+        `job ${id} is ${job.status}; only finished jobs (done, failed, cancelled, skipped) can be rerun`,
+        job.status === 'queued' ? 'it will run soon; cancel it first to run it anew' : 'wait for it to finish, or cancel it first'
+      );
+    }
+    let rule: IRule | undefined = this.workflow.rules.get(job.rule);
+    if (!rule) {
+      rule = [...this.workflow.rules.values()].find(r => r.contentKey === job.ruleKey);
+    }
+    if (!rule) {
+      throw new MeowRunner.ActionError(
+        'conflict',
+        `the rule that made job ${id} no longer exists: pattern "${job.pattern}" or recipe "${job.recipe}" was changed or deleted since`,
+        `restore them, or trigger the current pattern again (e.g. touch ${job.trigger.path})`
+      );
+    }
+    let hash: string | undefined;
+    if (job.trigger.hash !== undefined) {
+      hash = await sha256File(toAbsolute(this.root, job.trigger.path));
+      if (hash === undefined) {
+        throw new MeowRunner.ActionError(
+          'conflict',
+          `the triggering file ${job.trigger.path} of job ${id} no longer exists`,
+          'recreate the file (which triggers its patterns anyway) to run the job again'
+        );
+      }
+    }
+    // One job with exactly the old parameters: the swept values are fixed.
+    const fixed: Record<string, unknown> = {};
+    for (const key of Object.keys(rule.pattern.sweep)) {
+      if (key in job.parameters) {
+        fixed[key] = job.parameters[key];
+      }
+    }
+    const single: IRule = {
+      ...rule,
+      pattern: { ...rule.pattern, sweep: {}, parameters: { ...rule.pattern.parameters, ...fixed } }
+    };
+    const trigger: IJobTrigger = {
+      kind: 'rerun',
+      path: job.trigger.path,
+      time: new Date().toISOString()
+    };
+    if (hash) {
+      trigger.hash = hash;
+    }
+    const parent = await this._provenance.parentOf(job.trigger.path);
+    const [created] = await this._factory.create(single, trigger, { parent, rerunOf: id });
+    this._log.info(`job ${created.id} queued: rerun of ${id} (${created.pattern} → ${created.recipe} for ${created.trigger.path})`);
+    this._enqueue(created.id);
+    return created;
+  }
+
+  private _startWorkers(): void {
     for (let i = 0; i < this._workers; i++) {
-      this._workerLoops.push(this._workerLoop(i));
+      if (!this._activeWorkers.has(i)) {
+        this._activeWorkers.add(i);
+        this._workerLoops.push(this._workerLoop(i));
+      }
     }
   }
 
@@ -263,11 +362,9 @@ export class MeowRunner {
     if (event.retroactive) {
       trigger.retroactive = true;
     }
-    for (const rule of rules) {
-      if (!this.workflow.rules.has(rule.id)) {
-        continue; // deleted while we were hashing
-      }
-      const jobs = await this._factory.create(rule, trigger, { parent });
+    const live = rules.filter(rule => this.workflow.rules.has(rule.id)); // not deleted while hashing
+    const created = await Promise.all(live.map(rule => this._factory.create(rule, trigger, { parent })));
+    for (const jobs of created) {
       for (const job of jobs) {
         this._log.info(
           `job ${job.id} queued: ${job.pattern} → ${job.recipe} for ${event.path}` +
@@ -412,7 +509,15 @@ export class MeowRunner {
   }
 
   private async _workerLoop(worker: number): Promise<void> {
-    while (this._started) {
+    try {
+      await this._workerLoopBody(worker);
+    } finally {
+      this._activeWorkers.delete(worker);
+    }
+  }
+
+  private async _workerLoopBody(worker: number): Promise<void> {
+    while (this._started && worker < this._workers) {
       const id = this._queue.shift();
       if (id === undefined) {
         await this._queue.wait();
@@ -517,9 +622,10 @@ export class MeowRunner {
     }
   }
 
-  private readonly _workers: number;
+  private _workers: number;
   private readonly _settleMs: number;
-  private readonly _timeoutMs: number;
+  private _timeoutMs: number;
+  private readonly _activeWorkers = new Set<number>();
   private readonly _conductor: IConductor;
   private readonly _log: ILogger;
   private readonly _factory: JobFactory;
@@ -549,6 +655,18 @@ export namespace MeowRunner {
     timeoutMs?: number;
     conductor: IConductor;
     log?: ILogger;
+  }
+
+  /** Why an action on a job (e.g. rerun) was refused, and how to fix it. */
+  export class ActionError extends Error {
+    constructor(
+      readonly code: 'not-found' | 'conflict',
+      message: string,
+      readonly fix: string
+    ) {
+      super(message);
+      this.name = 'ActionError';
+    }
   }
 
   /** Keep only folders not inside another listed folder ('' is the root). */

@@ -223,7 +223,7 @@ describe('a live runner on a real Jupyter server', () => {
     await fs.rm(path.join(root, '.meow/patterns/Slow.yaml'));
     await until(() => jobs().length === 3 && jobs().every(j => j.status === 'cancelled'), 60000, 'cancellation');
     await runner!.waitUntilIdle();
-    const kernels = await (await fetch(`${server.url}api/kernels?token=${server.token}`)).json();
+    const kernels = (await (await fetch(`${server.url}api/kernels?token=${server.token}`)).json()) as unknown[];
     expect(kernels.length).toBeLessThanOrEqual(1); // only the pooled, unused kernel remains
   });
 

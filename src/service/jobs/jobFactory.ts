@@ -30,8 +30,10 @@ export class JobFactory {
     extra: { parent?: string; rerunOf?: string } = {}
   ): Promise<IJob[]> {
     const pattern = rule.pattern;
-    const jobs: IJob[] = [];
-    for (const combination of sweepParameters(pattern.sweep)) {
+    // Ids and records are made synchronously, so ids follow call order even
+    // when several rules create jobs at once; the folders are then written
+    // in parallel (each write is fsynced, which dominates the cost).
+    const made = sweepParameters(pattern.sweep).map(combination => {
       const created = this._now();
       const id = makeJobId(created, ++this._seq, randomBytes(2).toString('hex'));
       const context = { root: this._root, path: trigger.path, jobId: id };
@@ -63,10 +65,14 @@ export class JobFactory {
       if (extra.rerunOf) {
         job.rerunOf = extra.rerunOf;
       }
-      await this._store.create(job, { recipe: rule.recipe.notebook, notebook });
-      jobs.push(this._store.get(id)!);
-    }
-    return jobs;
+      return { job, notebook };
+    });
+    await Promise.all(
+      made.map(({ job, notebook }) =>
+        this._store.create(job, { recipe: rule.recipe.notebook, notebook })
+      )
+    );
+    return made.map(({ job }) => this._store.get(job.id)!);
   }
 
   private readonly _root: string;
