@@ -20,7 +20,16 @@ export async function writeFileAtomic(
     path.dirname(file),
     `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`
   );
-  const handle = await fs.open(tmp, 'w');
+  let handle;
+  try {
+    handle = await fs.open(tmp, 'w');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw err;
+    }
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    handle = await fs.open(tmp, 'w');
+  }
   try {
     await handle.writeFile(data);
     if (options.fsync !== false) {

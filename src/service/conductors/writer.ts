@@ -2,28 +2,12 @@
  * Writes a notebook that is being filled while a job runs: throttled, each
  * write atomic (temp file + rename), so readers always see valid JSON.
  */
-import { randomBytes } from 'crypto';
-import { promises as fsp } from 'fs';
-import * as path from 'path';
 import type { INotebook } from '../../core/types';
+import { writeFileAtomic } from '../fsutil';
 
 /** Serialise like nbformat does (one-space indent, trailing newline). */
 export function serializeNotebook(nb: INotebook): string {
   return JSON.stringify(nb, null, 1) + '\n';
-}
-
-/** Write `text` to `file` atomically: temp file in the same folder, then rename. */
-export async function writeFileAtomic(file: string, text: string): Promise<void> {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  await fsp.mkdir(dir, { recursive: true });
-  try {
-    await fsp.writeFile(tmp, text, 'utf8');
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
 }
 
 export namespace NotebookWriter {
@@ -71,7 +55,8 @@ export class NotebookWriter {
     const text = serializeNotebook(this.notebook);
     this._chain = this._chain.then(async () => {
       try {
-        await writeFileAtomic(this.file, text);
+        // Not fsynced: the result is rewritten many times while a job runs.
+        await writeFileAtomic(this.file, text, { fsync: false });
         this._writes++;
       } catch (err) {
         this._log(`could not write ${this.file}: ${(err as Error).message}`);
