@@ -27,13 +27,22 @@ export type LogFn = LogOption;
  *   i.e. when the Node process is gone, however it died.
  */
 const LAUNCHER = `
-import os, sys, signal, threading
+import os, sys, signal, threading, shutil
 token = sys.stdin.readline().strip()
 os.environ["JUPYTER_NO_CONFIG"] = "1"
 from jupyter_server.serverapp import ServerApp
 app = ServerApp.instance()
 app.initialize(sys.argv[1:] + ["--IdentityProvider.token=" + token])
 os.environ.pop("JUPYTER_NO_CONFIG", None)
+# JUPYTER_NO_CONFIG makes jupyter_core create temporary config folders it
+# never removes; remove them once the server is initialised.
+try:
+    from jupyter_core import paths as _paths
+    for _tmp in list(getattr(_paths, "_dtemps", {}).values()):
+        shutil.rmtree(_tmp, ignore_errors=True)
+    getattr(_paths, "_dtemps", {}).clear()
+except Exception:
+    pass
 def _watch_parent():
     try:
         while sys.stdin.read(4096):
