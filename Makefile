@@ -29,7 +29,7 @@ $(PY):
 
 # Runtime deps of the package plus what an editable, no-isolation build needs.
 $(STAMPS)/python-deps: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet "jupyterlab>=4.4,<5" "jupyter_server>=2.0.1,<3" ipykernel \
+	$(PY) -m pip install --quiet "jupyterlab>=4.4,<5" "jupyter_server>=2.0.1,<3" ipykernel "jupyter-server-proxy>=4.1" \
 	  "hatchling>=1.5.0" "hatch-jupyter-builder>=0.5" "hatch-nodejs-version>=0.3.2" editables
 	@mkdir -p $(STAMPS) && touch $@
 
@@ -44,9 +44,12 @@ $(LABEXT): node_modules/.package-lock.json $(STAMPS)/python-deps $(CORE_TS) $(LA
 	npm run --silent build:lib
 	npm run --silent build:labextension:dev
 
-$(STAMPS)/installed: $(STAMPS)/python-deps $(BUNDLE) $(LABEXT) pyproject.toml jupyterlab_meow/__init__.py jupyterlab_meow/cli.py
+$(STAMPS)/installed: $(STAMPS)/python-deps $(BUNDLE) $(LABEXT) pyproject.toml $(wildcard jupyterlab_meow/*.py) $(wildcard jupyter-config/server-config/*.json)
 	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
 	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
+	$(VENV)/bin/jupyter server extension enable --sys-prefix jupyterlab_meow >/dev/null 2>&1
+	@$(VENV)/bin/jupyter server extension list 2>&1 | grep -q "jupyterlab_meow.*OK" || \
+	  { echo "the jupyterlab_meow server extension is not enabled"; $(VENV)/bin/jupyter server extension list; exit 1; }
 	@touch $@
 
 build: setup

@@ -8,3 +8,10 @@ except ImportError:  # running from a source tree that was never built
 
 def _jupyter_labextension_paths():
     return [{"src": "labextension", "dest": "jupyterlab-meow"}]
+
+
+def _jupyter_server_extension_points():
+    """The server extension that runs the meow service with Jupyter (see serverextension.py)."""
+    from .serverextension import MeowServiceApp
+
+    return [{"module": "jupyterlab_meow.serverextension", "app": MeowServiceApp}]

@@ -4,9 +4,15 @@
  *   meow run WORKGROUP       watch a workgroup and run jobs as data arrives
  *   meow report WORKGROUP    print the provenance graph of its jobs
  *   meow validate WORKGROUP  check every pattern and recipe file
+ *   meow serve WORKGROUP     run, and serve the HTTP/websocket API (used inside Jupyter)
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { randomBytes } from 'crypto';
 import * as path from 'path';
+import type { IServiceSettings } from '../core/api';
+import { SECRET_HEADER } from '../core/api';
+import { ApiServer } from './api/server';
+import { SettingsFile } from './settings';
 import { provenanceGraph, IProvenanceGraph } from '../core/provenance';
 import { Workflow } from '../core/workflow';
 import type { IJob, JobStatus } from '../core/types';
@@ -84,7 +90,60 @@ interface IRunOptions {
   python?: string;
 }
 
-async function run(workgroup: string, options: IRunOptions): Promise<number> {
+/**
+ * The settings in force: defaults < `<state>/settings.yaml` < options given
+ * explicitly on the command line.
+ */
+async function resolveSettings(
+  root: string,
+  options: IRunOptions,
+  cmd: Command | undefined,
+  log: ILogger
+): Promise<IServiceSettings> {
+  const file = new SettingsFile(root, options.stateDir);
+  const { settings, issues } = await file.load();
+  if (issues.length) {
+    log.warn(`${SettingsFile.describe(issues, file.path)}\n(using the defaults for those settings)`);
+  }
+  const fromCli = (key: string) => cmd?.getOptionValueSource(key) === 'cli';
+  return {
+    workers: fromCli('workers') ? options.workers : settings.workers ?? options.workers,
+    settleMs: fromCli('settle') ? options.settle : settings.settleMs ?? options.settle,
+    timeoutSeconds: fromCli('timeout') ? options.timeout : settings.timeoutSeconds ?? options.timeout
+  };
+}
+
+/**
+ * Wait until the Jupyter server at `baseUrl` answers (it may be starting
+ * together with us, e.g. when Jupyter launched this service).
+ */
+export async function waitForJupyter(baseUrl: string, token: string, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(`${baseUrl}api/status`, {
+        headers: token ? { Authorization: `token ${token}` } : {}
+      });
+      if (res.ok) {
+        return;
+      }
+      if (res.status === 401 || res.status === 403) {
+        throw new Error(`the Jupyter server at ${baseUrl} refused the token (HTTP ${res.status}); pass the right --jupyter-token`);
+      }
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      if ((err as Error).message.includes('refused the token')) {
+        throw err;
+      }
+      last = (err as Error).message;
+    }
+    await new Promise(r => setTimeout(r, 200));
+  }
+  throw new Error(`the Jupyter server at ${baseUrl} did not answer within ${timeoutMs / 1000} s (${last})`);
+}
+
+async function run(workgroup: string, options: IRunOptions, cmd?: Command): Promise<number> {
   const log = consoleLogger(!!options.verbose);
   if (!options.verbose) {
     // @jupyterlab/services narrates every websocket and kernel status change.
@@ -109,6 +168,8 @@ async function run(workgroup: string, options: IRunOptions): Promise<number> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   try {
+    const resolved = await resolveSettings(root, options, cmd, log);
+    options = { ...options, workers: resolved.workers, settle: resolved.settleMs, timeout: resolved.timeoutSeconds };
     let settings;
     if (options.jupyterUrl) {
       settings = makeServerSettings(options.jupyterUrl, options.jupyterToken ?? '');
@@ -154,6 +215,136 @@ async function run(workgroup: string, options: IRunOptions): Promise<number> {
     return 0;
   } catch (err) {
     log.error((err as Error).message);
+    await runner?.stop().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    return 1;
+  }
+}
+
+/** How long `meow serve` waits for running jobs to be cancelled on exit. */
+const STOP_TIMEOUT_MS = 4000;
+/** The same when the parent (Jupyter) is going away. */
+const PARENT_GONE_STOP_MS = 1500;
+
+interface IServeOptions extends IRunOptions {
+  port?: number;
+  host: string;
+  unixSocket?: string;
+  exitWithStdin?: boolean;
+}
+
+async function serve(workgroup: string, options: IServeOptions, cmd: Command): Promise<number> {
+  const log = consoleLogger(!!options.verbose);
+  if (!options.verbose) {
+    console.debug = () => undefined;
+  }
+  if ((options.port === undefined) === (options.unixSocket === undefined)) {
+    log.error('give exactly one of --port N or --unix-socket PATH');
+    return 2;
+  }
+  if (options.port !== undefined && !Number.isInteger(options.port)) {
+    log.error(`--port must be a whole number, got ${options.port}`);
+    return 2;
+  }
+  let secret = process.env.MEOW_SERVICE_SECRET ?? '';
+  delete process.env.MEOW_SERVICE_SECRET; // not inherited by the private Jupyter server
+  const generated = !secret;
+  if (generated) {
+    secret = randomBytes(24).toString('hex');
+  }
+  const root = path.resolve(workgroup);
+  let server: PrivateJupyterServer | undefined;
+  let runner: MeowRunner | undefined;
+  let api: ApiServer | undefined;
+  let stopping = false;
+  const shutdown = async (why: string, code: number, parentGone = false) => {
+    if (stopping) {
+      log.warn(`${why} again: exiting now`);
+      process.exit(code);
+    }
+    stopping = true;
+    log.info(`${why}: stopping (running jobs are cancelled)`);
+    await api?.close().catch(() => undefined);
+    // Bounded: a Jupyter server that is shutting down (our parent, when its
+    // stdin closes) no longer answers kernel interrupts and shutdowns; it
+    // shuts its kernels down itself.
+    const limitMs = parentGone ? PARENT_GONE_STOP_MS : STOP_TIMEOUT_MS;
+    const stopped = runner?.stop().catch(err => log.error(`stopping the runner: ${(err as Error).message}`));
+    const bounded = await Promise.race([
+      stopped?.then(() => true),
+      new Promise<boolean>(r => setTimeout(() => r(false), limitMs).unref())
+    ]);
+    if (bounded === false) {
+      const line = `the runner did not stop within ${limitMs / 1000} s; exiting anyway (jobs left running are marked interrupted at the next start)`;
+      if (parentGone) {
+        log.info(line);
+      } else {
+        log.warn(line);
+      }
+    }
+    await server?.stop().catch(() => undefined);
+    log.info(`stopped — jobs: ${runner ? formatSummary(runner.summary()) : 'none'}`);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT', 130));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 143));
+  if (options.exitWithStdin) {
+    process.stdin.on('end', () => void shutdown('standard input closed (Jupyter is stopping)', 0, true));
+    process.stdin.on('error', () => void shutdown('standard input failed', 0, true));
+    process.stdin.resume();
+  }
+  try {
+    const resolved = await resolveSettings(root, options, cmd, log);
+    let settings;
+    if (options.jupyterUrl) {
+      settings = makeServerSettings(options.jupyterUrl, options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? '');
+    } else {
+      server = new PrivateJupyterServer({ rootDir: root, python: options.python, log });
+    }
+    const makeRunner = (serverSettings: ReturnType<typeof makeServerSettings>) =>
+      new MeowRunner({
+        root,
+        stateDir: options.stateDir,
+        workers: resolved.workers,
+        settleMs: resolved.settleMs,
+        timeoutMs: resolved.timeoutSeconds * 1000,
+        conductor: new KernelConductor({ serverSettings, poolSize: resolved.workers, log }),
+        log
+      });
+    if (settings) {
+      runner = makeRunner(settings);
+    } else {
+      log.info('starting a private Jupyter server (loopback only)…');
+      await server!.start();
+      log.info(`private Jupyter server ready at ${server!.url}`);
+      runner = makeRunner(server!.serverSettings);
+    }
+    // Listen at once, so clients see "starting" rather than nothing.
+    api = new ApiServer({ runner, secret, version: VERSION, log, saved: resolved });
+    const address = await api.listen(
+      options.unixSocket !== undefined ? { socket: path.resolve(options.unixSocket) } : { port: options.port!, host: options.host }
+    );
+    log.info(`meow API listening on ${address}`);
+    if (generated) {
+      log.info(`service secret (send it in the ${SECRET_HEADER} header): ${secret}`);
+    }
+    if (settings) {
+      log.info(`waiting for the Jupyter server ${settings.baseUrl}…`);
+      await waitForJupyter(settings.baseUrl, settings.token);
+      log.info(`using Jupyter server ${settings.baseUrl}`);
+    }
+    await runner.start();
+    api.markReady();
+    const wf = runner.workflow;
+    log.info(
+      `watching ${root}: ${wf.patterns.size} pattern(s), ${wf.recipes.size} recipe(s), ` +
+        `${wf.rules.size} rule(s), ${resolved.workers} worker(s)`
+    );
+    await new Promise(() => undefined); // until a signal or stdin closes
+    return 0;
+  } catch (err) {
+    log.error((err as Error).message);
+    await api?.close().catch(() => undefined);
     await runner?.stop().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     return 1;
@@ -252,8 +443,31 @@ export function makeProgram(): Command {
     .option('--until-idle', 'exit once nothing is queued, running or pending, printing a summary')
     .option('-v, --verbose', 'print debug messages')
     .addOption(stateDir)
-    .action(async (workgroup: string, opts: IRunOptions) => {
-      process.exitCode = await run(workgroup, opts);
+    .action(async (workgroup: string, opts: IRunOptions, cmd: Command) => {
+      process.exitCode = await run(workgroup, opts, cmd);
+    });
+
+  program
+    .command('serve')
+    .description(
+      'like run, and serve the HTTP/websocket API (schema/openapi.yaml); every request must carry ' +
+        `the secret from $MEOW_SERVICE_SECRET in the ${SECRET_HEADER} header (a random one is printed when unset)`
+    )
+    .argument('<workgroup>', 'the folder to watch (patterns in .meow/patterns, recipes in .meow/recipes)')
+    .option('--port <n>', 'listen on this TCP port of --host (0 = any free port)', nonNegative('--port'))
+    .option('--host <address>', 'address for --port; keep it a loopback address', '127.0.0.1')
+    .option('--unix-socket <path>', 'listen on this Unix socket instead (made owner-only)')
+    .option('-w, --workers <n>', 'jobs to run at the same time', positiveInt('--workers'), 1)
+    .option('--settle <ms>', 'quiet time per file before its event counts', nonNegative('--settle'), DEFAULT_SETTLE_MS)
+    .option('--timeout <seconds>', 'stop a job that runs longer than this', nonNegative('--timeout'), DEFAULT_TIMEOUT_MS / 1000)
+    .option('--jupyter-url <url>', 'run jobs on this Jupyter server instead of a private one')
+    .option('--jupyter-token <token>', 'token for --jupyter-url (default: $JUPYTER_TOKEN, which keeps it out of `ps`)')
+    .option('--python <path>', 'Python whose jupyter_server runs the private server (default: $MEOW_PYTHON)')
+    .option('--exit-with-stdin', 'stop when standard input closes (the parent process is gone)')
+    .option('-v, --verbose', 'print debug messages')
+    .addOption(stateDir)
+    .action(async (workgroup: string, opts: IServeOptions, cmd: Command) => {
+      process.exitCode = await serve(workgroup, opts, cmd);
     });
 
   program

@@ -1,0 +1,311 @@
+/**
+ * Patterns and recipes for the API: listing the definition files of the
+ * state folder with their state, and writing or deleting them. Writes go to
+ * disk atomically; the state monitor picks them up exactly as it does edits
+ * made by a person or by a running job, and a write returns once the
+ * workflow reflects it (bounded wait).
+ */
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import type { IPatternInfo, IRecipeDetail, IRecipeInfo, IRuleInfo } from '../../core/api';
+import { findAssignments } from '../../core/parameterise';
+import { parsePattern, patternDigest } from '../../core/pattern';
+import { parseRecipeNotebook, parseRecipeYaml, validateNotebook } from '../../core/recipe';
+import type { INotebook, IRecipe } from '../../core/types';
+import { formatIssues, IValidationIssue, validateName } from '../../core/validation';
+import { readIfExists, sha256, toRelative, writeFileAtomic } from '../fsutil';
+import type { MeowRunner } from '../runner';
+import { ApiError } from './errors';
+
+type Kind = 'pattern' | 'recipe';
+
+const EXTENSIONS: Record<Kind, string[]> = {
+  pattern: ['.yaml', '.yml'],
+  recipe: ['.ipynb', '.yaml', '.yml']
+};
+
+/** How long a write waits for the state monitor to apply it. */
+const APPLY_TIMEOUT_MS = 5000;
+
+export class Definitions {
+  constructor(private readonly _runner: MeowRunner) {}
+
+  folder(kind: Kind): string {
+    return path.join(this._runner.root, this._runner.stateDir, kind === 'pattern' ? 'patterns' : 'recipes');
+  }
+
+  // -------------------------------------------------------------------------
+  // Patterns
+
+  async listPatterns(): Promise<IPatternInfo[]> {
+    const out: IPatternInfo[] = [];
+    for (const { name, file } of await this._files('pattern')) {
+      const info = await this._patternInfo(name, file);
+      if (info) {
+        out.push(info);
+      }
+    }
+    return out;
+  }
+
+  async getPattern(name: string): Promise<IPatternInfo> {
+    checkName('pattern', name);
+    const files = (await this._files('pattern')).filter(f => f.name === name);
+    for (const { file } of files) {
+      const info = await this._patternInfo(name, file);
+      if (info) {
+        return info;
+      }
+    }
+    throw ApiError.notFound(`no pattern "${name}"`, 'list patterns with GET /api/patterns');
+  }
+
+  /** Validate with the core's parsePattern, then write `<name>.yaml`. */
+  async putPattern(name: string, text: string): Promise<{ info: IPatternInfo; created: boolean }> {
+    checkName('pattern', name);
+    const { pattern, issues } = parsePattern(name, text);
+    if (!pattern || issues.length) {
+      throw ApiError.invalid(`pattern "${name}" is not valid`, issues);
+    }
+    const others = (await this._files('pattern')).filter(f => f.name === name);
+    const target = path.join(this.folder('pattern'), `${name}.yaml`);
+    await fs.mkdir(this.folder('pattern'), { recursive: true });
+    await writeFileAtomic(target, text.endsWith('\n') ? text : text + '\n');
+    for (const other of others) {
+      if (other.abs !== target) {
+        await fs.rm(other.abs, { force: true });
+      }
+    }
+    const digest = patternDigest(pattern);
+    await this._until(() => {
+      const current = this._runner.workflow.patterns.get(name);
+      return !!current && patternDigest(current) === digest;
+    });
+    const info = await this._patternInfo(name, this._rel(target));
+    return { info: info!, created: others.length === 0 };
+  }
+
+  async deletePattern(name: string): Promise<void> {
+    checkName('pattern', name);
+    const files = (await this._files('pattern')).filter(f => f.name === name);
+    if (!files.length) {
+      throw ApiError.notFound(`no pattern "${name}"`, 'list patterns with GET /api/patterns');
+    }
+    for (const f of files) {
+      await fs.rm(f.abs, { force: true });
+    }
+    await this._until(() => !this._runner.workflow.patterns.has(name));
+  }
+
+  // -------------------------------------------------------------------------
+  // Recipes
+
+  async listRecipes(): Promise<IRecipeInfo[]> {
+    const out: IRecipeInfo[] = [];
+    for (const { name, file } of await this._files('recipe')) {
+      const detail = await this._recipeDetail(name, file);
+      if (detail) {
+        delete detail.notebook;
+        out.push(detail);
+      }
+    }
+    return out;
+  }
+
+  async getRecipe(name: string): Promise<IRecipeDetail> {
+    checkName('recipe', name);
+    for (const { file } of (await this._files('recipe')).filter(f => f.name === name)) {
+      const detail = await this._recipeDetail(name, file);
+      if (detail) {
+        return detail;
+      }
+    }
+    throw ApiError.notFound(`no recipe "${name}"`, 'list recipes with GET /api/recipes');
+  }
+
+  /**
+   * Register a notebook as `<name>.ipynb` (a frozen copy, R5). An existing
+   * recipe of that name is replaced only with `overwrite: true`.
+   */
+  async putRecipe(
+    name: string,
+    notebook: unknown,
+    options: { source?: string; overwrite?: boolean } = {}
+  ): Promise<{ info: IRecipeInfo; created: boolean }> {
+    checkName('recipe', name);
+    const issues: IValidationIssue[] = [];
+    const nb = validateNotebook(notebook, 'notebook.', issues);
+    if (!nb || issues.length) {
+      throw ApiError.invalid(`the notebook for recipe "${name}" cannot be a recipe`, issues);
+    }
+    const others = (await this._files('recipe')).filter(f => f.name === name);
+    if (others.length && !options.overwrite) {
+      throw ApiError.conflict(
+        `recipe "${name}" already exists (${others.map(o => o.file).join(', ')})`,
+        'send "overwrite": true to replace it (its rules are re-created and re-run on existing files), or choose another name',
+        'overwrite'
+      );
+    }
+    const stored: INotebook = JSON.parse(JSON.stringify(nb));
+    if (options.source !== undefined) {
+      stored.metadata = { ...stored.metadata, meow: { ...(stored.metadata.meow ?? {}), source: options.source } };
+    }
+    const text = JSON.stringify(stored, null, 1) + '\n';
+    const target = path.join(this.folder('recipe'), `${name}.ipynb`);
+    await fs.mkdir(this.folder('recipe'), { recursive: true });
+    await writeFileAtomic(target, text);
+    for (const other of others) {
+      if (other.abs !== target) {
+        await fs.rm(other.abs, { force: true });
+      }
+    }
+    const digest = sha256(text);
+    await this._until(() => this._runner.workflow.recipes.get(name)?.digest === digest);
+    const detail = (await this._recipeDetail(name, this._rel(target)))!;
+    delete detail.notebook;
+    return { info: detail, created: others.length === 0 };
+  }
+
+  async deleteRecipe(name: string): Promise<void> {
+    checkName('recipe', name);
+    const files = (await this._files('recipe')).filter(f => f.name === name);
+    if (!files.length) {
+      throw ApiError.notFound(`no recipe "${name}"`, 'list recipes with GET /api/recipes');
+    }
+    for (const f of files) {
+      await fs.rm(f.abs, { force: true });
+    }
+    await this._until(() => !this._runner.workflow.recipes.has(name));
+  }
+
+  // -------------------------------------------------------------------------
+  // Rules
+
+  rules(): IRuleInfo[] {
+    return [...this._runner.workflow.rules.values()].map(r => ({
+      id: r.id,
+      pattern: r.pattern.name,
+      recipe: r.recipe.name,
+      contentKey: r.contentKey
+    }));
+  }
+
+  // -------------------------------------------------------------------------
+
+  private async _patternInfo(name: string, file: string): Promise<IPatternInfo | undefined> {
+    const text = await readIfExists(path.join(this._runner.root, file));
+    if (text === undefined) {
+      return undefined;
+    }
+    const { pattern, issues } = parsePattern(name, text);
+    const info: IPatternInfo = {
+      name,
+      file,
+      text,
+      active: this._runner.workflow.rulesForPattern(name).length > 0
+    };
+    if (pattern && !issues.length) {
+      info.pattern = pattern;
+    }
+    const problem =
+      this._runner.stateMonitor.problems.get(file) ?? (issues.length ? formatIssues('pattern', name, issues) : undefined);
+    if (problem) {
+      info.problem = problem;
+    }
+    return info;
+  }
+
+  private async _recipeDetail(name: string, file: string): Promise<IRecipeDetail | undefined> {
+    const text = await readIfExists(path.join(this._runner.root, file));
+    if (text === undefined) {
+      return undefined;
+    }
+    const digest = sha256(text);
+    const parsed = file.endsWith('.ipynb')
+      ? parseRecipeNotebook(name, text, digest)
+      : parseRecipeYaml(name, text, digest);
+    const patterns = [...this._runner.workflow.patterns.values()].filter(p => p.recipe === name).map(p => p.name);
+    const detail: IRecipeDetail = { name, file, variables: [], patterns };
+    const recipe: IRecipe | undefined = parsed.issues.length ? undefined : parsed.recipe;
+    if (recipe) {
+      detail.digest = recipe.digest;
+      detail.variables = recipeVariables(recipe.notebook);
+      const source = recipe.source ?? recipe.notebook.metadata?.meow?.source;
+      if (typeof source === 'string') {
+        detail.source = source;
+      }
+      detail.notebook = recipe.notebook;
+    }
+    const problem =
+      this._runner.stateMonitor.problems.get(file) ??
+      (parsed.issues.length ? formatIssues('recipe', name, parsed.issues) : undefined);
+    if (problem) {
+      detail.problem = problem;
+    }
+    return detail;
+  }
+
+  /** Definition files of a kind, sorted by name. */
+  private async _files(kind: Kind): Promise<{ name: string; file: string; abs: string }[]> {
+    const dir = this.folder(kind);
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch {
+      return [];
+    }
+    const out: { name: string; file: string; abs: string }[] = [];
+    for (const base of names.sort()) {
+      const ext = path.extname(base);
+      if (base.startsWith('.') || !EXTENSIONS[kind].includes(ext)) {
+        continue;
+      }
+      const abs = path.join(dir, base);
+      out.push({ name: base.slice(0, -ext.length), file: this._rel(abs), abs });
+    }
+    return out;
+  }
+
+  private _rel(abs: string): string {
+    return toRelative(this._runner.root, abs);
+  }
+
+  /** Wait until the state monitor has applied a write (or give up quietly). */
+  private async _until(check: () => boolean): Promise<void> {
+    const end = Date.now() + APPLY_TIMEOUT_MS;
+    while (!check() && Date.now() < end) {
+      await new Promise(r => setTimeout(r, 20));
+    }
+    await this._runner.stateMonitor.settled();
+  }
+}
+
+function checkName(kind: Kind, name: string): void {
+  const issues = validateName(kind, name);
+  if (issues.length) {
+    throw ApiError.invalid(`"${name}" is not a valid ${kind} name`, issues);
+  }
+}
+
+const ASSIGNED = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)/gm;
+
+/** Names a recipe's code cells assign at top level, in order of appearance. */
+export function recipeVariables(notebook: INotebook): string[] {
+  const names: string[] = [];
+  for (const cell of notebook.cells) {
+    if (cell.cell_type !== 'code') {
+      continue;
+    }
+    const src = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+    const candidates = new Set([...src.matchAll(ASSIGNED)].map(m => m[1]));
+    if (!candidates.size) {
+      continue;
+    }
+    for (const edit of findAssignments(src, candidates)) {
+      if (!names.includes(edit.name)) {
+        names.push(edit.name);
+      }
+    }
+  }
+  return names;
+}

@@ -1,0 +1,5 @@
+export * from './definitions';
+export * from './errors';
+export * from './jobIndex';
+export * from './query';
+export * from './server';
