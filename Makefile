@@ -19,7 +19,7 @@ BUNDLE := jupyterlab_meow/service/meow.js
 LABEXT := jupyterlab_meow/labextension/package.json
 DEMO ?= .demo
 
-.PHONY: setup demo test test-unit test-integration build clean typecheck
+.PHONY: setup demo test test-unit test-integration test-ui chromium build clean typecheck
 
 setup: $(STAMPS)/installed
 
@@ -67,6 +67,24 @@ demo: setup
 
 test: setup typecheck
 	npx jest --ci
+	$(MAKE) --no-print-directory test-ui
+
+# UI tests: galata drives a real JupyterLab in Debian's Chromium (never a
+# downloaded browser). Screenshots land in ui-tests/test-results/.
+UI_DEPS := ui-tests/node_modules/.package-lock.json
+
+$(UI_DEPS): ui-tests/package.json ui-tests/package-lock.json
+	npm ci --prefix ui-tests --no-audit --no-fund
+	@touch $@
+
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium for the UI tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test-ui: setup $(UI_DEPS) chromium
+	cd ui-tests && npx playwright test
 
 test-unit: setup
 	npx jest --ci --selectProjects unit

@@ -1,19 +1,11 @@
 /**
- * The JupyterLab side of meow. The Workflow, Monitor and Report panels are
- * added on top of this plugin; the engine runs in the meow service.
+ * The JupyterLab side of meow: the status-bar item, "Register notebook as
+ * recipe", and the Workflow, Monitor and Report panels, all talking to the
+ * meow service through `src/lab/client.ts`. The engine runs in the service.
  */
-import {
-  JupyterFrontEnd,
-  JupyterFrontEndPlugin
-} from '@jupyterlab/application';
+import { plugins } from './lab/plugins';
 
-const plugin: JupyterFrontEndPlugin<void> = {
-  id: 'jupyterlab-meow:plugin',
-  description: 'MEOW: notebooks as recipes, patterns as triggers, jobs as data arrives.',
-  autoStart: true,
-  activate: (app: JupyterFrontEnd) => {
-    console.debug(`jupyterlab-meow activated in ${app.name}`);
-  }
-};
+export * from './lab/tokens';
+export { MeowClient, MeowApiError } from './lab/client';
 
-export default plugin;
+export default plugins;

@@ -1,0 +1,7 @@
+import { LabIcon } from '@jupyterlab/ui-components';
+
+const catSvg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16">
+  <path class="jp-icon3" fill="#616161" d="M4 3l4 4.5h8L20 3v10.5c0 4.1-3.6 7.5-8 7.5s-8-3.4-8-7.5V3zm5 8.2a1.2 1.2 0 100 2.4 1.2 1.2 0 000-2.4zm6 0a1.2 1.2 0 100 2.4 1.2 1.2 0 000-2.4zM12 15l-1.2 1h2.4L12 15z"/>
+</svg>`;
+
+export const meowIcon = new LabIcon({ name: 'jupyterlab-meow:meow', svgstr: catSvg });

@@ -1,0 +1,3 @@
+export * from './jobs';
+export * from './status';
+export * from './workflow';

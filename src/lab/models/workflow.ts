@@ -1,0 +1,159 @@
+/**
+ * Patterns, recipes and rules of the workgroup, refreshed whenever the
+ * service says definitions changed (a pattern file edited on disk, a recipe
+ * registered, ...).
+ */
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import type { IPatternInfo, IRecipeInfo, IRuleInfo, IServiceEvent } from '../../core/api';
+import type { MeowClient } from '../client';
+
+export class WorkflowModel implements IDisposable {
+  constructor(options: WorkflowModel.IOptions = {}) {
+    this._client = options.client ?? null;
+    this._debounce = options.debounce ?? 100;
+    if (this._client) {
+      this._client.eventReceived.connect(this._onEvent, this);
+      this._client.connectionChanged.connect((_, state) => {
+        if (state === 'connected' && this._loaded) {
+          this.scheduleRefresh();
+        }
+      }, this);
+    }
+  }
+
+  /** Patterns, recipes or rules changed. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get patterns(): readonly IPatternInfo[] {
+    return this._patterns;
+  }
+
+  get recipes(): readonly IRecipeInfo[] {
+    return this._recipes;
+  }
+
+  get rules(): readonly IRuleInfo[] {
+    return this._rules;
+  }
+
+  /** The last refresh error, if the last refresh failed. */
+  get error(): string | null {
+    return this._error;
+  }
+
+  get loaded(): boolean {
+    return this._loaded;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  pattern(name: string): IPatternInfo | undefined {
+    return this._patterns.find(p => p.name === name);
+  }
+
+  recipe(name: string): IRecipeInfo | undefined {
+    return this._recipes.find(r => r.name === name);
+  }
+
+  hasRecipe(name: string): boolean {
+    return this._recipes.some(r => r.name === name && !r.problem);
+  }
+
+  /** Set the lists directly (tests, or a view fed by other means). */
+  set(patterns: IPatternInfo[], recipes: IRecipeInfo[], rules: IRuleInfo[] = []): void {
+    this._patterns = [...patterns].sort((a, b) => a.name.localeCompare(b.name));
+    this._recipes = [...recipes].sort((a, b) => a.name.localeCompare(b.name));
+    this._rules = [...rules];
+    this._loaded = true;
+    this._changed.emit();
+  }
+
+  /** Fetch everything from the service. */
+  async refresh(): Promise<void> {
+    if (!this._client) {
+      return;
+    }
+    try {
+      const [patterns, recipes, rules] = await Promise.all([
+        this._client.listPatterns(),
+        this._client.listRecipes(),
+        this._client.listRules()
+      ]);
+      this._error = null;
+      this.set(patterns, recipes, rules);
+    } catch (err) {
+      this._error = (err as Error).message;
+      this._changed.emit();
+      throw err;
+    }
+  }
+
+  /** Refresh soon, coalescing bursts of change events into one fetch. */
+  scheduleRefresh(): void {
+    if (this._timer !== null) {
+      return;
+    }
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      this.refresh().catch(err => console.warn('meow: cannot load definitions', err));
+    }, this._debounce);
+  }
+
+  async savePattern(name: string, text: string): Promise<IPatternInfo> {
+    const info = await this._client!.savePattern(name, text);
+    await this.refresh();
+    return info;
+  }
+
+  async deletePattern(name: string): Promise<void> {
+    await this._client!.deletePattern(name);
+    await this.refresh();
+  }
+
+  async deleteRecipe(name: string): Promise<void> {
+    await this._client!.deleteRecipe(name);
+    await this.refresh();
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+    }
+    Signal.clearData(this);
+  }
+
+  private _onEvent(_: MeowClient, event: IServiceEvent): void {
+    if (event.type === 'definitions') {
+      this.scheduleRefresh();
+    }
+  }
+
+  private _client: MeowClient | null;
+  private _debounce: number;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _patterns: IPatternInfo[] = [];
+  private _recipes: IRecipeInfo[] = [];
+  private _rules: IRuleInfo[] = [];
+  private _error: string | null = null;
+  private _loaded = false;
+  private _disposed = false;
+  private _changed = new Signal<this, void>(this);
+}
+
+export namespace WorkflowModel {
+  export interface IOptions {
+    client?: MeowClient;
+    /** Milliseconds to coalesce `definitions` events (default 100). */
+    debounce?: number;
+  }
+}

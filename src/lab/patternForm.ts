@@ -1,0 +1,353 @@
+/**
+ * The pattern form's logic, without any DOM: form state ↔ pattern, and live
+ * validation by the core's `validatePatternObject` (the very code the
+ * service runs on the file), with issues mapped back to form fields.
+ */
+import type { IRecipeInfo } from '../core/api';
+import { patternToYaml, validatePatternObject } from '../core/pattern';
+import { PyFloat, parseYaml, stringifyYamlValues } from '../core/pyvalue';
+import { DEFAULT_FILE_EVENTS, FileEventKind, IPattern } from '../core/types';
+import { FILE_FIELD, IValidationIssue, issue } from '../core/validation';
+import { formatDuration } from '../core/pattern';
+
+export type TriggerChoice = 'path' | 'port' | 'schedule' | 'every' | 'manual';
+
+/** A variable row: name and its value as YAML text (`3`, `"text"`, `[1, 2]`). */
+export interface IVariableRow {
+  name: string;
+  value: string;
+}
+
+/** A sweep row: numbers as text, so half-typed input is kept. */
+export interface ISweepRow {
+  name: string;
+  start: string;
+  stop: string;
+  step: string;
+}
+
+/** Everything the form edits. */
+export interface IPatternForm {
+  name: string;
+  recipe: string;
+  trigger: TriggerChoice;
+  path: string;
+  events: FileEventKind[];
+  port: string;
+  schedule: string;
+  every: string;
+  input: string;
+  parameters: IVariableRow[];
+  outputs: IVariableRow[];
+  sweep: ISweepRow[];
+  /** File format to write; thesis falls back to native when it cannot express the pattern. */
+  format: 'native' | 'thesis';
+}
+
+/** Help shown under each field. */
+export const FIELD_HELP: Record<string, string> = {
+  name: 'Unique pattern name; the file is .meow/patterns/<name>.yaml. Letters, digits, "_", "-", ".".',
+  recipe: 'The registered recipe (notebook) this pattern runs. A pattern whose recipe does not exist yet is kept but does nothing (red in the graph).',
+  trigger: 'When the recipe runs: a file glob, a network port, a cron schedule, a fixed interval, or only manually.',
+  path: 'Glob relative to the workgroup, e.g. "start/*" (one folder level) or "data/**/*.csv" (any depth).',
+  events: 'File events that trigger a job (default: created and modified).',
+  port: 'TCP port; each message received becomes a file that triggers a job.',
+  schedule: 'Cron expression "minute hour day month weekday", e.g. "*/10 * * * *", or a macro like @hourly.',
+  every: 'Fixed interval, e.g. 30s, 5m, 2h, 1h30m (at least 1s).',
+  input: 'Recipe variable that receives the path of the triggering file (optional).',
+  parameters: 'Variables passed to the recipe. Values are YAML: 3, 1.5, true, "text", [1, 2]. Keywords like {FILENAME}, {REL_DIR}, {VGRID} are replaced per job.',
+  outputs: 'Like parameters, but also drawn as outputs in the graph, e.g. outfile = {VGRID}/first/{FILENAME}.',
+  sweep: 'One job per combination: each variable takes start, start+step, ... up to stop (inclusive).'
+};
+
+export function emptyForm(): IPatternForm {
+  return {
+    name: '',
+    recipe: '',
+    trigger: 'path',
+    path: '',
+    events: [...DEFAULT_FILE_EVENTS],
+    port: '',
+    schedule: '',
+    every: '',
+    input: '',
+    parameters: [],
+    outputs: [],
+    sweep: [],
+    format: 'native'
+  };
+}
+
+/** A value as the text a row shows; reading it back gives the same value. */
+export function valueToText(v: unknown): string {
+  if (typeof v === 'string') {
+    const back = parseValueText(v);
+    if (back.issues.length === 0 && back.value === v) {
+      return v;
+    }
+    return JSON.stringify(v);
+  }
+  if (v instanceof PyFloat || typeof v === 'number' || typeof v === 'boolean' || v === null || typeof v === 'bigint') {
+    return stringifyYamlValues(v).trim();
+  }
+  return stringifyYamlValues(v).trim();
+}
+
+/**
+ * A row value: YAML, except that text starting with a keyword such as
+ * `{VGRID}/out/{FILENAME}` (which YAML would read as a mapping) is text.
+ * Empty means the empty string.
+ */
+export function parseValueText(text: string): { value: unknown; issues: string[] } {
+  const t = text.trim();
+  if (t === '') {
+    return { value: '', issues: [] };
+  }
+  if (/^\{[A-Z_]+\}/.test(t)) {
+    return { value: t, issues: [] };
+  }
+  const { value, problems } = parseYaml(t);
+  if (problems.length) {
+    return { value: undefined, issues: problems.map(p => p.message) };
+  }
+  return { value, issues: [] };
+}
+
+/** The form showing an existing pattern. */
+export function formFromPattern(p: IPattern): IPatternForm {
+  const f = emptyForm();
+  f.name = p.name;
+  f.recipe = p.recipe;
+  f.format = p.format;
+  const t = p.trigger;
+  switch (t.kind) {
+    case 'file':
+      f.trigger = 'path';
+      f.path = t.path;
+      f.events = [...t.events];
+      break;
+    case 'network':
+      f.trigger = 'port';
+      f.port = String(t.port);
+      break;
+    case 'schedule':
+      if (t.everyMs !== undefined) {
+        f.trigger = 'every';
+        f.every = formatDuration(t.everyMs);
+      } else {
+        f.trigger = 'schedule';
+        f.schedule = t.cron ?? '';
+      }
+      break;
+    case 'manual':
+      f.trigger = 'manual';
+      break;
+  }
+  f.input = p.input ?? '';
+  f.parameters = Object.entries(p.parameters).map(([name, v]) => ({ name, value: valueToText(v) }));
+  f.outputs = Object.entries(p.outputs).map(([name, v]) => ({ name, value: valueToText(v) }));
+  f.sweep = Object.entries(p.sweep).map(([name, r]) => ({
+    name,
+    start: String(r.start),
+    stop: String(r.stop),
+    step: String(r.step)
+  }));
+  return f;
+}
+
+/** Which form field an issue belongs to (`parameters.x`, `sweep.f`, `path`, ...). */
+export function formFieldOf(field: string): string {
+  if (field === FILE_FIELD || field === '') {
+    return 'form';
+  }
+  const head = field.split(/[.[]/)[0];
+  const rest = field.slice(head.length + 1).split(/[.[]/)[0];
+  switch (head) {
+    case 'name':
+      return 'name';
+    case 'recipe':
+    case 'recipes':
+      return 'recipe';
+    case 'trigger':
+      if (!rest) {
+        return 'trigger';
+      }
+      return rest === 'events' ? 'events' : rest;
+    case 'input':
+    case 'input_file':
+      return 'input';
+    case 'input_paths':
+      return 'path';
+    case 'parameters':
+    case 'variables':
+      return rest ? `parameters.${rest}` : 'parameters';
+    case 'outputs':
+    case 'output':
+      return rest ? `outputs.${rest}` : 'outputs';
+    case 'sweep':
+    case 'parameterize_over':
+      return rest ? `sweep.${rest}` : 'sweep';
+  }
+  return 'form';
+}
+
+/** The result of validating the form. */
+export interface IFormValidation {
+  /** The pattern, when valid. */
+  pattern?: IPattern;
+  /** The plain object handed to the core. */
+  object: Record<string, unknown>;
+  /** Errors (the pattern cannot be saved). */
+  issues: IValidationIssue[];
+  /** Messages per form field (`formFieldOf`), errors first. */
+  byField: Record<string, string[]>;
+  /** Non-blocking remarks (recipe missing, variable not in the recipe, ...). */
+  warnings: string[];
+  /** The file text to save, when valid. */
+  yaml?: string;
+}
+
+/** Build the object the core validates; row-level problems become issues. */
+export function formToObject(form: IPatternForm): { object: Record<string, unknown>; issues: IValidationIssue[] } {
+  const issues: IValidationIssue[] = [];
+  const obj: Record<string, unknown> = {};
+  obj.recipe = form.recipe.trim() === '' ? undefined : form.recipe.trim();
+  const trigger: Record<string, unknown> = {};
+  switch (form.trigger) {
+    case 'path':
+      trigger.path = form.path;
+      trigger.events = [...form.events];
+      break;
+    case 'port': {
+      const v = parseValueText(form.port);
+      trigger.port = form.port.trim() === '' ? '' : v.value;
+      break;
+    }
+    case 'schedule':
+      trigger.schedule = form.schedule;
+      break;
+    case 'every':
+      trigger.every = form.every.trim();
+      break;
+    case 'manual':
+      trigger.manual = true;
+      break;
+  }
+  obj.trigger = trigger;
+  if (form.input.trim() !== '') {
+    obj.input = form.input.trim();
+  }
+  const rows = (section: 'parameters' | 'outputs', list: IVariableRow[]) => {
+    const out: Record<string, unknown> = {};
+    for (const row of list) {
+      const name = row.name.trim();
+      if (name === '' && row.value.trim() === '') {
+        continue;
+      }
+      if (name === '') {
+        issues.push(issue(section, `has a value (${row.value}) without a variable name`, 'name the variable or remove the row'));
+        continue;
+      }
+      if (name in out) {
+        issues.push(issue(`${section}.${name}`, 'is defined twice', 'remove one of the rows'));
+        continue;
+      }
+      const v = parseValueText(row.value);
+      if (v.issues.length) {
+        issues.push(issue(`${section}.${name}`, `is not a valid YAML value: ${v.issues[0]}`, 'quote text with special characters, e.g. "a: b"'));
+        continue;
+      }
+      out[name] = v.value;
+    }
+    if (Object.keys(out).length) {
+      obj[section] = out;
+    }
+  };
+  rows('parameters', form.parameters);
+  rows('outputs', form.outputs);
+  const sweep: Record<string, unknown> = {};
+  for (const row of form.sweep) {
+    const name = row.name.trim();
+    if (name === '' && !row.start.trim() && !row.stop.trim() && !row.step.trim()) {
+      continue;
+    }
+    if (name === '') {
+      issues.push(issue('sweep', 'has a range without a variable name', 'name the variable or remove the row'));
+      continue;
+    }
+    if (name in sweep) {
+      issues.push(issue(`sweep.${name}`, 'is defined twice', 'remove one of the rows'));
+      continue;
+    }
+    const range: Record<string, unknown> = {};
+    for (const k of ['start', 'stop', 'step'] as const) {
+      const text = row[k].trim();
+      if (text !== '') {
+        range[k] = parseValueText(text).value;
+      }
+    }
+    sweep[name] = range;
+  }
+  if (Object.keys(sweep).length) {
+    obj.sweep = sweep;
+  }
+  return { object: obj, issues };
+}
+
+/**
+ * Validate the form with the core. `recipes` (the service's list) adds
+ * warnings for a missing recipe and for variables its notebook never assigns;
+ * `existing` (pattern names) warns before replacing another pattern.
+ */
+export function validateForm(
+  form: IPatternForm,
+  options: { recipes?: readonly IRecipeInfo[]; existing?: readonly string[]; editing?: string } = {}
+): IFormValidation {
+  const { object, issues: rowIssues } = formToObject(form);
+  const name = form.name.trim();
+  const result = validatePatternObject(name, object);
+  const issues = [...rowIssues, ...result.issues];
+  const byField: Record<string, string[]> = {};
+  for (const i of issues) {
+    const key = formFieldOf(i.field);
+    const where = key === 'form' || key === i.field ? '' : ` (${i.field})`;
+    (byField[key] ??= []).push(`${i.message}${where}; ${i.fix}`);
+  }
+  const warnings: string[] = [];
+  const out: IFormValidation = { object, issues, byField, warnings };
+  if (options.recipes && form.recipe.trim()) {
+    const recipe = options.recipes.find(r => r.name === form.recipe.trim());
+    if (!recipe) {
+      warnings.push(`Recipe "${form.recipe.trim()}" does not exist yet: the pattern is saved but does nothing until it is registered.`);
+    } else if (recipe.variables && recipe.variables.length) {
+      const names = [
+        ...(form.input.trim() ? [form.input.trim()] : []),
+        ...form.parameters.map(r => r.name.trim()),
+        ...form.outputs.map(r => r.name.trim()),
+        ...form.sweep.map(r => r.name.trim())
+      ].filter(Boolean);
+      const unknown = names.filter(n => !recipe.variables.includes(n));
+      if (unknown.length) {
+        warnings.push(
+          `Recipe "${recipe.name}" does not assign ${unknown.map(n => `"${n}"`).join(', ')}; ` +
+            'they will be injected in a cell at the top of the notebook.'
+        );
+      }
+    }
+  }
+  if (options.existing && name && name !== options.editing && options.existing.includes(name)) {
+    warnings.push(`A pattern named "${name}" already exists; saving replaces it.`);
+  }
+  if (rowIssues.length === 0 && result.pattern) {
+    out.pattern = result.pattern;
+    let format = form.format;
+    try {
+      out.yaml = patternToYaml(result.pattern, format);
+    } catch {
+      format = 'native';
+      out.yaml = patternToYaml(result.pattern, format);
+      warnings.push('This pattern cannot be written in the thesis format; it will be saved in the native format.');
+    }
+  }
+  return out;
+}

@@ -1,0 +1,218 @@
+/**
+ * Draw a directed graph with d3, laid out by dagre (`../layout`). Shared by
+ * the Workflow graph and the provenance report. Colours are attributes, so
+ * an exported SVG looks like the screen.
+ */
+import * as d3 from 'd3';
+
+import { layoutGraph } from '../layout';
+
+export interface IDagViewNode {
+  id: string;
+  width: number;
+  height: number;
+  label: string;
+  sublabel?: string;
+  fill: string;
+  stroke: string;
+  textColour?: string;
+  strokeWidth?: number;
+  dashed?: boolean;
+  /** `rect` (jobs, patterns) or `pill` (paths). */
+  shape?: 'rect' | 'pill';
+  /** Native tooltip text. */
+  title?: string;
+  /** Small badge at the top-right corner, e.g. "✗" for failed jobs. */
+  badge?: string;
+  badgeColour?: string;
+  /** Extra attributes on the node's `<g>` (for tests: `data-meow-*`). */
+  attrs?: Record<string, string>;
+}
+
+export interface IDagViewEdge {
+  from: string;
+  to: string;
+  label?: string;
+  colour?: string;
+  dashed?: boolean;
+}
+
+export interface IDagViewOptions {
+  rankdir?: 'LR' | 'TB';
+  onClick?: (id: string) => void;
+  onHover?: (id: string | null) => void;
+  /** Extra class on the `<svg>`. */
+  className?: string;
+  /** Text shown when there is nothing to draw. */
+  empty?: string;
+  /** `width`: scale to the container's width; `none` (default): natural size. */
+  fit?: 'width' | 'none';
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+let markerSeq = 0;
+
+/** Draw into `container` (its content is replaced); returns the `<svg>`. */
+export function renderDag(
+  container: HTMLElement,
+  nodes: IDagViewNode[],
+  edges: IDagViewEdge[],
+  options: IDagViewOptions = {}
+): SVGSVGElement | null {
+  container.textContent = '';
+  if (nodes.length === 0) {
+    const p = document.createElement('div');
+    p.className = 'jp-meow-graphEmpty';
+    p.textContent = options.empty ?? 'Nothing to show.';
+    container.appendChild(p);
+    return null;
+  }
+  const layout = layoutGraph(
+    nodes.map(n => ({ id: n.id, width: n.width, height: n.height })),
+    edges.map(e => ({ from: e.from, to: e.to, label: e.label })),
+    { rankdir: options.rankdir ?? 'LR' }
+  );
+  const byId = new Map(nodes.map(n => [n.id, n]));
+  const markerId = `jp-meow-arrow-${++markerSeq}`;
+
+  const svg = d3
+    .select(container)
+    .append('svg')
+    .attr('xmlns', SVG_NS)
+    .attr('class', `jp-meow-dag ${options.className ?? ''}`.trim())
+    .attr('viewBox', `0 0 ${layout.width} ${layout.height}`)
+    .attr('preserveAspectRatio', 'xMidYMin meet');
+  if (options.fit === 'width') {
+    // Scale to the container's width; the height follows the aspect ratio.
+    svg.attr('width', '100%').style('max-width', `${Math.max(layout.width, 200)}px`);
+  } else {
+    svg.attr('width', layout.width).attr('height', layout.height);
+  }
+
+  svg
+    .append('defs')
+    .append('marker')
+    .attr('id', markerId)
+    .attr('viewBox', '0 0 10 10')
+    .attr('refX', 9)
+    .attr('refY', 5)
+    .attr('markerWidth', 7)
+    .attr('markerHeight', 7)
+    .attr('orient', 'auto-start-reverse')
+    .append('path')
+    .attr('d', 'M 0 0 L 10 5 L 0 10 z')
+    .attr('fill', '#888888');
+
+  const root = svg.append('g').attr('data-meow-zoom', '');
+  const zoom = d3
+    .zoom<SVGSVGElement, unknown>()
+    .scaleExtent([0.2, 4])
+    // Plain wheel scrolls the panel; Ctrl/⌘ + wheel zooms, drag pans.
+    .filter((event: any) => (event.type === 'wheel' ? event.ctrlKey || event.metaKey : !event.button))
+    .on('zoom', event => root.attr('transform', event.transform.toString()));
+  svg.call(zoom).on('dblclick.zoom', null);
+
+  const line = d3
+    .line<{ x: number; y: number }>()
+    .x(p => p.x)
+    .y(p => p.y)
+    .curve(d3.curveBasis);
+
+  const edgeGroup = root.append('g').attr('class', 'jp-meow-dagEdges');
+  layout.edges.forEach((e, i) => {
+    const spec = edges.find((x, j) => j >= i && x.from === e.from && x.to === e.to) ?? edges[i];
+    const g = edgeGroup
+      .append('g')
+      .attr('class', 'jp-meow-dagEdge')
+      .attr('data-meow-edge', `${e.from}->${e.to}`);
+    g.append('path')
+      .attr('d', line(e.points) ?? '')
+      .attr('fill', 'none')
+      .attr('stroke', spec?.colour ?? '#888888')
+      .attr('stroke-width', 1.5)
+      .attr('stroke-dasharray', spec?.dashed ? '4 3' : null)
+      .attr('marker-end', `url(#${markerId})`);
+    if (e.label && e.labelX !== undefined) {
+      g.append('text')
+        .attr('x', e.labelX)
+        .attr('y', e.labelY! + 4)
+        .attr('text-anchor', 'middle')
+        .attr('font-size', 10)
+        .attr('fill', '#555555')
+        .attr('stroke', '#ffffff')
+        .attr('stroke-width', 3)
+        .attr('paint-order', 'stroke')
+        .text(e.label.length > 40 ? `…${e.label.slice(-39)}` : e.label);
+      g.append('title').text(e.label);
+    }
+  });
+
+  const nodeGroup = root.append('g').attr('class', 'jp-meow-dagNodes');
+  for (const ln of layout.nodes) {
+    const n = byId.get(ln.id)!;
+    const g = nodeGroup
+      .append('g')
+      .attr('class', 'jp-meow-dagNode')
+      .attr('data-meow-node', n.id)
+      .attr('transform', `translate(${ln.x - n.width / 2},${ln.y - n.height / 2})`)
+      .style('cursor', options.onClick ? 'pointer' : 'default');
+    for (const [k, v] of Object.entries(n.attrs ?? {})) {
+      g.attr(k, v);
+    }
+    g.append('rect')
+      .attr('width', n.width)
+      .attr('height', n.height)
+      .attr('rx', n.shape === 'pill' ? n.height / 2 : 5)
+      .attr('fill', n.fill)
+      .attr('stroke', n.stroke)
+      .attr('stroke-width', n.strokeWidth ?? 1.5)
+      .attr('stroke-dasharray', n.dashed ? '4 3' : null);
+    const colour = n.textColour ?? '#ffffff';
+    const fit = (s: string) => {
+      const max = Math.floor((n.width - 10) / 6.5);
+      return s.length > max ? `${s.slice(0, Math.max(1, max - 1))}…` : s;
+    };
+    g.append('text')
+      .attr('x', n.width / 2)
+      .attr('y', n.sublabel ? n.height / 2 - 3 : n.height / 2 + 4)
+      .attr('text-anchor', 'middle')
+      .attr('font-size', 12)
+      .attr('font-weight', 600)
+      .attr('fill', colour)
+      .text(fit(n.label));
+    if (n.sublabel) {
+      g.append('text')
+        .attr('x', n.width / 2)
+        .attr('y', n.height / 2 + 12)
+        .attr('text-anchor', 'middle')
+        .attr('font-size', 10)
+        .attr('fill', colour)
+        .text(fit(n.sublabel));
+    }
+    if (n.badge) {
+      g.append('circle')
+        .attr('cx', n.width - 2)
+        .attr('cy', 2)
+        .attr('r', 8)
+        .attr('fill', n.badgeColour ?? '#d62728');
+      g.append('text')
+        .attr('x', n.width - 2)
+        .attr('y', 6)
+        .attr('text-anchor', 'middle')
+        .attr('font-size', 11)
+        .attr('font-weight', 700)
+        .attr('fill', '#ffffff')
+        .text(n.badge);
+    }
+    if (n.title) {
+      g.append('title').text(n.title);
+    }
+    if (options.onClick) {
+      g.on('click', () => options.onClick!(n.id));
+    }
+    if (options.onHover) {
+      g.on('mouseenter', () => options.onHover!(n.id)).on('mouseleave', () => options.onHover!(null));
+    }
+  }
+  return svg.node();
+}

@@ -1,0 +1,462 @@
+/**
+ * Create or edit a pattern: a form with every field of the spec (or the raw
+ * YAML), validated live by the core on every keystroke.
+ */
+import { Dialog, showDialog } from '@jupyterlab/apputils';
+import * as React from 'react';
+
+import type { IPatternInfo, IRecipeInfo } from '../../core/api';
+import { parsePattern } from '../../core/pattern';
+import { FILE_EVENT_KINDS } from '../../core/types';
+import { MeowApiError } from '../client';
+import {
+  FIELD_HELP,
+  IPatternForm,
+  ISweepRow,
+  IVariableRow,
+  TriggerChoice,
+  emptyForm,
+  formFromPattern,
+  validateForm
+} from '../patternForm';
+import type { WorkflowModel } from '../models';
+
+export interface IPatternEditorProps {
+  workflow: WorkflowModel;
+  /** The pattern being edited; undefined for a new one. */
+  editing?: IPatternInfo;
+  /** Prefill for a new pattern (e.g. the recipe). */
+  initial?: Partial<IPatternForm>;
+  onClose: () => void;
+}
+
+function Field(props: {
+  id: string;
+  label: string;
+  help?: string;
+  errors?: string[];
+  children: React.ReactNode;
+}): JSX.Element {
+  const errors = props.errors ?? [];
+  return (
+    <div className={`jp-meow-field${errors.length ? ' jp-mod-invalid' : ''}`} data-meow-field={props.id}>
+      <label className="jp-meow-fieldLabel" htmlFor={`jp-meow-pattern-${props.id}`}>
+        {props.label}
+      </label>
+      {props.children}
+      {props.help && <div className="jp-meow-fieldHelp">{props.help}</div>}
+      {errors.map((e, i) => (
+        <div key={i} className="jp-meow-fieldError" data-testid={`meow-error-${props.id}`}>
+          {e}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function VariableRows(props: {
+  section: 'parameters' | 'outputs';
+  rows: IVariableRow[];
+  byField: Record<string, string[]>;
+  onChange: (rows: IVariableRow[]) => void;
+}): JSX.Element {
+  const { section, rows, byField, onChange } = props;
+  const set = (i: number, patch: Partial<IVariableRow>) =>
+    onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  return (
+    <div className="jp-meow-rows" data-testid={`meow-${section}`}>
+      {rows.map((row, i) => {
+        const errors = byField[`${section}.${row.name.trim()}`] ?? [];
+        return (
+          <div key={i} className={`jp-meow-row${errors.length ? ' jp-mod-invalid' : ''}`} data-meow-row={`${section}.${i}`}>
+            <input
+              className="jp-mod-styled jp-meow-rowName"
+              placeholder="variable"
+              aria-label={`${section} ${i + 1} name`}
+              value={row.name}
+              onChange={e => set(i, { name: e.target.value })}
+            />
+            <span className="jp-meow-rowEq">=</span>
+            <input
+              className="jp-mod-styled jp-meow-rowValue"
+              placeholder={section === 'outputs' ? '{VGRID}/out/{FILENAME}' : 'value (YAML)'}
+              aria-label={`${section} ${i + 1} value`}
+              value={row.value}
+              onChange={e => set(i, { value: e.target.value })}
+            />
+            <button
+              className="jp-Button jp-mod-minimal jp-meow-rowRemove"
+              title="Remove"
+              onClick={() => onChange(rows.filter((_, j) => j !== i))}
+            >
+              ✕
+            </button>
+            {errors.map((e, k) => (
+              <div key={k} className="jp-meow-fieldError">
+                {e}
+              </div>
+            ))}
+          </div>
+        );
+      })}
+      <button
+        className="jp-Button jp-mod-styled jp-mod-reject jp-meow-addRow"
+        data-testid={`meow-add-${section}`}
+        onClick={() => onChange([...rows, { name: '', value: '' }])}
+      >
+        + Add {section === 'parameters' ? 'parameter' : 'output'}
+      </button>
+    </div>
+  );
+}
+
+function SweepRows(props: {
+  rows: ISweepRow[];
+  byField: Record<string, string[]>;
+  onChange: (rows: ISweepRow[]) => void;
+}): JSX.Element {
+  const { rows, byField, onChange } = props;
+  const set = (i: number, patch: Partial<ISweepRow>) =>
+    onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  return (
+    <div className="jp-meow-rows" data-testid="meow-sweep">
+      {rows.map((row, i) => {
+        const errors = byField[`sweep.${row.name.trim()}`] ?? [];
+        return (
+          <div key={i} className={`jp-meow-row${errors.length ? ' jp-mod-invalid' : ''}`} data-meow-row={`sweep.${i}`}>
+            <input
+              className="jp-mod-styled jp-meow-rowName"
+              placeholder="variable"
+              aria-label={`sweep ${i + 1} name`}
+              value={row.name}
+              onChange={e => set(i, { name: e.target.value })}
+            />
+            {(['start', 'stop', 'step'] as const).map(k => (
+              <input
+                key={k}
+                className="jp-mod-styled jp-meow-rowNumber"
+                placeholder={k}
+                aria-label={`sweep ${i + 1} ${k}`}
+                value={row[k]}
+                onChange={e => set(i, { [k]: e.target.value })}
+              />
+            ))}
+            <button className="jp-Button jp-mod-minimal jp-meow-rowRemove" title="Remove" onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+              ✕
+            </button>
+            {errors.map((e, k) => (
+              <div key={k} className="jp-meow-fieldError">
+                {e}
+              </div>
+            ))}
+          </div>
+        );
+      })}
+      <button
+        className="jp-Button jp-mod-styled jp-mod-reject jp-meow-addRow"
+        data-testid="meow-add-sweep"
+        onClick={() => onChange([...rows, { name: '', start: '1', stop: '3', step: '1' }])}
+      >
+        + Add sweep
+      </button>
+    </div>
+  );
+}
+
+function initialForm(props: IPatternEditorProps): IPatternForm {
+  if (props.editing?.pattern) {
+    return formFromPattern(props.editing.pattern);
+  }
+  const f = { ...emptyForm(), ...props.initial };
+  if (props.editing) {
+    f.name = props.editing.name;
+  }
+  return f;
+}
+
+export function PatternEditor(props: IPatternEditorProps): JSX.Element {
+  const { workflow, editing } = props;
+  const [form, setForm] = React.useState<IPatternForm>(() => initialForm(props));
+  // An unreadable file opens in YAML mode.
+  const [mode, setMode] = React.useState<'form' | 'yaml'>(editing && !editing.pattern ? 'yaml' : 'form');
+  const [text, setText] = React.useState<string>(editing?.text ?? '');
+  const [saving, setSaving] = React.useState(false);
+  const [serverError, setServerError] = React.useState<string[]>([]);
+  const box = React.useRef<HTMLDivElement>(null);
+  React.useEffect(() => {
+    box.current?.scrollIntoView?.({ block: 'nearest' });
+    box.current?.querySelector<HTMLInputElement>('input, textarea')?.focus();
+  }, []);
+
+  const recipes: readonly IRecipeInfo[] = workflow.recipes;
+  const existing = workflow.patterns.map(p => p.name);
+  const validation = React.useMemo(
+    () => validateForm(form, { recipes, existing, editing: editing?.name }),
+    [form, recipes, existing.join('\n'), editing?.name]
+  );
+  const yamlCheck = React.useMemo(() => (mode === 'yaml' ? parsePattern(form.name.trim(), text) : null), [mode, form.name, text]);
+
+  const update = (patch: Partial<IPatternForm>) => {
+    setForm(f => ({ ...f, ...patch }));
+    setServerError([]);
+  };
+  const errs = (key: string) => validation.byField[key];
+
+  const switchMode = (to: 'form' | 'yaml') => {
+    if (to === mode) {
+      return;
+    }
+    if (to === 'yaml') {
+      setText(validation.yaml ?? editing?.text ?? '');
+    } else if (yamlCheck?.pattern) {
+      setForm(formFromPattern(yamlCheck.pattern));
+    }
+    setMode(to);
+  };
+
+  const canSave = !saving && (mode === 'form' ? !!validation.yaml : !!yamlCheck && yamlCheck.issues.length === 0);
+
+  const save = async () => {
+    const name = form.name.trim();
+    const body = mode === 'form' ? validation.yaml! : text;
+    if (name !== editing?.name && existing.includes(name)) {
+      const answer = await showDialog({
+        title: 'Replace pattern?',
+        body: `A pattern named "${name}" already exists. Replace it? Its unfinished jobs are cancelled.`,
+        buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Replace' })]
+      });
+      if (!answer.button.accept) {
+        return;
+      }
+    }
+    setSaving(true);
+    try {
+      await workflow.savePattern(name, body);
+      if (editing && editing.name !== name) {
+        // Renaming = create the new pattern, delete the old one (P7).
+        await workflow.deletePattern(editing.name);
+      }
+      props.onClose();
+    } catch (err) {
+      const e = err as Error;
+      const lines = [e.message];
+      if (err instanceof MeowApiError) {
+        lines.push(...err.issues!.map(i => `${i.field}: ${i.message}; ${i.fix}`));
+      }
+      setServerError(lines);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <div className="jp-meow-PatternEditor" data-testid="meow-pattern-editor" ref={box}>
+      <div className="jp-meow-editorHeader">
+        <h3>{editing ? `Edit pattern ${editing.name}` : 'New pattern'}</h3>
+        <div className="jp-meow-modeSwitch" role="tablist">
+          <button role="tab" aria-selected={mode === 'form'} className={mode === 'form' ? 'jp-mod-active' : ''} onClick={() => switchMode('form')}>
+            Form
+          </button>
+          <button
+            role="tab"
+            aria-selected={mode === 'yaml'}
+            className={mode === 'yaml' ? 'jp-mod-active' : ''}
+            data-testid="meow-mode-yaml"
+            onClick={() => switchMode('yaml')}
+          >
+            YAML
+          </button>
+        </div>
+      </div>
+
+      <Field id="name" label="Name" help={FIELD_HELP.name} errors={errs('name')}>
+        <input
+          id="jp-meow-pattern-name"
+          data-testid="meow-pattern-name"
+          className="jp-mod-styled"
+          value={form.name}
+          placeholder="Pattern_One"
+          onChange={e => update({ name: e.target.value })}
+        />
+      </Field>
+
+      {mode === 'yaml' ? (
+        <Field
+          id="yaml"
+          label="Pattern file"
+          help="Native or thesis (mig_meow) format; validated as you type."
+          errors={yamlCheck?.issues.filter(i => i.field !== 'name').map(i => `${i.field}: ${i.message}; ${i.fix}`)}
+        >
+          <textarea
+            id="jp-meow-pattern-yaml"
+            data-testid="meow-pattern-yaml"
+            className="jp-mod-styled jp-meow-yaml"
+            rows={14}
+            spellCheck={false}
+            value={text}
+            onChange={e => {
+              setText(e.target.value);
+              setServerError([]);
+            }}
+          />
+        </Field>
+      ) : (
+        <>
+          <Field id="recipe" label="Recipe" help={FIELD_HELP.recipe} errors={errs('recipe')}>
+            <select
+              id="jp-meow-pattern-recipe"
+              data-testid="meow-pattern-recipe"
+              className="jp-mod-styled"
+              value={form.recipe}
+              onChange={e => update({ recipe: e.target.value })}
+            >
+              <option value="">— choose a recipe —</option>
+              {recipes.map(r => (
+                <option key={r.name} value={r.name}>
+                  {r.name}
+                </option>
+              ))}
+              {form.recipe && !recipes.some(r => r.name === form.recipe) && (
+                <option value={form.recipe}>{form.recipe} (not registered)</option>
+              )}
+            </select>
+          </Field>
+
+          <Field id="trigger" label="Trigger" help={FIELD_HELP.trigger} errors={errs('trigger')}>
+            <select
+              id="jp-meow-pattern-trigger"
+              data-testid="meow-pattern-trigger"
+              className="jp-mod-styled"
+              value={form.trigger}
+              onChange={e => update({ trigger: e.target.value as TriggerChoice })}
+            >
+              <option value="path">File event (glob)</option>
+              <option value="port">Network port</option>
+              <option value="schedule">Schedule (cron)</option>
+              <option value="every">Interval</option>
+              <option value="manual">Manual only</option>
+            </select>
+          </Field>
+
+          {form.trigger === 'path' && (
+            <>
+              <Field id="path" label="Path glob" help={FIELD_HELP.path} errors={errs('path')}>
+                <input
+                  id="jp-meow-pattern-path"
+                  data-testid="meow-pattern-path"
+                  className="jp-mod-styled"
+                  value={form.path}
+                  placeholder="start/*"
+                  onChange={e => update({ path: e.target.value })}
+                />
+              </Field>
+              <Field id="events" label="Events" help={FIELD_HELP.events} errors={errs('events')}>
+                <div className="jp-meow-checks">
+                  {FILE_EVENT_KINDS.map(k => (
+                    <label key={k}>
+                      <input
+                        type="checkbox"
+                        data-testid={`meow-event-${k}`}
+                        checked={form.events.includes(k)}
+                        onChange={e =>
+                          update({
+                            events: e.target.checked
+                              ? FILE_EVENT_KINDS.filter(x => x === k || form.events.includes(x))
+                              : form.events.filter(x => x !== k)
+                          })
+                        }
+                      />
+                      {k}
+                    </label>
+                  ))}
+                </div>
+              </Field>
+            </>
+          )}
+          {form.trigger === 'port' && (
+            <Field id="port" label="Port" help={FIELD_HELP.port} errors={errs('port')}>
+              <input id="jp-meow-pattern-port" className="jp-mod-styled" value={form.port} placeholder="9000" onChange={e => update({ port: e.target.value })} />
+            </Field>
+          )}
+          {form.trigger === 'schedule' && (
+            <Field id="schedule" label="Cron expression" help={FIELD_HELP.schedule} errors={errs('schedule')}>
+              <input
+                id="jp-meow-pattern-schedule"
+                className="jp-mod-styled"
+                value={form.schedule}
+                placeholder="*/10 * * * *"
+                onChange={e => update({ schedule: e.target.value })}
+              />
+            </Field>
+          )}
+          {form.trigger === 'every' && (
+            <Field id="every" label="Every" help={FIELD_HELP.every} errors={errs('every')}>
+              <input id="jp-meow-pattern-every" className="jp-mod-styled" value={form.every} placeholder="30s" onChange={e => update({ every: e.target.value })} />
+            </Field>
+          )}
+
+          <Field id="input" label="Input variable" help={FIELD_HELP.input} errors={errs('input')}>
+            <input
+              id="jp-meow-pattern-input"
+              data-testid="meow-pattern-input"
+              className="jp-mod-styled"
+              value={form.input}
+              placeholder="infile"
+              list="jp-meow-recipe-variables"
+              onChange={e => update({ input: e.target.value })}
+            />
+            <datalist id="jp-meow-recipe-variables">
+              {(recipes.find(r => r.name === form.recipe)?.variables ?? []).map(v => (
+                <option key={v} value={v} />
+              ))}
+            </datalist>
+          </Field>
+
+          <Field id="parameters" label="Parameters" help={FIELD_HELP.parameters} errors={errs('parameters')}>
+            <VariableRows section="parameters" rows={form.parameters} byField={validation.byField} onChange={rows => update({ parameters: rows })} />
+          </Field>
+          <Field id="outputs" label="Outputs" help={FIELD_HELP.outputs} errors={errs('outputs')}>
+            <VariableRows section="outputs" rows={form.outputs} byField={validation.byField} onChange={rows => update({ outputs: rows })} />
+          </Field>
+          <Field id="sweep" label="Sweeps" help={FIELD_HELP.sweep} errors={errs('sweep')}>
+            <SweepRows rows={form.sweep} byField={validation.byField} onChange={rows => update({ sweep: rows })} />
+          </Field>
+          {errs('form') && (
+            <div className="jp-meow-fieldError" data-testid="meow-error-form">
+              {errs('form').join(' ')}
+            </div>
+          )}
+        </>
+      )}
+
+      {validation.warnings.length > 0 && mode === 'form' && (
+        <ul className="jp-meow-warnings" data-testid="meow-pattern-warnings">
+          {validation.warnings.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ul>
+      )}
+      {serverError.length > 0 && (
+        <div className="jp-meow-serverError" data-testid="meow-pattern-server-error">
+          {serverError.map((l, i) => (
+            <div key={i}>{l}</div>
+          ))}
+        </div>
+      )}
+      {mode === 'form' && validation.yaml && (
+        <details className="jp-meow-preview">
+          <summary>File preview</summary>
+          <pre data-testid="meow-pattern-preview">{validation.yaml}</pre>
+        </details>
+      )}
+      <div className="jp-meow-editorButtons">
+        <button className="jp-Button jp-mod-styled jp-mod-reject" onClick={props.onClose} data-testid="meow-pattern-cancel">
+          Cancel
+        </button>
+        <button className="jp-Button jp-mod-styled jp-mod-accept" disabled={!canSave} onClick={() => void save()} data-testid="meow-pattern-save">
+          {saving ? 'Saving…' : 'Save'}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+import { parsePattern } from '../../src/core/pattern';
+import type { IPatternInfo, IRecipeInfo } from '../../src/core/api';
+import { buildWorkflowGraph, globsCanOverlap, outputGlob } from '../../src/lab/graph';
+import { layoutGraph } from '../../src/lab/layout';
+
+function info(name: string, text: string): IPatternInfo {
+  const { pattern, issues } = parsePattern(name, text);
+  return {
+    name,
+    file: `.meow/patterns/${name}.yaml`,
+    text,
+    pattern,
+    active: false,
+    problem: issues.length ? issues.map(i => i.message).join('; ') : undefined
+  };
+}
+const recipe = (name: string): IRecipeInfo => ({ name, file: `.meow/recipes/${name}.ipynb`, variables: [], patterns: [] });
+
+describe('outputGlob', () => {
+  it('reads output templates as workgroup-relative globs', () => {
+    expect(outputGlob('{VGRID}/first/{FILENAME}')).toBe('first/*');
+    expect(outputGlob('{BASE}/out/{PREFIX}_done{EXTENSION}')).toBe('out/*_done*');
+    expect(outputGlob('{VGRID}/{REL_DIR}/x.txt')).toBe('**/x.txt');
+    expect(outputGlob('results/{JOB}.csv')).toBe('results/*.csv');
+    expect(outputGlob('/tmp/elsewhere')).toBeUndefined();
+    expect(outputGlob(3)).toBeUndefined();
+  });
+});
+
+describe('globsCanOverlap', () => {
+  it.each([
+    ['first/*', 'first/*', true],
+    ['first/*', 'first/*.txt', true],
+    ['first/*.csv', 'first/*.txt', false],
+    ['first/*', 'second/*', false],
+    ['first/*', 'first/sub/*', false],
+    ['first/a.txt', 'first/*', true],
+    ['**/x.txt', 'data/x.txt', true],
+    ['data/**', 'other/*', false],
+    ['data/**', 'data/a/b/*', true],
+    ['int_1/*', '{int_1,int_2}/*', true]
+  ])('%s vs %s → %s', (a, b, expected) => {
+    expect(globsCanOverlap(a, b)).toBe(expected);
+    expect(globsCanOverlap(b, a)).toBe(expected);
+  });
+});
+
+describe('buildWorkflowGraph', () => {
+  const one = info('Pattern_One', 'recipe: append\ntrigger: {path: "start/*"}\ninput: infile\noutputs: {outfile: "{VGRID}/first/{FILENAME}"}\n');
+  const two = info('Pattern_Two', 'input_file: infile\ninput_paths: [first/*]\noutput: {outfile: "{VGRID}/second/{FILENAME}"}\nrecipes: [append]\nvariables: {}\nparameterize_over: {}\n');
+  const orphan = info('Orphan', 'recipe: missing\ntrigger: {path: "second/*.csv"}\n');
+  const broken = info('Broken', 'recipe: [\n');
+
+  it('links an output to the patterns whose trigger it can match', () => {
+    const g = buildWorkflowGraph([one, two, orphan], [recipe('append')]);
+    expect(g.links).toEqual([
+      { from: 'Pattern_One', to: 'Pattern_Two', variable: 'outfile' },
+      // second/{FILENAME} may be a .csv file, so it can trigger second/*.csv.
+      { from: 'Pattern_Two', to: 'Orphan', variable: 'outfile' }
+    ]);
+    const ids = g.edges.map(e => `${e.from} -${e.kind}-> ${e.to}`);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'trigger:start/* -triggers-> pattern:Pattern_One',
+        'pattern:Pattern_One -writes-> output:Pattern_One:outfile',
+        'output:Pattern_One:outfile -matches-> trigger:first/*',
+        'trigger:first/* -triggers-> pattern:Pattern_Two',
+        'pattern:Pattern_Two -writes-> output:Pattern_Two:outfile'
+      ])
+    );
+    expect(ids).toContain('output:Pattern_Two:outfile -matches-> trigger:second/*.csv');
+    expect(ids).not.toContain('output:Pattern_One:outfile -matches-> trigger:second/*.csv');
+  });
+
+  it('colours patterns by whether their recipe exists', () => {
+    const g = buildWorkflowGraph([one, orphan, broken], [recipe('append')]);
+    const state = (id: string) => g.nodes.find(n => n.id === id)!.state;
+    expect(state('pattern:Pattern_One')).toBe('active');
+    expect(state('pattern:Orphan')).toBe('missing');
+    expect(state('pattern:Broken')).toBe('invalid');
+    expect(g.nodes.find(n => n.id === 'pattern:Orphan')!.details[0]).toMatch(/missing/);
+  });
+
+  it('shares one trigger node between patterns with the same glob', () => {
+    const a = info('A', 'recipe: r\ntrigger: {path: "in/*"}\n');
+    const b = info('B', 'recipe: r\ntrigger: {path: "in/*"}\n');
+    const g = buildWorkflowGraph([a, b], []);
+    expect(g.nodes.filter(n => n.kind === 'trigger')).toHaveLength(1);
+    expect(g.edges.filter(e => e.kind === 'triggers')).toHaveLength(2);
+  });
+
+  it('draws loops (Choice writes back into int_1) and lays them out', () => {
+    const add = info('Add_5', 'recipe: r\ntrigger: {path: "int_1/*"}\noutputs: {out: "{VGRID}/int_2/{FILENAME}"}\n');
+    const choice = info('Choice', 'recipe: r\ntrigger: {path: "int_2/*"}\noutputs: {back: "{VGRID}/int_1/{FILENAME}", done: "{VGRID}/final/{FILENAME}"}\n');
+    const g = buildWorkflowGraph([add, choice], [recipe('r')]);
+    expect(g.links).toEqual([
+      { from: 'Add_5', to: 'Choice', variable: 'out' },
+      { from: 'Choice', to: 'Add_5', variable: 'back' }
+    ]);
+    const layout = layoutGraph(
+      g.nodes.map(n => ({ id: n.id, width: 100, height: 30 })),
+      g.edges.map(e => ({ from: e.from, to: e.to }))
+    );
+    expect(layout.nodes).toHaveLength(g.nodes.length);
+    expect(layout.edges).toHaveLength(g.edges.length);
+    for (const n of layout.nodes) {
+      expect(Number.isFinite(n.x) && Number.isFinite(n.y)).toBe(true);
+    }
+    expect(layout.width).toBeGreaterThan(100);
+  });
+});
