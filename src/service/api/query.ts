@@ -20,7 +20,9 @@ export interface IParsed<T> {
 function unknownParams(params: URLSearchParams, allowed: readonly string[]): IValidationIssue[] {
   const issues: IValidationIssue[] = [];
   for (const key of new Set(params.keys())) {
-    if (!allowed.includes(key) && !IGNORED_PARAMS.has(key)) {
+    // A bare number is the cache-buster Jupyter's request helper appends.
+    const cacheBuster = /^\d+$/.test(key) && params.get(key) === '';
+    if (!allowed.includes(key) && !IGNORED_PARAMS.has(key) && !cacheBuster) {
       issues.push({
         field: key,
         message: 'is not a parameter of this route',

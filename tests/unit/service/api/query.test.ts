@@ -53,6 +53,9 @@ describe('parseJobQuery', () => {
   it('ignores the Jupyter token and cache-busting parameters', () => {
     expect(parseJobQuery(q('token=abc&_=123')).issues).toEqual([]);
     expect(parseNoParams(q('token=abc'))).toEqual([]);
+    // ServerConnection.makeRequest appends a bare `?<timestamp>` by default.
+    expect(parseNoParams(q('1763782800000'))).toEqual([]);
+    expect(fields(parseNoParams(q('1763782800000=1')))).toEqual(['1763782800000']);
     expect(fields(parseNoParams(q('x=1')))).toEqual(['x']);
   });
 });
