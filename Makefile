@@ -19,7 +19,7 @@ BUNDLE := jupyterlab_meow/service/meow.js
 LABEXT := jupyterlab_meow/labextension/package.json
 DEMO ?= .demo
 
-.PHONY: setup demo test test-unit test-integration test-ui chromium build clean typecheck
+.PHONY: setup demo demo-copy demo-headless test test-unit test-integration test-ui chromium build clean typecheck
 
 setup: $(STAMPS)/installed
 
@@ -57,13 +57,23 @@ build: setup
 typecheck: node_modules/.package-lock.json
 	npx tsc --noEmit && npx tsc -p tsconfig.test.json --noEmit
 
-# The demo: a fresh copy of the bundled foundational example (thesis ch. 14),
-# watched until Ctrl-C. Drop files into $(DEMO)/foundational/start/ to see
-# new jobs; `meow report $(DEMO)/foundational` shows what produced what.
-demo: setup
+# The demo: JupyterLab with meow on a fresh copy of the bundled foundational
+# example (thesis ch. 14); the service starts with the server and runs the
+# example's four jobs at once. Open the Workflow, Monitor and Report panels,
+# or drop a file into start/. `make demo-headless` runs the same without a
+# browser (`meow run`, until Ctrl-C).
+DEMO_ROOT := $(DEMO)/foundational
+
+demo-copy:
 	@rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r examples/foundational examples/abstract examples/self-modifying $(DEMO)/
-	@echo "demo workgroup: $(DEMO)/foundational (Ctrl-C to stop)"
-	$(VENV)/bin/meow run $(DEMO)/foundational
+
+demo: setup demo-copy
+	@echo "demo workgroup: $(DEMO_ROOT) (Ctrl-C to stop)"
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(DEMO_ROOT) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+demo-headless: setup demo-copy
+	@echo "demo workgroup: $(DEMO_ROOT) (Ctrl-C to stop)"
+	$(VENV)/bin/meow run $(DEMO_ROOT)
 
 test: setup typecheck
 	npx jest --ci
