@@ -48,6 +48,8 @@ $(STAMPS)/installed: $(STAMPS)/python-deps $(BUNDLE) $(LABEXT) pyproject.toml $(
 	$(PY) -m pip install --quiet --no-build-isolation --no-deps -e .
 	$(VENV)/bin/jupyter labextension develop --overwrite . >/dev/null
 	$(VENV)/bin/jupyter server extension enable --sys-prefix jupyterlab_meow >/dev/null 2>&1
+	@$(VENV)/bin/jupyter labextension list 2>&1 | grep -q "jupyterlab-meow.*enabled.*OK" || \
+	  { echo "the jupyterlab-meow lab extension is not enabled"; $(VENV)/bin/jupyter labextension list; exit 1; }
 	@$(VENV)/bin/jupyter server extension list 2>&1 | grep -q "jupyterlab_meow.*OK" || \
 	  { echo "the jupyterlab_meow server extension is not enabled"; $(VENV)/bin/jupyter server extension list; exit 1; }
 	@touch $@
