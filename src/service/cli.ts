@@ -362,19 +362,52 @@ interface IReportOptions {
   after?: string;
 }
 
-/** Text rendering of a provenance graph: one line per job, then edges. */
+/**
+ * Text rendering of a provenance graph: every chain as a tree from the file
+ * that started it, each job with the files it wrote, e.g.
+ *
+ *   start/Alpha.txt
+ *   └─ Pattern_One → Append  done  job …  wrote first/Alpha.txt
+ *      └─ Pattern_Two → Append  done  job …  wrote second/Alpha.txt
+ */
 export function formatReport(graph: IProvenanceGraph): string {
-  const lines: string[] = [];
-  lines.push(`${graph.jobs.length} job(s), ${graph.edges.length} edge(s)`);
-  for (const job of graph.jobs) {
-    lines.push(
-      `  ${job.id}  ${job.status.padEnd(9)} ${job.pattern} → ${job.recipe}  ${job.trigger ?? ''}`
-    );
+  const lines: string[] = [`${graph.jobs.length} job(s), ${graph.edges.length} edge(s)`];
+  const byId = new Map(graph.jobs.map(j => [j.id, j]));
+  const children = new Map<string, IProvenanceGraph['jobs']>();
+  for (const edge of graph.edges) {
+    const child = byId.get(edge.to);
+    if (child) {
+      children.set(edge.from, [...(children.get(edge.from) ?? []), child]);
+    }
   }
-  if (graph.edges.length) {
-    lines.push('edges (parent → child, via file):');
-    for (const e of graph.edges) {
-      lines.push(`  ${e.from} → ${e.to}  ${e.path}`);
+  const describe = (job: IProvenanceGraph['jobs'][number]) => {
+    const took =
+      job.started && job.finished
+        ? ` ${((Date.parse(job.finished) - Date.parse(job.started)) / 1000).toFixed(2)} s`
+        : '';
+    const wrote = job.filesWritten.length ? `  wrote ${job.filesWritten.join(', ')}` : '';
+    const error = job.error ? `  (${job.error.split('\n')[0]})` : '';
+    return `${job.pattern} → ${job.recipe}  ${job.status}${took}  job ${job.id}${wrote}${error}`;
+  };
+  const walk = (job: IProvenanceGraph['jobs'][number], indent: string, seen: Set<string>) => {
+    lines.push(`${indent}└─ ${describe(job)}`);
+    if (seen.has(job.id)) {
+      return; // provenance is a DAG, but never loop on bad records
+    }
+    seen.add(job.id);
+    for (const child of children.get(job.id) ?? []) {
+      walk(child, indent + '   ', seen);
+    }
+  };
+  const roots = graph.jobs.filter(j => !j.parent || !byId.has(j.parent));
+  const byTrigger = new Map<string, typeof roots>();
+  for (const job of roots) {
+    byTrigger.set(job.trigger, [...(byTrigger.get(job.trigger) ?? []), job]);
+  }
+  for (const [trigger, jobs] of byTrigger) {
+    lines.push(trigger);
+    for (const job of jobs) {
+      walk(job, '', new Set());
     }
   }
   return lines.join('\n');
