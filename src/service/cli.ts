@@ -172,7 +172,7 @@ async function run(workgroup: string, options: IRunOptions, cmd?: Command): Prom
     options = { ...options, workers: resolved.workers, settle: resolved.settleMs, timeout: resolved.timeoutSeconds };
     let settings;
     if (options.jupyterUrl) {
-      settings = makeServerSettings(options.jupyterUrl, options.jupyterToken ?? '');
+      settings = makeServerSettings(options.jupyterUrl, options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? '');
       log.info(`using Jupyter server ${options.jupyterUrl}`);
     } else {
       server = new PrivateJupyterServer({ rootDir: root, python: options.python, log });
@@ -463,42 +463,37 @@ export function makeProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   const stateDir = new Option('--state-dir <dir>', 'state folder inside the workgroup').default('.meow');
 
-  program
+  /** Options of every command that runs the engine (run, serve). */
+  const engine = (cmd: Command): Command =>
+    cmd
+      .argument('<workgroup>', 'the folder to watch (patterns in .meow/patterns, recipes in .meow/recipes)')
+      .option('-w, --workers <n>', 'jobs to run at the same time', positiveInt('--workers'), 1)
+      .option('--settle <ms>', 'quiet time per file before its event counts', nonNegative('--settle'), DEFAULT_SETTLE_MS)
+      .option('--timeout <seconds>', 'stop a job that runs longer than this', nonNegative('--timeout'), DEFAULT_TIMEOUT_MS / 1000)
+      .option('--jupyter-url <url>', 'run jobs on this Jupyter server instead of starting a private one')
+      .option('--jupyter-token <token>', 'token for --jupyter-url (default: $JUPYTER_TOKEN, which keeps it out of `ps`)')
+      .option('--python <path>', 'Python whose jupyter_server runs the private server (default: $MEOW_PYTHON)')
+      .option('-v, --verbose', 'print debug messages')
+      .addOption(stateDir);
+
+  engine(program
     .command('run')
-    .description('watch WORKGROUP and run a job whenever a pattern matches')
-    .argument('<workgroup>', 'the folder to watch (patterns in .meow/patterns, recipes in .meow/recipes)')
-    .option('-w, --workers <n>', 'jobs to run at the same time', positiveInt('--workers'), 1)
-    .option('--settle <ms>', 'quiet time per file before its event counts', nonNegative('--settle'), DEFAULT_SETTLE_MS)
-    .option('--timeout <seconds>', 'stop a job that runs longer than this', nonNegative('--timeout'), DEFAULT_TIMEOUT_MS / 1000)
-    .option('--jupyter-url <url>', 'use this Jupyter server instead of starting a private one')
-    .option('--jupyter-token <token>', 'token for --jupyter-url (default: $JUPYTER_TOKEN)', process.env.JUPYTER_TOKEN)
-    .option('--python <path>', 'Python whose jupyter_server runs the private server (default: $MEOW_PYTHON)')
+    .description('watch WORKGROUP and run a job whenever a pattern matches'))
     .option('--until-idle', 'exit once nothing is queued, running or pending, printing a summary')
-    .option('-v, --verbose', 'print debug messages')
-    .addOption(stateDir)
     .action(async (workgroup: string, opts: IRunOptions, cmd: Command) => {
       process.exitCode = await run(workgroup, opts, cmd);
     });
 
-  program
-    .command('serve')
+  engine(program
+    .command('serve'))
     .description(
       'like run, and serve the HTTP/websocket API (schema/openapi.yaml); every request must carry ' +
         `the secret from $MEOW_SERVICE_SECRET in the ${SECRET_HEADER} header (a random one is printed when unset)`
     )
-    .argument('<workgroup>', 'the folder to watch (patterns in .meow/patterns, recipes in .meow/recipes)')
     .option('--port <n>', 'listen on this TCP port of --host (0 = any free port)', nonNegative('--port'))
     .option('--host <address>', 'address for --port; keep it a loopback address', '127.0.0.1')
     .option('--unix-socket <path>', 'listen on this Unix socket instead (made owner-only)')
-    .option('-w, --workers <n>', 'jobs to run at the same time', positiveInt('--workers'), 1)
-    .option('--settle <ms>', 'quiet time per file before its event counts', nonNegative('--settle'), DEFAULT_SETTLE_MS)
-    .option('--timeout <seconds>', 'stop a job that runs longer than this', nonNegative('--timeout'), DEFAULT_TIMEOUT_MS / 1000)
-    .option('--jupyter-url <url>', 'run jobs on this Jupyter server instead of a private one')
-    .option('--jupyter-token <token>', 'token for --jupyter-url (default: $JUPYTER_TOKEN, which keeps it out of `ps`)')
-    .option('--python <path>', 'Python whose jupyter_server runs the private server (default: $MEOW_PYTHON)')
     .option('--exit-with-stdin', 'stop when standard input closes (the parent process is gone)')
-    .option('-v, --verbose', 'print debug messages')
-    .addOption(stateDir)
     .action(async (workgroup: string, opts: IServeOptions, cmd: Command) => {
       process.exitCode = await serve(workgroup, opts, cmd);
     });
