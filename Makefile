@@ -95,8 +95,26 @@ chromium:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-test-ui: setup $(UI_DEPS) chromium
-	cd ui-tests && npx playwright test
+# The UI tests use the package as users get it: a wheel built from this tree,
+# installed into its own environment (.venv-ui), not the editable dev install.
+UI_VENV := .venv-ui
+WHEEL_STAMP := $(STAMPS)/wheel
+
+$(WHEEL_STAMP): $(STAMPS)/installed
+	rm -rf dist && $(PY) -m pip wheel --quiet --no-deps --no-build-isolation -w dist .
+	@touch $@
+
+$(STAMPS)/ui-venv: $(WHEEL_STAMP)
+	test -x $(UI_VENV)/bin/python || python3 -m venv $(UI_VENV)
+	$(UI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(UI_VENV)/bin/python -m pip install --quiet dist/jupyterlab_meow-*.whl
+	$(UI_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps dist/jupyterlab_meow-*.whl
+	@$(UI_VENV)/bin/jupyter labextension list 2>&1 | grep -q "jupyterlab-meow.*enabled.*OK" || \
+	  { echo "the built package did not install an enabled lab extension"; $(UI_VENV)/bin/jupyter labextension list; exit 1; }
+	@touch $@
+
+test-ui: $(STAMPS)/ui-venv $(UI_DEPS) chromium
+	cd ui-tests && MEOW_UI_JUPYTER=../$(UI_VENV)/bin/jupyter npx playwright test
 
 test-unit: setup
 	npx jest --ci --selectProjects unit
@@ -105,4 +123,4 @@ test-integration: setup
 	npx jest --ci --selectProjects integration
 
 clean:
-	rm -rf lib $(STAMPS) jupyterlab_meow/labextension $(BUNDLE) $(BUNDLE).map tsconfig.tsbuildinfo
+	rm -rf lib $(STAMPS) dist $(UI_VENV) jupyterlab_meow/labextension $(BUNDLE) $(BUNDLE).map tsconfig.tsbuildinfo

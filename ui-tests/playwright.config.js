@@ -37,7 +37,8 @@ module.exports = {
     }
   },
   webServer: {
-    command: '../.venv/bin/jupyter lab --config jupyter_server_test_config.py',
+    // make test-ui points this at the environment built from the wheel.
+    command: `${process.env.MEOW_UI_JUPYTER || '../.venv/bin/jupyter'} lab --config jupyter_server_test_config.py`,
     url: 'http://localhost:8888/lab',
     timeout: 120000,
     reuseExistingServer: !process.env.CI
