@@ -341,12 +341,10 @@ export class MeowRunner {
     event: IFileEvent,
     knownHash?: string
   ): Promise<void> {
-    const abs = toAbsolute(this.root, event.path);
     let hash: string | undefined = knownHash;
     if (event.kind !== 'deleted' && hash === undefined) {
-      hash = await sha256File(abs);
+      hash = await this._hashTrigger(event.path, rules);
       if (hash === undefined) {
-        this._log.debug(`${event.path} vanished before it could be matched`);
         return;
       }
     }
@@ -372,6 +370,27 @@ export class MeowRunner {
         );
         this._enqueue(job.id);
       }
+    }
+  }
+
+  /**
+   * The content hash of a trigger file, or undefined (with the reason
+   * logged) when it vanished or cannot be read — then no job is made.
+   */
+  private async _hashTrigger(rel: string, rules: IRule[]): Promise<string | undefined> {
+    try {
+      const hash = await sha256File(toAbsolute(this.root, rel));
+      if (hash === undefined) {
+        this._log.debug(`${rel} vanished before it could be matched`);
+      }
+      return hash;
+    } catch (err) {
+      const names = rules.map(r => r.pattern.name).join(', ');
+      this._log.error(
+        `${rel} matches ${names} but cannot be read (${(err as Error).message}); ` +
+          'no job was made — fix its permissions and touch it to try again'
+      );
+      return undefined;
     }
   }
 
@@ -428,7 +447,7 @@ export class MeowRunner {
         if (!matched.length) {
           continue;
         }
-        const hash = await sha256File(toAbsolute(this.root, rel));
+        const hash = await this._hashTrigger(rel, matched);
         if (hash === undefined) {
           continue;
         }
