@@ -315,12 +315,35 @@ class MeowServiceApp(ExtensionApp):
     stop_timeout = Float(10.0, config=True,
                          help="Seconds to wait for the service to stop before terminating it.")
 
+    allow_hidden = Bool(True, config=True,
+                        help="Let the contents API open meow's state folder (.meow: recipes, "
+                             "patterns, job results) unless ContentsManager.allow_hidden is "
+                             "configured explicitly. The file browser still hides dot files "
+                             "unless 'Show hidden files' is on.")
+
     service: MeowService | None = None
+
+    def _open_state_folder(self):
+        """Job results live in `.meow/jobs/`; Jupyter refuses hidden paths by default."""
+        if not self.allow_hidden:
+            return
+        config = self.serverapp.config
+        configured = any(
+            "allow_hidden" in config.get(section, {})
+            for section in ("ContentsManager", "FileContentsManager", "AsyncFileContentsManager",
+                            "LargeFileManager", "AsyncLargeFileManager")
+        )
+        manager = self.serverapp.contents_manager
+        if not configured and hasattr(manager, "allow_hidden") and not manager.allow_hidden:
+            manager.allow_hidden = True
+            self.log.info("meow: ContentsManager.allow_hidden enabled so job results in .meow/ "
+                          "can be opened (set MeowServiceApp.allow_hidden = False to keep it off)")
 
     def initialize_handlers(self):
         if not self.enabled:
             self.log.info("meow: the service is disabled (MeowServiceApp.enabled = False)")
             return
+        self._open_state_folder()
         node = self.node or os.environ.get("MEOW_NODE") or shutil.which("node")
         script = service_script()
         workgroup = os.path.abspath(os.path.expanduser(self.workgroup or self.serverapp.root_dir))

@@ -81,7 +81,8 @@ export function reportGraph(graph: IProvenanceGraph): {
       sublabel,
       colour: colours.get(job.pattern)!,
       failed,
-      width: Math.max(120, 7 * Math.max(label.length, sublabel.length) + 20),
+      // Bold 12px label ≈ 7.5 px a character, 10px sublabel ≈ 6 (see dagView).
+      width: Math.max(120, Math.ceil(7.5 * label.length) + 20, 6 * sublabel.length + 20),
       height: 40,
       job,
       title

@@ -84,7 +84,12 @@ export function renderDag(
     .attr('preserveAspectRatio', 'xMidYMin meet');
   if (options.fit === 'width') {
     // Scale to the container's width; the height follows the aspect ratio.
-    svg.attr('width', '100%').style('max-width', `${Math.max(layout.width, 200)}px`);
+    // Never below 80 % of the natural size (text stays readable): a wider
+    // graph scrolls sideways instead.
+    svg
+      .attr('width', '100%')
+      .style('max-width', `${Math.max(layout.width, 200)}px`)
+      .style('min-width', `${Math.round(layout.width * 0.8)}px`);
   } else {
     svg.attr('width', layout.width).attr('height', layout.height);
   }
@@ -168,8 +173,9 @@ export function renderDag(
       .attr('stroke-width', n.strokeWidth ?? 1.5)
       .attr('stroke-dasharray', n.dashed ? '4 3' : null);
     const colour = n.textColour ?? '#ffffff';
-    const fit = (s: string) => {
-      const max = Math.floor((n.width - 10) / 6.5);
+    // Average glyph width ≈ 0.62 em for the bold label, 0.6 em for the sublabel.
+    const fit = (s: string, charWidth = 7.5) => {
+      const max = Math.floor((n.width - 12) / charWidth);
       return s.length > max ? `${s.slice(0, Math.max(1, max - 1))}…` : s;
     };
     g.append('text')
@@ -187,7 +193,7 @@ export function renderDag(
         .attr('text-anchor', 'middle')
         .attr('font-size', 10)
         .attr('fill', colour)
-        .text(fit(n.sublabel));
+        .text(fit(n.sublabel, 6));
     }
     if (n.badge) {
       g.append('circle')

@@ -201,7 +201,7 @@ function JobTable(props: { meow: IMeow; selected: string | null; onSelect: (id: 
         )}
       </div>
       <div className="jp-meow-tableFooter">
-        {total === jobs.size ? `${total} jobs` : `${total} of ${jobs.size} jobs`}
+        {total === jobs.size ? `${total} job${total === 1 ? '' : 's'}` : `${total} of ${jobs.size} jobs`}
       </div>
     </div>
   );

@@ -36,7 +36,7 @@ function toDagNode(n: IWorkflowNode): IDagViewNode {
     id: n.id,
     label,
     sublabel: n.kind === 'pattern' ? (n.state === 'active' ? 'active' : n.state === 'missing' ? 'recipe missing' : 'invalid') : undefined,
-    width: Math.max(80, Math.min(220, label.length * 7 + 24)),
+    width: Math.max(80, Math.min(240, label.length * 7.5 + 24)),
     height: n.kind === 'pattern' ? 38 : 26,
     shape: n.kind === 'pattern' ? 'rect' : 'pill',
     title: n.details.join('\n'),
@@ -69,6 +69,8 @@ function WorkflowGraph(props: { graph: IWorkflowGraph; onEdit: (pattern: string)
       })),
       {
         className: 'jp-meow-workflowSvg',
+        // The sidebar is tall and narrow: top to bottom keeps labels readable.
+        rankdir: 'TB',
         fit: 'width',
         empty: 'No patterns yet. Create one with "New pattern" or import a pattern file.',
         onClick: id => {
