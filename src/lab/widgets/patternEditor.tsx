@@ -84,18 +84,7 @@ function VariableRows(props: {
               value={row.value}
               onChange={e => set(i, { value: e.target.value })}
             />
-            <button
-              className="jp-Button jp-mod-minimal jp-meow-rowRemove"
-              title="Remove"
-              onClick={() => onChange(rows.filter((_, j) => j !== i))}
-            >
-              ✕
-            </button>
-            {errors.map((e, k) => (
-              <div key={k} className="jp-meow-fieldError">
-                {e}
-              </div>
-            ))}
+            <RowEnd errors={errors} onRemove={() => onChange(rows.filter((_, j) => j !== i))} />
           </div>
         );
       })}
@@ -107,6 +96,22 @@ function VariableRows(props: {
         + Add {section === 'parameters' ? 'parameter' : 'output'}
       </button>
     </div>
+  );
+}
+
+/** The end of an editable row: its remove button and its field errors. */
+function RowEnd(props: { errors: string[]; onRemove: () => void }): JSX.Element {
+  return (
+    <>
+      <button className="jp-Button jp-mod-minimal jp-meow-rowRemove" title="Remove" onClick={props.onRemove}>
+        ✕
+      </button>
+      {props.errors.map((e, k) => (
+        <div key={k} className="jp-meow-fieldError">
+          {e}
+        </div>
+      ))}
+    </>
   );
 }
 
@@ -141,14 +146,7 @@ function SweepRows(props: {
                 onChange={e => set(i, { [k]: e.target.value })}
               />
             ))}
-            <button className="jp-Button jp-mod-minimal jp-meow-rowRemove" title="Remove" onClick={() => onChange(rows.filter((_, j) => j !== i))}>
-              ✕
-            </button>
-            {errors.map((e, k) => (
-              <div key={k} className="jp-meow-fieldError">
-                {e}
-              </div>
-            ))}
+            <RowEnd errors={errors} onRemove={() => onChange(rows.filter((_, j) => j !== i))} />
           </div>
         );
       })}
