@@ -80,6 +80,8 @@ async function measure(c: ICase, n: number): Promise<number> {
     }
     const runner = new MeowRunner({ root, conductor: new NoopConductor(), settleMs: 20 });
     await runner.start();
+    const seen = new Set<string>();
+    runner.fileEvent.connect((_, e) => seen.add(e.path));
     let count = 0;
     runner.jobChanged.connect((_, change) => {
       if (!change.previous) {
@@ -89,11 +91,14 @@ async function measure(c: ICase, n: number): Promise<number> {
     const t0 = process.hrtime.bigint();
     await Promise.all(c.files(n).map(f => write(root, f, 'data')));
     const want = c.expected(n);
-    const deadline = Date.now() + 120000;
+    const deadline = Date.now() + 30000;
     while (count < want) {
       if (Date.now() > deadline) {
         await runner.stop();
-        throw new Error(`${c.name} n=${n}: only ${count} of ${want} jobs after 120 s`);
+        const missing = c.files(n).filter(f => !seen.has(f));
+        throw new Error(
+          `${c.name} n=${n}: only ${count} of ${want} jobs after 120 s; no event for ${missing.join(', ') || 'none'}`
+        );
       }
       await new Promise(r => setTimeout(r, 2));
     }

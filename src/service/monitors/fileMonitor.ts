@@ -4,6 +4,7 @@
  * monitor owns it), notebook checkpoints and editors' temporary files.
  */
 import * as chokidar from 'chokidar';
+import { promises as fs } from 'fs';
 import type { Stats } from 'fs';
 import * as path from 'path';
 import type { IFileEvent } from '../../core/types';
@@ -12,6 +13,9 @@ import type { ILogger } from '../log';
 import { silentLogger } from '../log';
 import type { IFileEventSource } from '../tokens';
 import { Settler, RawKind } from './settle';
+
+/** How long after a folder appears it is listed again (see `_scheduleRescan`). */
+const RESCAN_DELAY_MS = 250;
 
 /** Settle window used when none is configured: well under the thesis's 1 s. */
 export const DEFAULT_SETTLE_MS = 100;
@@ -59,10 +63,11 @@ export class FileMonitor implements IFileEventSource {
   }
 
   get pending(): number {
-    return this._settler.pending;
+    return this._settler.pending + this._rescans;
   }
 
   async start(): Promise<void> {
+    this._startedAt = Date.now();
     const watcher = chokidar.watch(this._root, {
       ignoreInitial: true,
       alwaysStat: true,
@@ -74,12 +79,12 @@ export class FileMonitor implements IFileEventSource {
     });
     this._watcher = watcher;
     const raw = (kind: RawKind) => (file: string, stats?: Stats) => {
-      const rel = toRelative(this._root, file);
-      this._settler.push({ kind, path: rel, ino: stats?.ino });
+      this._push(kind, toRelative(this._root, file), stats?.ino);
     };
     watcher.on('add', raw('add'));
     watcher.on('change', raw('change'));
     watcher.on('unlink', raw('unlink'));
+    watcher.on('addDir', (dir: string) => this._scheduleRescan(dir));
     watcher.on('error', err => {
       this._log.error(`file monitor: ${(err as Error).message ?? err}`);
     });
@@ -88,15 +93,100 @@ export class FileMonitor implements IFileEventSource {
 
   async stop(): Promise<void> {
     this._settler.clear();
+    this._rescanTimers.forEach(t => clearTimeout(t));
+    this._rescanTimers.clear();
+    this._rescans = 0;
     const watcher = this._watcher;
     this._watcher = undefined;
     await watcher?.close();
+  }
+
+  /** Hand a raw notification on, remembering which files exist. */
+  private _push(kind: RawKind, rel: string, ino?: number): void {
+    if (kind === 'unlink') {
+      this._known.delete(rel);
+    } else if (kind === 'add' && this._known.has(rel)) {
+      return; // already reported by a rescan
+    } else {
+      this._known.add(rel);
+    }
+    this._settler.push({ kind, path: rel, ino });
+  }
+
+  /**
+   * Under a burst, chokidar can miss a new folder altogether, or a file
+   * written into a folder right after the folder was created (between its
+   * first listing and the start of its watch); neither would ever be
+   * reported. So each new folder, and the folder it appeared in, is listed
+   * again once its watch is in place: unwatched folders are added to the
+   * watch (and listed in turn) and files not yet reported are reported.
+   */
+  private _scheduleRescan(dir: string, withParent = true): void {
+    const dirs = withParent && dir !== this._root ? [dir, path.dirname(dir)] : [dir];
+    for (const d of dirs) {
+      if (this._rescanTimers.has(d)) {
+        continue;
+      }
+      this._rescans++;
+      const timer = setTimeout(() => {
+        this._rescanTimers.delete(d);
+        void this._rescan(d).finally(() => this._rescans--);
+      }, RESCAN_DELAY_MS);
+      this._rescanTimers.set(d, timer);
+    }
+  }
+
+  private async _rescan(dir: string): Promise<void> {
+    const watcher = this._watcher;
+    let entries;
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // removed again
+    }
+    if (!watcher || watcher !== this._watcher) {
+      return;
+    }
+    const watched = entries.some(e => e.isDirectory()) ? watcher.getWatched() : {};
+    for (const entry of entries) {
+      const abs = path.join(dir, entry.name);
+      const rel = toRelative(this._root, abs);
+      if (isIgnoredPath(rel, this._stateDir)) {
+        continue;
+      }
+      if (entry.isDirectory()) {
+        if (!(abs in watched)) {
+          this._log.debug(`file monitor: folder ${rel} was missed; watching it now`);
+          watcher.add(abs);
+          this._scheduleRescan(abs, false);
+        }
+        continue;
+      }
+      if (!entry.isFile() || this._known.has(rel)) {
+        continue;
+      }
+      const stats = await fs.stat(abs).catch(() => undefined);
+      if (stats && !this._known.has(rel) && this._isNew(stats)) {
+        this._log.debug(`file monitor: ${rel} was missed; found by listing its folder`);
+        this._push('add', rel, stats.ino);
+      }
+    }
+  }
+
+  /** Files that existed before the monitor started are not events (M10 handles them). */
+  private _isNew(stats: Stats): boolean {
+    return Math.max(stats.ctimeMs, stats.mtimeMs) >= this._startedAt - 1000;
   }
 
   private readonly _root: string;
   private readonly _stateDir: string;
   private readonly _log: ILogger;
   private readonly _settler: Settler;
+  /** Files reported since start that still exist. */
+  private readonly _known = new Set<string>();
+  private readonly _rescanTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private _rescans = 0;
+  private _startedAt = Date.now();
   private _watcher?: chokidar.FSWatcher;
 }
 

@@ -60,6 +60,20 @@ describe('MeowRunner', () => {
     });
   });
 
+  describe('M4/M5/M6 under a burst of new folders', () => {
+    it('sees a file written into each of 500 folders created at once (chokidar alone misses one now and then)', async () => {
+      root = await makeWorkgroup({
+        '.meow/recipes/Count.ipynb': recipeNotebook({ infile: "''" }),
+        '.meow/patterns/Any.yaml': 'recipe: Count\ntrigger:\n  path: "d*/f.txt"\ninput: infile\n'
+      });
+      await startRunner({ Count: () => undefined }, 2);
+      const files = Array.from({ length: 500 }, (_, i) => `d${i}/f.txt`);
+      await Promise.all(files.map(f => writeFile(root, f, f)));
+      await runner!.waitUntilIdle();
+      expect(jobs().map(j => j.trigger.path).sort()).toEqual([...files].sort());
+    });
+  });
+
   describe('M10 when a rule is created, existing matching files are treated as just created', () => {
     it('schedules jobs for existing files when a recipe is added after its pattern', async () => {
       root = await makeWorkgroup({
