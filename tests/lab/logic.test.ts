@@ -1,6 +1,6 @@
 import { MeowClient } from '../../src/lab/client';
 import { svgToString } from '../../src/lab/exportImage';
-import { fileStem, formatElapsed, formatRelative, jobDuration } from '../../src/lab/format';
+import { fileStem, formatElapsed, formatRelative, jobDuration, shortJobId } from '../../src/lab/format';
 import { workgroupPrefix } from '../../src/lab/meow';
 import { defaultRecipeName, recipeNameProblem, registerRecipe } from '../../src/lab/register';
 import { FAILED_COLOUR, PATTERN_PALETTE, patternColours, reportGraph } from '../../src/lab/report';
@@ -138,5 +138,12 @@ describe('SVG export', () => {
     expect(text).not.toContain('scale(2)');
     // The page's SVG is untouched.
     expect(g.getAttribute('transform')).toBe('translate(10,10) scale(2)');
+  });
+});
+
+describe('shortJobId', () => {
+  it('drops the date that every id of a day shares, and leaves other ids alone', () => {
+    expect(shortJobId('20261122-035941-703-000005-6d07')).toBe('035941-703-000005-6d07');
+    expect(shortJobId('custom-id')).toBe('custom-id');
   });
 });

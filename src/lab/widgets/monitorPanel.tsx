@@ -10,7 +10,7 @@ import * as React from 'react';
 
 import { JOB_STATUSES } from '../../core/jobs';
 import type { IJob, JobStatus } from '../../core/types';
-import { formatElapsed, formatRelative, formatTime, jobDuration, localInputToIso } from '../format';
+import { formatElapsed, formatRelative, formatTime, jobDuration, localInputToIso, shortJobId } from '../format';
 import type { IJobsFilter } from '../models';
 import type { IMeow } from '../tokens';
 import { visibleRows } from '../virtual';
@@ -140,7 +140,7 @@ function JobRow(props: { job: IJob; now: number; selected: boolean; onSelect: (i
       onClick={() => props.onSelect(job.id)}
     >
       <span className="jp-meow-mono" title={job.id}>
-        {job.id}
+        {shortJobId(job.id)}
       </span>
       <span title={job.pattern}>{job.pattern}</span>
       <span title={job.recipe}>{job.recipe}</span>
