@@ -101,14 +101,10 @@ export class FileMonitor implements IFileEventSource {
     await watcher?.close();
   }
 
-  /** Hand a raw notification on, remembering which files exist. */
+  /** Hand a raw notification on; an add the settler already knows came from a rescan. */
   private _push(kind: RawKind, rel: string, ino?: number): void {
-    if (kind === 'unlink') {
-      this._known.delete(rel);
-    } else if (kind === 'add' && this._known.has(rel)) {
-      return; // already reported by a rescan
-    } else {
-      this._known.add(rel);
+    if (kind === 'add' && this._settler.has(rel)) {
+      return;
     }
     this._settler.push({ kind, path: rel, ino });
   }
@@ -162,11 +158,11 @@ export class FileMonitor implements IFileEventSource {
         }
         continue;
       }
-      if (!entry.isFile() || this._known.has(rel)) {
+      if (!entry.isFile() || this._settler.has(rel)) {
         continue;
       }
       const stats = await fs.stat(abs).catch(() => undefined);
-      if (stats && !this._known.has(rel) && this._isNew(stats)) {
+      if (stats && !this._settler.has(rel) && this._isNew(stats)) {
         this._log.debug(`file monitor: ${rel} was missed; found by listing its folder`);
         this._push('add', rel, stats.ino);
       }
@@ -182,8 +178,6 @@ export class FileMonitor implements IFileEventSource {
   private readonly _stateDir: string;
   private readonly _log: ILogger;
   private readonly _settler: Settler;
-  /** Files reported since start that still exist. */
-  private readonly _known = new Set<string>();
   private readonly _rescanTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private _rescans = 0;
   private _startedAt = Date.now();

@@ -76,6 +76,12 @@ export class Settler {
     }
   }
 
+  /** True for a file reported since start (pending or settled) that still exists. */
+  has(path: string): boolean {
+    const entry = this._pending.get(path);
+    return entry ? entry.existsNow : this._inodes.has(path);
+  }
+
   /** Record a file's inode without an event, so a later unlink can pair. */
   remember(path: string, ino: number): void {
     this._inodes.set(path, ino);

@@ -65,6 +65,18 @@ describe('Settler', () => {
     expect(events[0]).toMatchObject({ kind: 'moved', path: 'new/name.txt', from: 'old/name.txt' });
   });
 
+  it('has() knows files reported since start, pending or settled, until they are deleted', () => {
+    settler.push({ kind: 'add', path: 'a', ino: 1 });
+    expect(settler.has('a')).toBe(true);
+    jest.advanceTimersByTime(200);
+    expect(settler.has('a')).toBe(true);
+    settler.push({ kind: 'unlink', path: 'a' });
+    expect(settler.has('a')).toBe(false);
+    jest.advanceTimersByTime(200);
+    expect(settler.has('a')).toBe(false);
+    expect(settler.has('never')).toBe(false);
+  });
+
   it('coalesce() judges only existence before and after the window', () => {
     expect(Settler.coalesce(false, true)).toBe('created');
     expect(Settler.coalesce(true, true)).toBe('modified');
