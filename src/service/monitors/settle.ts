@@ -82,11 +82,6 @@ export class Settler {
     return entry ? entry.existsNow : this._inodes.has(path);
   }
 
-  /** Record a file's inode without an event, so a later unlink can pair. */
-  remember(path: string, ino: number): void {
-    this._inodes.set(path, ino);
-  }
-
   /** Drop everything pending without emitting. */
   clear(): void {
     for (const entry of this._pending.values()) {
@@ -94,13 +89,6 @@ export class Settler {
     }
     this._pending.clear();
     this._unlinkedByIno.clear();
-  }
-
-  /** Emit every pending path now (used when stopping gracefully). */
-  flush(): void {
-    for (const path of [...this._pending.keys()]) {
-      this._settle(path);
-    }
   }
 
   private _schedule(path: string, ms: number): ReturnType<typeof setTimeout> {

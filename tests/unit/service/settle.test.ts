@@ -57,7 +57,9 @@ describe('Settler', () => {
   });
 
   it('pairs an unlink and an add of the same inode into a move', () => {
-    settler.remember('old/name.txt', 42);
+    settler.push({ kind: 'add', path: 'old/name.txt', ino: 42 });
+    jest.advanceTimersByTime(200);
+    events.length = 0;
     settler.push({ kind: 'unlink', path: 'old/name.txt' });
     settler.push({ kind: 'add', path: 'new/name.txt', ino: 42 });
     jest.advanceTimersByTime(200);
