@@ -38,11 +38,6 @@ export class JobStore {
     return this._changed;
   }
 
-  /** Folder of the jobs. */
-  get jobsDir(): string {
-    return this._dir;
-  }
-
   /**
    * Read every `job.yaml` (at start-up). A folder whose record cannot be
    * read is reported and left alone, never deleted.

@@ -7,10 +7,6 @@ export class JobQueue {
     return this._ids.size;
   }
 
-  has(id: string): boolean {
-    return this._ids.has(id);
-  }
-
   /** Add an id at the back; an id already waiting is not added twice. */
   push(id: string): void {
     if (this._ids.has(id)) {
