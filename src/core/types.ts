@@ -91,6 +91,46 @@ export interface IPattern {
   sweep: Record<string, ISweepRange>;
   /** Which on-disk format it was read from. */
   format: 'native' | 'thesis';
+  /**
+   * Runaway protection (thesis §29.2). A tripped limit pauses the rule; no
+   * event is dropped. Optional: absent means the defaults below.
+   */
+  limits?: IPatternLimits;
+  /**
+   * How often a job interrupted by a crash of meow or of its Jupyter server
+   * is run again as the same job (default `DEFAULT_RETRIES`).
+   */
+  retries?: number;
+}
+
+/** Per-pattern runaway limits; a missing field means the default (0 = no limit). */
+export interface IPatternLimits {
+  /** Most jobs this pattern may create while its rule lives (`max_jobs`). */
+  maxJobs?: number;
+  /** Most jobs per minute (`max_rate`). */
+  maxRate?: number;
+  /** Longest provenance chain a job of this pattern may end (`max_depth`). */
+  maxDepth?: number;
+}
+
+/** Default `max_depth`: long enough for the thesis's loops, short of a runaway. */
+export const DEFAULT_MAX_DEPTH = 100;
+/** Default `retries` for a job interrupted by a crash. */
+export const DEFAULT_RETRIES = 1;
+
+/** Which limit paused a rule. */
+export type LimitKind = 'max_jobs' | 'max_rate' | 'max_depth';
+
+/** A rule held back by a tripped limit, until a person resumes it. */
+export interface IPausedRule {
+  pattern: string;
+  limit: LimitKind;
+  /** What was exceeded, in words, e.g. "61 jobs in the last minute; max_rate is 60". */
+  reason: string;
+  /** ISO time the limit tripped. */
+  since: string;
+  /** The triggering path whose job would have exceeded it. */
+  path?: string;
 }
 
 /** A notebook cell as stored in nbformat 4 JSON. */
@@ -226,4 +266,17 @@ export interface IJob {
   progress?: { done: number; total: number };
   /** For reruns: the job this one repeats. */
   rerunOf?: string;
+  /**
+   * Idempotency key: rule content, trigger path, content hash and sweep
+   * values. Only an explicit rerun runs the same key twice.
+   */
+  key?: string;
+  /** 1 for the first run; +1 each time a crash interrupted it and it ran again. */
+  attempt?: number;
+  /** Length of the provenance chain ending in this job (1 = no parent job). */
+  depth?: number;
+  /** Who cancelled it: a person, or M11 (its rule was removed). */
+  cancelledBy?: 'user' | 'rule';
+  /** Set when stored outputs were cut to the per-job cap. */
+  outputsTruncated?: { message: string; droppedBytes: number };
 }

@@ -45,6 +45,15 @@ export interface IExecutionResult {
   kernel?: string;
   /** Absolute paths the job opened for writing (deduplicated). */
   filesWritten: string[];
+  /**
+   * True when the job did not run to an end because of the infrastructure
+   * (the Jupyter server was unreachable or died, a kernel could not be
+   * started for a reason outside the job): the runner runs it again as the
+   * same job, up to the pattern's retry limit, once the conductor is ready.
+   */
+  retryable?: boolean;
+  /** Set when stored outputs were cut to the per-job cap. */
+  outputsTruncated?: { message: string; droppedBytes: number };
 }
 
 /**
