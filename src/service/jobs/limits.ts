@@ -8,8 +8,7 @@
  * and a person can see it; deleting the file (by hand or `meow resume`)
  * resumes the rule, also while the service runs.
  */
-import * as chokidar from 'chokidar';
-import { promises as fs } from 'fs';
+import { FSWatcher, promises as fs, watch } from 'fs';
 import * as path from 'path';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -166,17 +165,23 @@ export class RuleLimits implements IDisposable {
     if (this._disposed) {
       return;
     }
-    const watcher = chokidar.watch(this.folder, { ignoreInitial: true, depth: 0, atomic: false });
+    // fs.watch, not chokidar: chokidar reports no unlink for a file it had
+    // not finished adding, and `meow resume` may delete one at once.
+    const watcher = watch(this.folder, { persistent: false });
     this._watcher = watcher;
-    const onFile = (file: string) => {
-      const pattern = patternOfFile(path.basename(file));
-      if (pattern) {
-        void this._serial(pattern, () => this._sync(pattern));
+    watcher.on('change', (_event, name) => {
+      const file = typeof name === 'string' ? name : name?.toString();
+      // No name: the OS does not say which file; look at every known one.
+      const patterns = file ? [patternOfFile(file)] : [...this._paused.keys()];
+      for (const pattern of patterns) {
+        if (pattern) {
+          void this._serial(pattern, () => this._sync(pattern));
+        }
       }
-    };
-    watcher.on('add', onFile).on('change', onFile).on('unlink', onFile);
-    watcher.on('error', err => this._log.error(`paused rules: watching ${this.folder} failed: ${(err as Error).message ?? err}`));
-    await new Promise<void>(resolve => watcher.once('ready', () => resolve()));
+    });
+    watcher.on('error', err =>
+      this._log.error(`paused rules: watching ${this.folder} failed (${err.message}); a deleted pause file now takes effect only when meow restarts`)
+    );
   }
 
   /**
@@ -297,7 +302,7 @@ export class RuleLimits implements IDisposable {
       return;
     }
     this._disposed = true;
-    void this._watcher?.close();
+    this._watcher?.close();
     this._watcher = undefined;
     Signal.clearData(this);
   }
@@ -392,7 +397,7 @@ export class RuleLimits implements IDisposable {
   /** The pause whose file is on disk, per pattern. */
   private readonly _persisted = new Map<string, IPausedRule>();
   private readonly _queues = new Map<string, Promise<void>>();
-  private _watcher?: chokidar.FSWatcher;
+  private _watcher?: FSWatcher;
   private _disposed = false;
   private readonly _changed = new Signal<this, RuleLimits.IChange>(this);
 }
