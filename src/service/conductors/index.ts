@@ -1,4 +1,5 @@
 export * from './kernel';
+export * from './kernelJob';
 export * from './outputs';
 export * from './setup';
 export * from './writer';

@@ -1,2 +1,3 @@
 export * from './server';
 export * from './settings';
+export * from './link';

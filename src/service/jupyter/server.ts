@@ -4,12 +4,14 @@
  * directory. Jobs run in its kernels (spec §5).
  */
 import { ChildProcess, spawn } from 'child_process';
+import { EventEmitter } from 'events';
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import type { ServerConnection } from '@jupyterlab/services';
 import { ILogSink, LogOption, toLogSink } from './log';
+import type { IJupyterServerLink } from './link';
 import { makeServerSettings } from './settings';
 
 /** Where log lines go: a function or a leveled logger; defaults to nowhere. */
@@ -105,16 +107,100 @@ export namespace PrivateJupyterServer {
      * WARN). Its output goes to `log` at debug level.
      */
     logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'CRITICAL';
+    /** Restart the server when it exits unexpectedly (default true). */
+    restart?: boolean;
+    /** Longest wait between two restart attempts (default 30 s; starts at 0.5 s, doubles). */
+    restartMaxDelayMs?: number;
+    /** Extra jupyter_server command-line options, after meow's own (so they win). */
+    args?: string[];
+  }
+
+  /** Emitted as `exit` when the server exits unexpectedly. */
+  export interface IExitInfo {
+    pid: number | undefined;
+    url: string;
+    /** Exit code or signal, e.g. `SIGKILL`. */
+    how: string;
+  }
+
+  /** Emitted as `restart` when a restarted server answers. */
+  export interface IRestartInfo {
+    url: string;
+    /** How many times the server has been restarted so far. */
+    restarts: number;
   }
 }
 
-export class PrivateJupyterServer {
+/** After this long up, a server that dies is restarted at once again (backoff reset). */
+const STABLE_UPTIME_MS = 60_000;
+
+/**
+ * The private server, watched: when its process exits without `stop()` (a
+ * kill -9, an OOM kill), it is restarted with backoff on a new port and
+ * token, the events `exit` and `restart` are emitted, and `serverSettings`
+ * then reaches the new server. `ready()` waits through a restart.
+ */
+export class PrivateJupyterServer extends EventEmitter implements IJupyterServerLink {
   constructor(options: PrivateJupyterServer.IOptions) {
+    super();
     this.rootDir = path.resolve(options.rootDir);
     this.python = options.python ?? defaultPython();
     this._log = toLogSink(options.log);
     this._startTimeoutMs = options.startTimeoutMs ?? 60_000;
     this._logLevel = options.logLevel ?? process.env.MEOW_JUPYTER_LOG_LEVEL ?? 'WARN';
+    this._restart = options.restart ?? true;
+    this._restartMaxDelayMs = options.restartMaxDelayMs ?? 30_000;
+    this._extraArgs = options.args ?? [];
+  }
+
+  /** How many times the server was restarted after dying. */
+  get restarts(): number {
+    return this._restarts;
+  }
+
+  /** True while the server is down and being restarted. */
+  get isRestarting(): boolean {
+    return !!this._restarting;
+  }
+
+  /**
+   * Resolve when the server answers: at once when it is up, after the
+   * restart when it is restarting. Rejects after `timeoutMs`, or when the
+   * server was stopped or never started.
+   */
+  async ready(timeoutMs: number): Promise<void> {
+    if (this._stopping) {
+      throw new Error('the private Jupyter server has been stopped');
+    }
+    if (!this._starting) {
+      throw new Error('the private Jupyter server has not been started');
+    }
+    const waitFor = this._restarting ?? this._starting;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        waitFor,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `the private Jupyter server is ${this._restarting ? 'restarting' : 'starting'} and did not ` +
+                    `answer within ${Math.round(timeoutMs / 1000)} s` +
+                    (this._lastRestartError ? ` (last error: ${this._lastRestartError})` : '')
+                )
+              ),
+            timeoutMs
+          );
+        })
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this._restarting) {
+      // It died again while we waited.
+      return this.ready(timeoutMs);
+    }
   }
 
   readonly rootDir: string;
@@ -152,6 +238,8 @@ export class PrivateJupyterServer {
   start(): Promise<void> {
     if (!this._starting) {
       this._starting = this._start();
+      // Callers see the rejection; this copy only keeps `ready()` waiters quiet.
+      this._starting.catch(() => undefined);
     }
     return this._starting;
   }
@@ -192,6 +280,7 @@ export class PrivateJupyterServer {
     }
     this._token = randomBytes(24).toString('hex');
     this._url = `http://127.0.0.1:${port}/`;
+    this._settings = undefined; // new port and token: new settings
     this._stderr = [];
     const args = [
       '-c',
@@ -202,12 +291,16 @@ export class PrivateJupyterServer {
       `--ServerApp.open_browser=False`,
       `--ServerApp.allow_remote_access=False`,
       `--ServerApp.root_dir=${this.rootDir}`,
-      `--ServerApp.log_level=${this._logLevel}`
+      `--ServerApp.log_level=${this._logLevel}`,
+      // Jobs are not browsers: never replace a job's output with "IOPub data
+      // rate exceeded" (the kernel conductor caps stored output itself).
+      `--ZMQChannelsWebsocketConnection.limit_rate=False`
     ];
     if (process.getuid?.() === 0) {
       // Containers often run as root; the server is private to this process.
       args.push('--ServerApp.allow_root=True');
     }
+    args.push(...this._extraArgs);
     this._log.debug(`[jupyter] starting ${this.python} (jupyter_server) on ${this._url}, root ${this.rootDir}`);
     const env = { ...process.env };
     delete env.JUPYTER_TOKEN;
@@ -261,6 +354,8 @@ export class PrivateJupyterServer {
       }
       if (await this._answers()) {
         this._log.debug(`[jupyter] ready at ${this._url}`);
+        this._upSince = Date.now();
+        child.once('exit', (code, signal) => this._onChildExit(child, code, signal));
         return;
       }
       await sleep(150);
@@ -268,6 +363,92 @@ export class PrivateJupyterServer {
     throw new Error(
       this._describeFailure(`did not answer within ${Math.round(this._startTimeoutMs / 1000)} s`)
     );
+  }
+
+  /** The server process exited: after `stop()` that is expected, otherwise restart it. */
+  private _onChildExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this._stopping || child !== this._child) {
+      return;
+    }
+    const how = signal ?? `exit code ${code}`;
+    const info: PrivateJupyterServer.IExitInfo = { pid: child.pid, url: this._url, how };
+    this._releaseChild(child);
+    this._log.error(
+      `[jupyter] the private Jupyter server (pid ${child.pid}, ${this._url}) died (${how}); ` +
+        `its kernels and the jobs running in them are lost` +
+        (this._restart ? '; restarting it' : ' and restarting is off')
+    );
+    const tail = this._stderrTail(6);
+    if (tail) {
+      this._log.debug(`[jupyter] last output of the dead server:\n${tail}`);
+    }
+    this.emit('exit', info);
+    if (this._restart) {
+      const quick = Date.now() - this._upSince > STABLE_UPTIME_MS;
+      this._restarting = this._restartLoop(quick ? 0 : this._nextDelay);
+      this._restarting.catch(() => undefined);
+    }
+  }
+
+  /** Start again with backoff until it answers or `stop()` is called. */
+  private async _restartLoop(firstDelayMs: number): Promise<void> {
+    let delay = firstDelayMs;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        if (delay > 0) {
+          await new Promise<void>(resolve => {
+            const t = setTimeout(resolve, delay);
+            this._wakeRestart = () => {
+              clearTimeout(t);
+              resolve();
+            };
+          });
+          this._wakeRestart = undefined;
+        }
+        if (this._stopping) {
+          throw new Error('the private Jupyter server was stopped while restarting');
+        }
+        try {
+          await this._start();
+          this._restarts++;
+          this._lastRestartError = undefined;
+          this._nextDelay = Math.min(this._restartMaxDelayMs, Math.max(500, delay * 2));
+          this._log.warn(
+            `[jupyter] private Jupyter server restarted at ${this._url} (restart ${this._restarts}); ` +
+              `jobs that lost their kernel are run again`
+          );
+          this._restarting = undefined;
+          this.emit('restart', { url: this._url, restarts: this._restarts } as PrivateJupyterServer.IRestartInfo);
+          return;
+        } catch (err) {
+          this._lastRestartError = (err as Error).message.split('\n')[0];
+          delay = Math.min(this._restartMaxDelayMs, Math.max(500, delay * 2));
+          if (this._stopping) {
+            throw err;
+          }
+          this._log.error(
+            `[jupyter] could not restart the private Jupyter server (attempt ${attempt}): ` +
+              `${(err as Error).message}\nnext attempt in ${Math.round(delay / 100) / 10} s`
+          );
+        }
+      }
+    } finally {
+      this._wakeRestart = undefined;
+      if (this._stopping) {
+        this._restarting = undefined;
+      }
+    }
+  }
+
+  /** Forget a child that has exited: streams and the process exit hook. */
+  private _releaseChild(child: ChildProcess): void {
+    child.stdin?.destroy();
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+    if (this._exitHandlerInstalled) {
+      process.removeListener('exit', this._onProcessExit);
+      this._exitHandlerInstalled = false;
+    }
   }
 
   private _describeFailure(what: string): string {
@@ -303,6 +484,11 @@ export class PrivateJupyterServer {
   private async _stop(): Promise<void> {
     if (this._starting) {
       await this._starting.catch(() => undefined);
+    }
+    // A restart in flight finishes (bounded by the start timeout), then stops here.
+    this._wakeRestart?.();
+    if (this._restarting) {
+      await this._restarting.catch(() => undefined);
     }
     const child = this._child;
     if (!child) {
@@ -392,4 +578,13 @@ export class PrivateJupyterServer {
   private _starting: Promise<void> | undefined;
   private _stopping: Promise<void> | undefined;
   private _exitHandlerInstalled = false;
+  private _restart: boolean;
+  private _restartMaxDelayMs: number;
+  private _extraArgs: string[];
+  private _restarting: Promise<void> | undefined;
+  private _wakeRestart: (() => void) | undefined;
+  private _restarts = 0;
+  private _upSince = 0;
+  private _nextDelay = 500;
+  private _lastRestartError: string | undefined;
 }
