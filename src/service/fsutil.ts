@@ -1,8 +1,10 @@
 /**
  * Small file-system helpers shared by the service parts.
  */
+import { isUtf8 } from 'buffer';
 import { createHash } from 'crypto';
-import { createReadStream, promises as fs } from 'fs';
+import { constants as fsConstants, promises as fs } from 'fs';
+import type { Stats } from 'fs';
 import * as path from 'path';
 
 let tmpCounter = 0;
@@ -46,21 +48,172 @@ export async function writeFileAtomic(
   }
 }
 
-/** sha256 of a file's content as hex, or undefined when it does not exist. */
+/** Reads of this size keep big files fast without holding much memory. */
+const HASH_CHUNK = 1 << 20;
+
+/**
+ * Thrown for a path that is not a regular file (FIFO, socket, device):
+ * meow never opens those — opening a FIFO blocks a libuv thread until a
+ * writer comes, and five of them stall the whole service.
+ */
+export class NotRegularFileError extends Error {
+  constructor(
+    readonly path: string,
+    /** What it is instead, e.g. `a FIFO (named pipe)`. */
+    readonly fileType: string
+  ) {
+    super(
+      `${escapeControl(path)} is ${fileType}, not a regular file; meow does not read it ` +
+        '(move it out of the watched folders or rename it so no pattern matches)'
+    );
+    this.name = 'NotRegularFileError';
+  }
+  readonly code = 'ENOTREGULAR';
+}
+
+/** A short description of what kind of file system entry `stats` is. */
+export function fileTypeOf(stats: {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSymbolicLink(): boolean;
+}): string {
+  if (stats.isFile()) {
+    return 'a regular file';
+  }
+  if (stats.isDirectory()) {
+    return 'a folder';
+  }
+  if (stats.isFIFO()) {
+    return 'a FIFO (named pipe)';
+  }
+  if (stats.isSocket()) {
+    return 'a socket';
+  }
+  if (stats.isCharacterDevice()) {
+    return 'a character device';
+  }
+  if (stats.isBlockDevice()) {
+    return 'a block device';
+  }
+  return stats.isSymbolicLink() ? 'a symbolic link' : 'not a regular file';
+}
+
+/**
+ * sha256 of a file's content as hex, or undefined when it does not exist
+ * (or is a folder). Never opens anything but a regular file: it stats
+ * first, opens non-blocking (a FIFO swapped in meanwhile cannot block) and
+ * checks the opened handle again.
+ * @throws NotRegularFileError for FIFOs, sockets and devices.
+ */
 export async function sha256File(file: string): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
+  const stats = await statOrUndefined(file);
+  if (!stats || stats.isDirectory()) {
+    return undefined;
+  }
+  if (!stats.isFile()) {
+    throw new NotRegularFileError(file, fileTypeOf(stats));
+  }
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    if (isGone(err)) {
+      return undefined;
+    }
+    throw err;
+  }
+  try {
+    const opened = await handle.stat();
+    if (opened.isDirectory()) {
+      return undefined;
+    }
+    if (!opened.isFile()) {
+      throw new NotRegularFileError(file, fileTypeOf(opened));
+    }
     const hash = createHash('sha256');
-    const stream = createReadStream(file);
-    stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'EISDIR') {
-        resolve(undefined);
-      } else {
-        reject(err);
+    const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK, Math.max(opened.size, 1)));
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) {
+        break;
       }
-    });
-    stream.on('data', chunk => hash.update(chunk));
-    stream.on('end', () => resolve(hash.digest('hex')));
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+    return hash.digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+async function statOrUndefined(file: string): Promise<Stats | undefined> {
+  try {
+    return await fs.stat(file);
+  } catch (err) {
+    if (isGone(err)) {
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+/** Errors meaning "there is no file there (any more)". */
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+// C0 and C1 controls, DEL, and the invisible bidirectional overrides that
+// can make a name read differently from what it is ("trojan source").
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text safe to print on a terminal or in a log: control characters become
+ * visible escapes (`\n` → `\\n`, ESC → `\\x1b`), so a file named
+ * `\x1b[2J` cannot clear the screen and a name with a newline cannot forge
+ * a log line.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, ch => {
+    const named = NAMED[ch];
+    if (named) {
+      return named;
+    }
+    const code = ch.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
   });
+}
+
+/**
+ * Raw file-name bytes as readable text: valid UTF-8 stays (with controls
+ * escaped), every byte that is not valid UTF-8 becomes `\xNN`. The result
+ * can be pasted into bash as `$'...'`.
+ */
+export function escapeBytes(bytes: Uint8Array): string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let out = '';
+  let i = 0;
+  while (i < buf.length) {
+    const lead = buf[i];
+    const len = lead < 0x80 ? 1 : lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 0;
+    const seq = len ? buf.subarray(i, i + len) : undefined;
+    if (seq && seq.length === len && isUtf8(seq)) {
+      const text = seq.toString('utf8');
+      out += text === '\\' || text === "'" ? `\\${text}` : escapeControl(text);
+      i += len;
+    } else {
+      out += `\\x${lead.toString(16).padStart(2, '0')}`;
+      i += 1;
+    }
+  }
+  return out;
 }
 
 /** sha256 of a string or bytes as hex. */

@@ -1,186 +1,401 @@
 /**
  * The file monitor: watches the whole workgroup (M4–M6) with chokidar and
- * hands settled file events on. It ignores meow's own state folder (the state
- * monitor owns it), notebook checkpoints and editors' temporary files.
+ * hands settled file events on, losing none (issue 6):
+ *
+ * - every folder with activity is listed again shortly after
+ *   (`DirRelister`), so a file chokidar missed is reported by time, never
+ *   only when a later event comes along;
+ * - a stored index of reported files (`FileIndex`) and a reconciliation scan
+ *   report what changed while meow was down (on start), what the watcher
+ *   missed (periodically) and what it could not see (when it errs);
+ * - when the inotify watch limit is reached it says so, with the fix, and
+ *   keeps working by scanning at a short interval instead of going blind.
+ *
+ * What counts as a file (symlinks, FIFOs, odd names) is decided in walk.ts,
+ * the same for the watcher, the scan and retroactive matching.
  */
 import * as chokidar from 'chokidar';
-import { promises as fs } from 'fs';
 import type { Stats } from 'fs';
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { IFileEvent } from '../../core/types';
-import { toRelative } from '../fsutil';
+import { escapeControl, sha256File, toAbsolute, toRelative } from '../fsutil';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
 import type { IFileEventSource } from '../tokens';
-import { Settler, RawKind } from './settle';
+import { FileIndex, sameVersion } from './fileIndex';
+import { isIgnoredPath } from './ignore';
+import { DirRelister } from './relister';
+import { IScanTarget, reconcile, relistFolder } from './scan';
+import { ISettledInfo, IRawEvent, Settler } from './settle';
+import { describeWatchError } from './watchErrors';
+import { classifyPath, logOnce } from './walk';
 
-/** How long after a folder appears it is listed again (see `_scheduleRescan`). */
-const RESCAN_DELAY_MS = 250;
+export { isIgnoredPath } from './ignore';
+export { walkWorkgroup } from './walk';
 
 /** Settle window used when none is configured: well under the thesis's 1 s. */
 export const DEFAULT_SETTLE_MS = 100;
 
-/** Path segments never treated as workgroup data. */
-const IGNORED_SEGMENTS = new Set(['.ipynb_checkpoints', '__pycache__', '.git']);
+/** Default interval of the reconciliation scan while the watcher works. */
+export const DEFAULT_SCAN_INTERVAL_MS = 60_000;
 
-/** Temporary files of editors, office suites, downloads and rsync. */
-const TEMP_FILE = [
-  /^\.~lock\..*#$/, // LibreOffice lock
-  /^~\$/, // MS Office owner file
-  /~$/, // emacs/gedit backup
-  /^\.#/, // emacs lock
-  /^#.*#$/, // emacs autosave
-  /\.sw[a-p]$/, // vim swap
-  /^\..*\.sw[a-p]$/,
-  /\.(tmp|temp|part|crdownload|partial)$/i // downloads, meow's atomic writes
-];
-
-/** True for paths the monitor never reports (relative POSIX path). */
-export function isIgnoredPath(rel: string, stateDir: string): boolean {
-  if (rel === '' || rel === '.') {
-    return false;
-  }
-  if (rel === stateDir || rel.startsWith(stateDir + '/')) {
-    return true;
-  }
-  const segments = rel.split('/');
-  if (segments.some(s => IGNORED_SEGMENTS.has(s))) {
-    return true;
-  }
-  const name = segments[segments.length - 1];
-  return TEMP_FILE.some(re => re.test(name));
-}
+/** Scan interval once the watcher is known to be partly blind (watch limit). */
+export const DEFAULT_BLIND_SCAN_INTERVAL_MS = 2_000;
 
 export class FileMonitor implements IFileEventSource {
   constructor(options: FileMonitor.IOptions) {
     this._root = path.resolve(options.root);
     this._stateDir = options.stateDir ?? '.meow';
     this._log = options.log ?? silentLogger;
+    this._onEvent = options.onEvent;
+    this._scanIntervalMs = options.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS;
+    this._blindScanMs = options.blindScanIntervalMs ?? DEFAULT_BLIND_SCAN_INTERVAL_MS;
     this._settler = new Settler({
       settleMs: options.settleMs ?? DEFAULT_SETTLE_MS,
-      emit: options.onEvent
+      emit: (event, info) => this._settled(event, info)
     });
+    this.index = new FileIndex({
+      file: options.indexFile ?? path.join(this._root, this._stateDir, 'index.json'),
+      log: this._log
+    });
+    this._relister = new DirRelister({
+      delayMs: options.relistDelayMs,
+      list: dir => relistFolder(this._target, dir),
+      onError: (dir, err) =>
+        this._log.warn(`file monitor: listing ${escapeControl(dir || '.')} failed: ${err.message}`)
+    });
+    this._target = {
+      root: this._root,
+      stateDir: this._stateDir,
+      log: this._log,
+      index: this.index,
+      isBusy: rel => this._settler.isPending(rel) || this._refreshing.has(rel),
+      push: raw => this._settler.push(raw),
+      stopped: () => this._stopped,
+      onFolder: rel => this._ensureWatched(rel)
+    };
   }
 
+  /** The stored index of reported files (read-only use outside). */
+  readonly index: FileIndex;
+
+  /**
+   * Work that may still produce events: notifications settling, folders
+   * waiting to be listed again, a scan queued or running.
+   */
   get pending(): number {
-    return this._settler.pending + this._rescans;
+    return this._settler.pending + this._relister.pending + this._scans;
   }
 
+  /** True once a watcher error made the monitor fall back to frequent scans. */
+  get blind(): boolean {
+    return this._blind;
+  }
+
+  /**
+   * Start watching, then reconcile with the stored index: files created,
+   * changed or removed while meow was down are reported (settling as usual);
+   * on the very first start the index is only built.
+   */
   async start(): Promise<void> {
-    this._startedAt = Date.now();
+    this._stopped = false;
+    const hadIndex = await this.index.load();
+    this._relister.pause(); // listings need the index the start scan completes
     const watcher = chokidar.watch(this._root, {
       ignoreInitial: true,
       alwaysStat: true,
       // Our own settle window replaces chokidar's; `atomic` would hide
       // unlink+add pairs we want to see as moves.
       atomic: false,
-      ignored: (file: string) =>
-        isIgnoredPath(toRelative(this._root, file), this._stateDir)
+      // Folder symlinks are not followed (policy in walk.ts).
+      followSymlinks: false,
+      ignored: (file: string) => isIgnoredPath(toRelative(this._root, file), this._stateDir)
     });
     this._watcher = watcher;
-    const raw = (kind: RawKind) => (file: string, stats?: Stats) => {
-      this._push(kind, toRelative(this._root, file), stats?.ino);
-    };
-    watcher.on('add', raw('add'));
-    watcher.on('change', raw('change'));
-    watcher.on('unlink', raw('unlink'));
-    watcher.on('addDir', (dir: string) => this._scheduleRescan(dir));
-    watcher.on('error', err => {
-      this._log.error(`file monitor: ${(err as Error).message ?? err}`);
-    });
+    watcher.on('add', (file: string, stats?: Stats) => this._onAdd(file, stats));
+    watcher.on('change', (file: string, stats?: Stats) => this._onChange(file, stats));
+    watcher.on('unlink', (file: string) => this._onUnlink(file));
+    watcher.on('addDir', (dir: string) => this._onAddDir(dir));
+    watcher.on('raw', (event: string, name: string, details: unknown) =>
+      this._onRaw(event, name, (details as { watchedPath?: string } | undefined)?.watchedPath)
+    );
+    watcher.on('error', err => this._onError(err));
     await new Promise<void>(resolve => watcher.once('ready', () => resolve()));
+    const found = await this._scanNow(!hadIndex);
+    if (!hadIndex) {
+      this._log.info(
+        `file monitor: no file index yet; recorded ${this.index.size} files (files that were ` +
+          'already there are handled by retroactive matching, not as events)'
+      );
+      void this.index.flush();
+    } else if (found) {
+      this._log.info(`file monitor: ${found} files were created, changed or removed while meow was stopped`);
+    }
+    this._relister.resume();
+    this._schedulePeriodicScan();
   }
 
   async stop(): Promise<void> {
+    this._stopped = true;
+    clearTimeout(this._scanTimer);
+    this._relister.stop();
     this._settler.clear();
-    this._rescanTimers.forEach(t => clearTimeout(t));
-    this._rescanTimers.clear();
-    this._rescans = 0;
     const watcher = this._watcher;
     this._watcher = undefined;
-    await watcher?.close();
-  }
-
-  /** Hand a raw notification on; an add the settler already knows came from a rescan. */
-  private _push(kind: RawKind, rel: string, ino?: number): void {
-    if (kind === 'add' && this._settler.has(rel)) {
-      return;
-    }
-    this._settler.push({ kind, path: rel, ino });
+    this.index.close();
+    await Promise.all([watcher?.close(), this.index.flush()]);
   }
 
   /**
-   * Under a burst, chokidar can miss a new folder altogether, or a file
-   * written into a folder right after the folder was created (between its
-   * first listing and the start of its watch); neither would ever be
-   * reported. So each new folder, and the folder it appeared in, is listed
-   * again once its watch is in place: unwatched folders are added to the
-   * watch (and listed in turn) and files not yet reported are reported.
+   * Compare the tree with the index now and report what was missed.
+   * Requests while a scan runs share one follow-up scan. Resolves the
+   * number of notifications it handed to the settler.
    */
-  private _scheduleRescan(dir: string, withParent = true): void {
-    const dirs = withParent && dir !== this._root ? [dir, path.dirname(dir)] : [dir];
-    for (const d of dirs) {
-      if (this._rescanTimers.has(d)) {
-        continue;
-      }
-      this._rescans++;
-      const timer = setTimeout(() => {
-        this._rescanTimers.delete(d);
-        void this._rescan(d).finally(() => this._rescans--);
-      }, RESCAN_DELAY_MS);
-      this._rescanTimers.set(d, timer);
-    }
+  scan(): Promise<number> {
+    return this._scanNow(false);
   }
 
-  private async _rescan(dir: string): Promise<void> {
-    const watcher = this._watcher;
-    let entries;
-    try {
-      entries = await fs.readdir(dir, { withFileTypes: true });
-    } catch {
-      return; // removed again
+  /**
+   * The sha256 of a file's content, reusing the index's hash when the file's
+   * size, mtime and inode are those it was hashed at. Undefined when the
+   * file is gone. @throws NotRegularFileError for FIFOs, sockets, devices.
+   */
+  async hashOf(rel: string): Promise<string | undefined> {
+    const abs = toAbsolute(this._root, rel);
+    const before = await fs.stat(abs).catch(() => undefined);
+    if (!before) {
+      return undefined;
     }
-    if (!watcher || watcher !== this._watcher) {
+    const known = this.index.get(rel);
+    if (known?.hash && sameVersion(known, before)) {
+      return known.hash;
+    }
+    const hash = await sha256File(abs);
+    const after = await fs.stat(abs).catch(() => undefined);
+    // Kept only for an indexed file that did not change while being read:
+    // the hash then belongs to exactly this size, mtime and inode.
+    if (hash && after && sameVersion(before, after) && this.index.has(rel)) {
+      this.index.set(rel, after, hash);
+    }
+    return hash;
+  }
+
+  private _onAdd(file: string, stats?: Stats): void {
+    const rel = toRelative(this._root, file);
+    if (stats && !stats.isFile()) {
+      void this._classified(rel, stats, 'add');
       return;
     }
-    const watched = entries.some(e => e.isDirectory()) ? watcher.getWatched() : {};
-    for (const entry of entries) {
-      const abs = path.join(dir, entry.name);
-      const rel = toRelative(this._root, abs);
-      if (isIgnoredPath(rel, this._stateDir)) {
-        continue;
+    const known = this.index.get(rel);
+    if (known && !this._settler.isPending(rel)) {
+      // Reported before (by a listing, or chokidar repeats itself): only a
+      // new version is news.
+      if (stats && !sameVersion(known, stats)) {
+        this._settler.push(raw('change', rel, stats));
       }
-      if (entry.isDirectory()) {
-        if (!(abs in watched)) {
-          this._log.debug(`file monitor: folder ${rel} was missed; watching it now`);
-          watcher.add(abs);
-          this._scheduleRescan(abs, false);
-        }
-        continue;
-      }
-      if (!entry.isFile() || this._settler.has(rel)) {
-        continue;
-      }
-      const stats = await fs.stat(abs).catch(() => undefined);
-      if (stats && !this._settler.has(rel) && this._isNew(stats)) {
-        this._log.debug(`file monitor: ${rel} was missed; found by listing its folder`);
-        this._push('add', rel, stats.ino);
-      }
+      return;
+    }
+    this._settler.push(raw('add', rel, stats));
+  }
+
+  private _onChange(file: string, stats?: Stats): void {
+    const rel = toRelative(this._root, file);
+    if (stats && !stats.isFile()) {
+      void this._classified(rel, stats, 'change');
+      return;
+    }
+    this._settler.push(raw(this.index.has(rel) || this._settler.isPending(rel) ? 'change' : 'add', rel, stats));
+  }
+
+  private _onUnlink(file: string): void {
+    const rel = toRelative(this._root, file);
+    // A FIFO or a refused symlink was never reported, so its removal is not news.
+    if (this.index.has(rel) || this._settler.isPending(rel)) {
+      this._settler.push({ kind: 'unlink', path: rel });
     }
   }
 
-  /** Files that existed before the monitor started are not events (M10 handles them). */
-  private _isNew(stats: Stats): boolean {
-    return Math.max(stats.ctimeMs, stats.mtimeMs) >= this._startedAt - 1000;
+  /** Symlinks and special files: report only what the policy calls a file. */
+  private async _classified(rel: string, lstats: Stats, kind: 'add' | 'change'): Promise<void> {
+    const what = await classifyPath(this._root, rel, this._log, lstats);
+    if (this._stopped || what.kind !== 'file' || !what.stats) {
+      return;
+    }
+    const known = this.index.get(rel);
+    if (known && sameVersion(known, what.stats) && !this._settler.isPending(rel)) {
+      return;
+    }
+    this._settler.push(raw(known ? 'change' : kind, rel, what.stats));
+  }
+
+  /**
+   * A new folder: files written into it before its watch was in place are
+   * reported by listing it (and its parent, in case chokidar missed folders).
+   */
+  private _onAddDir(dir: string): void {
+    const rel = toRelative(this._root, dir);
+    this._relister.touch(rel);
+    if (rel !== '') {
+      this._relister.touch(parentOf(rel));
+    }
+  }
+
+  /**
+   * fs.watch's own notifications, also those chokidar's throttled re-read
+   * then drops: a 'rename' (entry created, removed or moved) marks its
+   * folder for listing again. A file's own watcher reports its name too.
+   */
+  private _onRaw(event: string, name: string, watched?: string): void {
+    if (event !== 'rename' || !watched) {
+      return;
+    }
+    const ownName = name && path.basename(watched) === name;
+    const dir = ownName && !this._isWatchedDir(watched) ? path.dirname(watched) : watched;
+    this._relister.touch(toRelative(this._root, dir));
+  }
+
+  private _onError(err: unknown): void {
+    const info = describeWatchError(err, this._blindScanMs);
+    if (info.blind && !this._blind) {
+      this._blind = true;
+      this._schedulePeriodicScan();
+    }
+    if (info.blind || !this._saidErrors.has(info.key)) {
+      this._saidErrors.add(info.key);
+      logOnce(this._log, 'error', `watch:${info.key}`, info.message);
+    } else {
+      this._log.debug(info.message);
+    }
+    if (!this._stopped) {
+      void this.scan().catch(() => undefined);
+    }
+  }
+
+  /** Update the index with what was handed on, then hand it on. */
+  private _settled(event: IFileEvent, info: ISettledInfo): void {
+    const { index } = this;
+    if (event.kind === 'deleted') {
+      index.delete(event.path);
+    } else {
+      let hash: string | undefined;
+      if (event.kind === 'moved' && event.from !== undefined) {
+        const old = index.get(event.from);
+        index.delete(event.from);
+        hash = old && info.ino === old.ino && info.size === old.size ? old.hash : undefined;
+      }
+      index.set(event.path, { size: info.size ?? -1, mtimeMs: info.mtimeMs ?? -1, ino: info.ino ?? -1 }, hash);
+      this._refreshStat(event.path);
+    }
+    this._onEvent(event);
+  }
+
+  /**
+   * chokidar drops a 'change' within 5 ms of the previous one, so the stats
+   * of the last notification may be older than the file: take them afresh.
+   * Scans leave the path alone meanwhile.
+   */
+  private _refreshStat(rel: string): void {
+    this._refreshing.add(rel);
+    void fs
+      .stat(toAbsolute(this._root, rel))
+      .then(
+        st => {
+          const entry = this.index.get(rel);
+          if (entry && st.isFile() && !sameVersion(entry, st)) {
+            this.index.set(rel, st); // a hash taken for other stats does not carry over
+          }
+        },
+        () => undefined // removed meanwhile: its unlink is on its way
+      )
+      .finally(() => this._refreshing.delete(rel));
+  }
+
+  /** Queue a scan (one at a time; requests during a scan share the next one). */
+  private _scanNow(baseline: boolean): Promise<number> {
+    if (this._scanQueued && !baseline) {
+      return this._scanQueued;
+    }
+    this._scans++;
+    const run = this._scanTail.then(async () => {
+      this._scanQueued = undefined;
+      if (this._stopped) {
+        this._scans--;
+        return 0;
+      }
+      try {
+        const n = await reconcile(this._target, baseline);
+        if (n && !baseline) {
+          this._log.debug(`file monitor: reconciliation scan reported ${n} missed changes`);
+        }
+        return n;
+      } catch (err) {
+        this._log.error(`file monitor: reconciliation scan failed: ${(err as Error).message}`);
+        return 0;
+      } finally {
+        this._scans--;
+      }
+    });
+    this._scanQueued = run;
+    this._scanTail = run.catch(() => 0);
+    return run;
+  }
+
+  /** The next periodic scan: frequent once the watcher is known to be blind. */
+  private _schedulePeriodicScan(): void {
+    clearTimeout(this._scanTimer);
+    const every = this._blind ? this._blindScanMs : this._scanIntervalMs;
+    if (this._stopped || every <= 0 || !this._watcher) {
+      return;
+    }
+    this._scanTimer = setTimeout(() => {
+      void this.scan().finally(() => this._schedulePeriodicScan());
+    }, every);
+    this._scanTimer.unref?.();
+  }
+
+  /** A folder found by a listing or scan that chokidar does not watch is added. */
+  private _ensureWatched(rel: string): void {
+    const abs = toAbsolute(this._root, rel);
+    const watcher = this._watcher;
+    if (!watcher || this._stopped || this._isWatchedDir(abs)) {
+      return;
+    }
+    this._log.debug(`file monitor: folder ${escapeControl(rel)} was missed; watching it now`);
+    watcher.add(abs);
+    this._relister.touch(rel);
+  }
+
+  /** chokidar's own record of folders it handles (falls back to its public listing). */
+  private _isWatchedDir(abs: string): boolean {
+    const watcher = this._watcher as unknown as { _watched?: Map<string, unknown> } | undefined;
+    if (!watcher) {
+      return true;
+    }
+    if (watcher._watched instanceof Map) {
+      return watcher._watched.has(abs);
+    }
+    return abs in (this._watcher as chokidar.FSWatcher).getWatched();
   }
 
   private readonly _root: string;
   private readonly _stateDir: string;
   private readonly _log: ILogger;
+  private readonly _onEvent: (event: IFileEvent) => void;
+  private readonly _scanIntervalMs: number;
+  private readonly _blindScanMs: number;
   private readonly _settler: Settler;
-  private readonly _rescanTimers = new Map<string, ReturnType<typeof setTimeout>>();
-  private _rescans = 0;
-  private _startedAt = Date.now();
+  private readonly _relister: DirRelister;
+  private readonly _target: IScanTarget;
+  private readonly _refreshing = new Set<string>();
+  private readonly _saidErrors = new Set<string>();
+  private _scanTail: Promise<unknown> = Promise.resolve();
+  private _scanQueued?: Promise<number>;
+  /** Scans queued or running (they may still report files). */
+  private _scans = 0;
+  private _scanTimer?: ReturnType<typeof setTimeout>;
+  private _blind = false;
+  private _stopped = false;
   private _watcher?: chokidar.FSWatcher;
 }
 
@@ -195,5 +410,24 @@ export namespace FileMonitor {
     /** Receives every settled event. */
     onEvent: (event: IFileEvent) => void;
     log?: ILogger;
+    /** Where the file index is stored (default `<root>/<stateDir>/index.json`). */
+    indexFile?: string;
+    /** Reconciliation scan interval in ms (default 60000; 0 = only on start and on errors). */
+    scanIntervalMs?: number;
+    /** Scan interval once the watch limit is reached, in ms (default 2000). */
+    blindScanIntervalMs?: number;
+    /** Quiet time before a folder with activity is listed again, in ms (default 300). */
+    relistDelayMs?: number;
   }
+}
+
+function raw(kind: 'add' | 'change', rel: string, stats?: Stats): IRawEvent {
+  return stats
+    ? { kind, path: rel, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs }
+    : { kind, path: rel };
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
 }

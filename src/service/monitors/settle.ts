@@ -19,6 +19,16 @@ export interface IRawEvent {
   path: string;
   /** Inode number when known: pairs an unlink with an add into a move. */
   ino?: number;
+  /** Size and mtime when known (chokidar's stats), handed on with the event. */
+  size?: number;
+  mtimeMs?: number;
+}
+
+/** What the settler knew of a file when it handed its event on. */
+export interface ISettledInfo {
+  ino?: number;
+  size?: number;
+  mtimeMs?: number;
 }
 
 interface IPendingPath {
@@ -27,6 +37,8 @@ interface IPendingPath {
   firstSeen: number;
   timer: ReturnType<typeof setTimeout>;
   ino?: number;
+  size?: number;
+  mtimeMs?: number;
   /** Set when this path appeared by a move from another path. */
   movedFrom?: string;
 }
@@ -66,9 +78,15 @@ export class Settler {
     if (raw.ino !== undefined && raw.kind !== 'unlink') {
       entry.ino = raw.ino;
     }
+    if (raw.kind !== 'unlink') {
+      entry.size = raw.size;
+      entry.mtimeMs = raw.mtimeMs;
+    }
     if (raw.kind === 'unlink') {
-      const ino = entry.ino ?? this._inodes.get(raw.path);
+      // A scan knows the inode from the index; chokidar does not say it.
+      const ino = raw.ino ?? entry.ino ?? this._inodes.get(raw.path);
       if (ino !== undefined) {
+        entry.ino = ino;
         this._unlinkedByIno.set(ino, raw.path);
       }
     } else if (raw.kind === 'add' && raw.ino !== undefined) {
@@ -80,6 +98,11 @@ export class Settler {
   has(path: string): boolean {
     const entry = this._pending.get(path);
     return entry ? entry.existsNow : this._inodes.has(path);
+  }
+
+  /** True while a path has notifications not yet handed on. */
+  isPending(path: string): boolean {
+    return this._pending.has(path);
   }
 
   /** Drop everything pending without emitting. */
@@ -140,12 +163,12 @@ export class Settler {
     if (kind === 'moved') {
       event.from = entry.movedFrom;
     }
-    this._emit(event);
+    this._emit(event, { ino: entry.ino, size: entry.size, mtimeMs: entry.mtimeMs });
   }
 
   private readonly _settleMs: number;
   private readonly _maxHoldMs: number;
-  private readonly _emit: (event: IFileEvent) => void;
+  private readonly _emit: (event: IFileEvent, info: ISettledInfo) => void;
   private readonly _now: () => number;
   private readonly _pending = new Map<string, IPendingPath>();
   private readonly _inodes = new Map<string, number>();
@@ -158,7 +181,8 @@ export namespace Settler {
     settleMs: number;
     /** Longest a continuously written path is held back, in ms. */
     maxHoldMs?: number;
-    emit: (event: IFileEvent) => void;
+    /** Receives each settled event, with what was known of the file. */
+    emit: (event: IFileEvent, info: ISettledInfo) => void;
     now?: () => number;
   }
 
