@@ -3,6 +3,7 @@
  *
  *   queued ─→ running ─→ done | failed | cancelled
  *      └───→ cancelled | skipped | failed
+ *      ↑_________│  a crash interrupted it: it runs again as the same job
  *
  * A final status never changes.
  */
@@ -28,7 +29,7 @@ const TRANSITIONS: Record<JobStatus, readonly JobStatus[]> = {
   // failed: e.g. the notebook cannot be parameterised or the kernel
   // cannot start; skipped: the trigger file changed before the job ran.
   queued: ['running', 'cancelled', 'skipped', 'failed'],
-  running: ['done', 'failed', 'cancelled'],
+  running: ['done', 'failed', 'cancelled', 'queued'],
   done: [],
   failed: [],
   cancelled: [],

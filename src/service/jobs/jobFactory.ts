@@ -1,16 +1,17 @@
 /**
  * The one place where jobs are created (M9). Every trigger — a file event,
  * retroactive matching, and later timers, network messages, manual runs and
- * reruns — goes through `JobFactory.create`, so ids, parameters, sweeps and
- * the job folder are made the same way for all of them.
+ * reruns — goes through `JobFactory.create`, so ids, parameters, sweeps,
+ * idempotency keys and the job folder are made the same way for all of them.
  */
 import { randomBytes } from 'crypto';
 import { substituteKeywords } from '../../core/keywords';
 import { makeJobId } from '../../core/jobs';
 import { parameteriseNotebook } from '../../core/parameterise';
+import { canonical } from '../../core/pattern';
 import { sweepParameters } from '../../core/sweep';
-import type { IJob, IJobTrigger, IRule, ParameterValue } from '../../core/types';
-import { toAbsolute } from '../fsutil';
+import type { IJob, IJobTrigger, INotebook, IRule, ParameterValue } from '../../core/types';
+import { sha256, toAbsolute } from '../fsutil';
 import type { JobStore } from './jobStore';
 
 export class JobFactory {
@@ -22,20 +23,29 @@ export class JobFactory {
 
   /**
    * Create the jobs one rule match stands for: one per sweep combination
-   * (cartesian product), each with its own folder, id and parameters.
+   * (cartesian product), each with its own folder, id and parameters. A
+   * combination whose idempotency key was already handled makes no job
+   * (counted in `duplicates`), unless this is an explicit rerun.
    */
   async create(
     rule: IRule,
     trigger: IJobTrigger,
-    extra: { parent?: string; rerunOf?: string } = {}
-  ): Promise<IJob[]> {
+    extra: JobFactory.IExtra = {}
+  ): Promise<JobFactory.IResult> {
     const pattern = rule.pattern;
+    let duplicates = 0;
     // Ids and records are made synchronously, so ids follow call order even
-    // when several rules create jobs at once; the folders are then written
-    // in parallel (each write is fsynced, which dominates the cost).
-    const made = sweepParameters(pattern.sweep).map(combination => {
+    // when several rules create jobs at once, and a key is taken before any
+    // other event can look for it.
+    const made: { job: IJob; notebooks: { recipe: INotebook; notebook: INotebook } }[] = [];
+    for (const combination of sweepParameters(pattern.sweep)) {
+      const key = JobFactory.key(rule.contentKey, trigger, combination);
+      if (!extra.rerunOf && this.handled(key)) {
+        duplicates++;
+        continue;
+      }
       const created = this._now();
-      const id = makeJobId(created, ++this._seq, randomBytes(2).toString('hex'));
+      const id = makeJobId(created, this._store.nextSeq(), randomBytes(2).toString('hex'));
       const context = { root: this._root, path: trigger.path, jobId: id };
       const parameters: Record<string, ParameterValue> = {
         ...substituteKeywords(pattern.parameters, context),
@@ -46,7 +56,6 @@ export class JobFactory {
         // The recipe gets the absolute path, valid whatever its cwd.
         parameters[pattern.input] = toAbsolute(this._root, trigger.path);
       }
-      const { notebook } = parameteriseNotebook(rule.recipe.notebook, parameters);
       const job: IJob = {
         id,
         pattern: pattern.name,
@@ -57,7 +66,10 @@ export class JobFactory {
         trigger,
         parameters,
         filesWritten: [],
-        created: new Date(created).toISOString()
+        created: new Date(created).toISOString(),
+        key,
+        attempt: 1,
+        depth: extra.depth ?? 1
       };
       if (extra.parent) {
         job.parent = extra.parent;
@@ -65,20 +77,34 @@ export class JobFactory {
       if (extra.rerunOf) {
         job.rerunOf = extra.rerunOf;
       }
-      return { job, notebook };
-    });
-    await Promise.all(
-      made.map(({ job, notebook }) =>
-        this._store.create(job, { recipe: rule.recipe.notebook, notebook })
-      )
-    );
-    return made.map(({ job }) => this._store.get(job.id)!);
+      made.push({ job, notebooks: JobFactory.notebooks(rule, parameters) });
+    }
+    if (made.length) {
+      await this._store.create(made);
+    }
+    return { jobs: made.map(({ job }) => this._store.get(job.id)!), duplicates };
+  }
+
+  /**
+   * Whether a key was handled: a job with it is queued, running, done or
+   * failed, or was cancelled by a person. Jobs cancelled because their rule
+   * went away (M11) or skipped because their file changed do not count, so
+   * the file runs when the rule comes back.
+   */
+  handled(key: string): boolean {
+    return this._store
+      .byKey(key)
+      .some(j => j.status !== 'skipped' && !(j.status === 'cancelled' && j.cancelledBy === 'rule'));
+  }
+
+  /** Write a job's folder again (it was lost, e.g. the disk was full when it was made). */
+  async materialise(job: IJob, rule: IRule): Promise<boolean> {
+    return this._store.writeFolder(job, JobFactory.notebooks(rule, job.parameters));
   }
 
   private readonly _root: string;
   private readonly _store: JobStore;
   private readonly _now: () => number;
-  private _seq = 0;
 }
 
 export namespace JobFactory {
@@ -87,5 +113,36 @@ export namespace JobFactory {
     root: string;
     store: JobStore;
     now?: () => number;
+  }
+
+  export interface IExtra {
+    /** The job whose output triggered this one. */
+    parent?: string;
+    /** For an explicit rerun: the job repeated (skips the idempotency check). */
+    rerunOf?: string;
+    /** Provenance chain length of the new jobs. */
+    depth?: number;
+  }
+
+  export interface IResult {
+    jobs: IJob[];
+    /** Combinations whose key was already handled. */
+    duplicates: number;
+  }
+
+  /**
+   * The idempotency key: rule content, trigger path, what identifies the
+   * trigger's content (its hash; for a deletion, the event itself) and the
+   * sweep values.
+   */
+  export function key(ruleKey: string, trigger: IJobTrigger, combination: Record<string, unknown>): string {
+    const content = trigger.hash ?? `${trigger.kind}@${trigger.time}`;
+    return sha256([ruleKey, trigger.path, content, canonical(combination)].join('\n')).slice(0, 32);
+  }
+
+  /** The recipe snapshot and the parameterised notebook of a job. */
+  export function notebooks(rule: IRule, parameters: Record<string, ParameterValue>): { recipe: INotebook; notebook: INotebook } {
+    const { notebook } = parameteriseNotebook(rule.recipe.notebook, parameters);
+    return { recipe: rule.recipe.notebook, notebook };
   }
 }

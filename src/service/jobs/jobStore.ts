@@ -1,22 +1,27 @@
 /**
- * The job store: one folder per job under `<state>/jobs/<id>/`, holding
- * `job.yaml` (spec §6), the recipe snapshot, the parameterised notebook,
- * `result.ipynb` and the kernel's log of written files.
+ * The job store: every job's record, durable in the job journal
+ * (`<state>/jobs/journal.jsonl`, see journal.ts), and one folder per job
+ * under `<state>/jobs/<id>/` holding `job.yaml` (spec §6, a mirror of the
+ * record), the recipe snapshot, the parameterised notebook, `result.ipynb`
+ * and the kernel's log of written files.
  *
- * Every `job.yaml` write is atomic and fsynced, and a final status is never
- * changed, so what is on disk after a crash is always a state the job
- * really passed through.
+ * A job exists once its record is in the journal; its folder is written
+ * next (and re-made when it is missing at run time), so `kill -9` at any
+ * moment leaves either no job or a whole one. A final status never changes.
+ * When the disk is full, a status change is kept in memory and written as
+ * soon as space returns; the job goes on.
  */
 import { Signal, ISignal } from '@lumino/signaling';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as YAML from 'yaml';
-import { canTransition, isFinalStatus } from '../../core/jobs';
+import { canTransition, isFinalStatus, parseJobId } from '../../core/jobs';
 import { jsonReplacer } from '../../core/pyvalue';
 import type { IJob, INotebook } from '../../core/types';
 import { writeFileAtomic } from '../fsutil';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
+import { Journal } from './journal';
 
 /** File names inside a job folder. */
 export const JOB_FILES = {
@@ -27,10 +32,17 @@ export const JOB_FILES = {
   writes: 'writes.log'
 } as const;
 
+/** The journal's file name inside the jobs folder. */
+export const JOURNAL_FILE = 'journal.jsonl';
+
+/** How often records that could not be written (disk full) are tried again. */
+const RETRY_WRITE_MS = 2000;
+
 export class JobStore {
   constructor(options: JobStore.IOptions) {
     this._dir = options.jobsDir;
     this._log = options.log ?? silentLogger;
+    this._journal = new Journal<IJob>({ file: path.join(this._dir, JOURNAL_FILE) });
   }
 
   /** Emitted after a job is created or its record changes. */
@@ -38,33 +50,49 @@ export class JobStore {
     return this._changed;
   }
 
+  /** Records kept in memory only because the disk refused them (retried). */
+  get unwritten(): number {
+    return this._dirty.size;
+  }
+
   /**
-   * Read every `job.yaml` (at start-up). A folder whose record cannot be
-   * read is reported and left alone, never deleted.
+   * Replay the journal (at start-up) and tidy the jobs folder: temporary
+   * files and folders of jobs whose record never reached the journal (a
+   * crash while creating them) are removed. A workgroup from before the
+   * journal has its `job.yaml` records imported once.
    */
   async load(): Promise<IJob[]> {
     await fs.mkdir(this._dir, { recursive: true });
-    const entries = await fs.readdir(this._dir, { withFileTypes: true });
-    for (const entry of entries) {
-      if (!entry.isDirectory()) {
-        continue;
-      }
-      const file = path.join(this._dir, entry.name, JOB_FILES.job);
-      try {
-        const job = YAML.parse(await fs.readFile(file, 'utf8')) as IJob;
-        if (!job || typeof job.id !== 'string' || typeof job.status !== 'string') {
-          throw new Error('missing "id" or "status"');
-        }
-        job.filesWritten = job.filesWritten ?? [];
-        this._add(job);
-      } catch (err) {
-        this._log.warn(
-          `job store: cannot read ${file}: ${(err as Error).message}; ` +
-            'the folder is left as it is (fix or remove it by hand)'
-        );
+    const journalExisted = await fs.stat(this._journal.file).then(() => true, () => false);
+    const { records, skipped } = await this._journal.open();
+    if (skipped) {
+      this._log.warn(
+        `job journal ${this._journal.file}: ${skipped} unreadable line(s) skipped ` +
+          '(a write cut short by a crash or a full disk; the jobs they described are re-made from their triggers)'
+      );
+    }
+    for (const record of records) {
+      if (record && typeof record.id === 'string' && typeof record.status === 'string' && record.trigger) {
+        record.filesWritten = record.filesWritten ?? [];
+        this._add(record);
       }
     }
+    if (!journalExisted) {
+      await this._importFolders();
+    }
+    await this._tidy();
+    if (!journalExisted || skipped > 0 || records.length > 2 * this._jobs.size + 100) {
+      await this._journal.compact(this._jobs.values());
+    }
     return this.list();
+  }
+
+  /** Write what is pending and close the journal. */
+  async close(): Promise<void> {
+    clearTimeout(this._retryTimer);
+    await this._retryDirty();
+    await Promise.allSettled([...this._mirrors.values()]);
+    await this._journal.close();
   }
 
   get(id: string): IJob | undefined {
@@ -73,9 +101,7 @@ export class JobStore {
 
   /** All jobs, oldest first (ids sort by creation time). */
   list(): IJob[] {
-    return [...this._jobs.values()].sort((a, b) =>
-      a.id < b.id ? -1 : a.id > b.id ? 1 : 0
-    );
+    return [...this._jobs.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   /** Jobs that are not finished. */
@@ -83,10 +109,20 @@ export class JobStore {
     return this.list().filter(j => !isFinalStatus(j.status));
   }
 
-  /** Jobs of one rule content for one trigger path (for deduplication). */
+  /** Jobs of one rule content for one trigger path (for coalescing). */
   byTrigger(ruleKey: string, triggerPath: string): IJob[] {
     const ids = this._byTrigger.get(`${ruleKey}\n${triggerPath}`) ?? [];
     return ids.map(id => this._jobs.get(id)!);
+  }
+
+  /** Jobs with one idempotency key. */
+  byKey(key: string): IJob[] {
+    return (this._byKey.get(key) ?? []).map(id => this._jobs.get(id)!);
+  }
+
+  /** The next job sequence number: it continues across restarts. */
+  nextSeq(): number {
+    return ++this._seq;
   }
 
   jobDir(id: string): string {
@@ -97,89 +133,256 @@ export class JobStore {
     return path.join(this._dir, id, JOB_FILES[file]);
   }
 
-  /** Create a job folder with its record and notebooks. */
-  async create(job: IJob, notebooks: { recipe: INotebook; notebook: INotebook }): Promise<void> {
-    if (this._jobs.has(job.id)) {
-      throw new Error(`job ${job.id} already exists`);
+  /**
+   * Create jobs: their records go to the journal in one group commit, then
+   * their folders are written. Rejects (and creates none of them) when the
+   * journal cannot be written, e.g. on a full disk.
+   */
+  async create(jobs: { job: IJob; notebooks: { recipe: INotebook; notebook: INotebook } }[]): Promise<void> {
+    for (const { job } of jobs) {
+      if (this._jobs.has(job.id)) {
+        throw new Error(`job ${job.id} already exists`);
+      }
     }
-    const dir = this.jobDir(job.id);
-    await fs.mkdir(dir, { recursive: true });
-    await writeFileAtomic(
-      path.join(dir, JOB_FILES.recipe),
-      JSON.stringify(notebooks.recipe, null, 1) + '\n',
-      { fsync: false }
-    );
-    await writeFileAtomic(
-      path.join(dir, JOB_FILES.notebook),
-      JSON.stringify(notebooks.notebook, null, 1) + '\n',
-      { fsync: false }
-    );
-    // The record goes last: a job exists once its job.yaml does.
-    await writeFileAtomic(path.join(dir, JOB_FILES.job), JobStore.serialise(job));
-    this._add(job);
-    this._changed.emit({ job, previous: undefined });
+    // In memory at once, so a concurrent lookup by key sees the job.
+    jobs.forEach(({ job }) => this._add(job));
+    try {
+      await Promise.all(jobs.map(({ job }) => this._journal.append(job)));
+    } catch (err) {
+      jobs.forEach(({ job }) => this._remove(job));
+      throw err;
+    }
+    await Promise.all(jobs.map(({ job, notebooks }) => this.writeFolder(job, notebooks)));
+    for (const { job } of jobs) {
+      this._changed.emit({ job, previous: undefined });
+    }
+  }
+
+  /**
+   * Write a job's folder (recipe snapshot, parameterised notebook, record).
+   * Failures are logged, not thrown: the journal already holds the job and
+   * the folder is re-made before the job runs.
+   */
+  async writeFolder(job: IJob, notebooks: { recipe: INotebook; notebook: INotebook }): Promise<boolean> {
+    try {
+      const dir = this.jobDir(job.id);
+      await fs.mkdir(dir, { recursive: true });
+      await writeFileAtomic(path.join(dir, JOB_FILES.recipe), JSON.stringify(notebooks.recipe, null, 1) + '\n', { fsync: false });
+      await writeFileAtomic(path.join(dir, JOB_FILES.notebook), JSON.stringify(notebooks.notebook, null, 1) + '\n', { fsync: false });
+      await this._mirror(job.id);
+      return true;
+    } catch (err) {
+      this._log.warn(`job ${job.id}: could not write its folder (${(err as Error).message}); it is written again before the job runs`);
+      return false;
+    }
   }
 
   /**
    * Change a job's record. Status changes must follow the job life cycle
    * (a final status never changes); an illegal one is refused with an error.
-   * Writes to one job are serialised so the file always holds the latest.
+   * A change the disk refuses is kept and retried (see the class comment).
    */
-  update(id: string, patch: Partial<IJob>): Promise<IJob> {
-    const run = async (): Promise<IJob> => {
-      const current = this._jobs.get(id);
-      if (!current) {
-        throw new Error(`no job ${id}`);
+  async update(id: string, patch: Partial<IJob>): Promise<IJob> {
+    const current = this._jobs.get(id);
+    if (!current) {
+      throw new Error(`no job ${id}`);
+    }
+    if (patch.status && patch.status !== current.status) {
+      if (!canTransition(current.status, patch.status)) {
+        throw new JobStore.TransitionError(id, current.status, patch.status);
       }
-      if (patch.status && patch.status !== current.status) {
-        if (!canTransition(current.status, patch.status)) {
-          throw new JobStore.TransitionError(id, current.status, patch.status);
-        }
-      } else if (isFinalStatus(current.status) && patch.status === undefined) {
-        // Finished jobs only accept bookkeeping that does not alter history.
-        const allowed = ['filesWritten'];
-        const keys = Object.keys(patch).filter(k => !allowed.includes(k));
-        if (keys.length) {
-          throw new Error(`job ${id} is ${current.status}; cannot change ${keys.join(', ')}`);
+    } else if (isFinalStatus(current.status) && patch.status === undefined) {
+      // Finished jobs only accept bookkeeping that does not alter history.
+      const keys = Object.keys(patch).filter(k => k !== 'filesWritten');
+      if (keys.length) {
+        throw new Error(`job ${id} is ${current.status}; cannot change ${keys.join(', ')}`);
+      }
+    }
+    const next: IJob = { ...current, ...patch };
+    this._jobs.set(id, next);
+    // Progress is ephemeral: shown live and in job.yaml, not journalled.
+    const durable = Object.keys(patch).some(k => k !== 'progress');
+    if (durable) {
+      try {
+        await this._journal.append(next);
+        this._dirty.delete(id);
+      } catch (err) {
+        this._keepDirty(id, err as Error);
+      }
+    }
+    await this._mirror(id);
+    this._changed.emit({ job: next, previous: current });
+    return next;
+  }
+
+  /** Write `job.yaml` from the latest record, one write per job at a time. */
+  private _mirror(id: string): Promise<void> {
+    const previous = this._mirrors.get(id) ?? Promise.resolve();
+    const write = previous.then(async () => {
+      const job = this._jobs.get(id);
+      if (!job) {
+        return;
+      }
+      try {
+        await writeFileAtomic(this.filePath(id, 'job'), JobStore.serialise(job), { fsync: false });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          this._log.debug(`job ${id}: job.yaml not written (${(err as Error).message}); the journal holds the record`);
         }
       }
-      const next: IJob = { ...current, ...patch };
-      await writeFileAtomic(this.filePath(id, 'job'), JobStore.serialise(next), {
-        fsync: isFinalStatus(next.status) || patch.status !== undefined
-      });
-      this._jobs.set(id, next);
-      this._changed.emit({ job: next, previous: current });
-      return next;
-    };
-    const queued = (this._writes.get(id) ?? Promise.resolve()).then(run, run);
-    this._writes.set(
-      id,
-      queued.then(
-        () => undefined,
-        () => undefined
-      )
-    );
-    return queued;
+    });
+    this._mirrors.set(id, write);
+    void write.then(() => {
+      if (this._mirrors.get(id) === write) {
+        this._mirrors.delete(id);
+      }
+    });
+    return write;
+  }
+
+  private _keepDirty(id: string, err: Error): void {
+    if (!this._dirty.size) {
+      this._log.error(
+        `cannot write the job journal (${err.message}): job ${id} and later changes are kept in memory ` +
+          `and written as soon as the disk takes them again — free space on the disk of ${this._dir}`
+      );
+    }
+    this._dirty.add(id);
+    if (!this._retryTimer) {
+      this._retryTimer = setTimeout(() => {
+        this._retryTimer = undefined;
+        void this._retryDirty();
+      }, RETRY_WRITE_MS);
+      this._retryTimer.unref?.();
+    }
+  }
+
+  private async _retryDirty(): Promise<void> {
+    const ids = [...this._dirty];
+    if (!ids.length) {
+      return;
+    }
+    try {
+      await Promise.all(ids.map(id => this._journal.append(this._jobs.get(id)!)));
+      ids.forEach(id => this._dirty.delete(id));
+      this._log.info(`job journal written again: ${ids.length} job record(s) that waited for disk space are saved`);
+    } catch (err) {
+      this._keepDirty(ids[0], err as Error);
+    }
+  }
+
+  /** Import `job.yaml` records of a workgroup made before the journal existed. */
+  private async _importFolders(): Promise<void> {
+    const entries = await fs.readdir(this._dir, { withFileTypes: true });
+    for (const entry of entries) {
+      if (!entry.isDirectory() || this._jobs.has(entry.name)) {
+        continue;
+      }
+      const file = path.join(this._dir, entry.name, JOB_FILES.job);
+      try {
+        const job = YAML.parse(await fs.readFile(file, 'utf8')) as IJob;
+        if (!job || typeof job.id !== 'string' || typeof job.status !== 'string' || !job.trigger) {
+          throw new Error('missing "id", "status" or "trigger"');
+        }
+        job.filesWritten = job.filesWritten ?? [];
+        this._add(job);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          continue; // no record: an unfinished creation, removed by _tidy
+        }
+        this._log.warn(
+          `job store: cannot read ${file}: ${(err as Error).message}; the folder is left as it is (fix or remove it by hand)`
+        );
+        this._unreadable.add(entry.name);
+      }
+    }
+  }
+
+  /** Remove temporary files and folders of jobs that were never recorded. */
+  private async _tidy(): Promise<void> {
+    const entries = await fs.readdir(this._dir, { withFileTypes: true });
+    let removed = 0;
+    for (const entry of entries) {
+      const abs = path.join(this._dir, entry.name);
+      if (entry.isFile() && entry.name.endsWith('.tmp')) {
+        await fs.rm(abs, { force: true });
+        continue;
+      }
+      if (!entry.isDirectory()) {
+        continue;
+      }
+      if (!this._jobs.has(entry.name) && !this._unreadable.has(entry.name) && parseJobId(entry.name)) {
+        await fs.rm(abs, { recursive: true, force: true });
+        removed++;
+        continue;
+      }
+      const files = await fs.readdir(abs).catch(() => [] as string[]);
+      for (const f of files) {
+        if (f.startsWith('.') && f.endsWith('.tmp')) {
+          await fs.rm(path.join(abs, f), { force: true });
+        }
+      }
+    }
+    if (removed) {
+      this._log.info(`job store: removed ${removed} job folder(s) of jobs a crash interrupted while they were being created (their triggers are processed again)`);
+    }
   }
 
   private _add(job: IJob): void {
+    const known = this._jobs.has(job.id);
     this._jobs.set(job.id, job);
-    // Rule key and trigger path never change, so the index is built once.
-    const key = `${job.ruleKey}\n${job.trigger.path}`;
-    const ids = this._byTrigger.get(key);
-    if (ids) {
-      ids.push(job.id);
-    } else {
-      this._byTrigger.set(key, [job.id]);
+    const seq = parseJobId(job.id)?.seq;
+    if (seq !== undefined && seq > this._seq) {
+      this._seq = seq;
+    }
+    if (known) {
+      return; // a later record of the same job: the indexes hold it already
+    }
+    // Rule key, trigger path and key never change, so the indexes are built once.
+    push(this._byTrigger, `${job.ruleKey}\n${job.trigger.path}`, job.id);
+    if (job.key) {
+      push(this._byKey, job.key, job.id);
+    }
+  }
+
+  private _remove(job: IJob): void {
+    this._jobs.delete(job.id);
+    pull(this._byTrigger, `${job.ruleKey}\n${job.trigger.path}`, job.id);
+    if (job.key) {
+      pull(this._byKey, job.key, job.id);
     }
   }
 
   private readonly _dir: string;
   private readonly _log: ILogger;
+  private readonly _journal: Journal<IJob>;
   private readonly _jobs = new Map<string, IJob>();
   private readonly _byTrigger = new Map<string, string[]>();
-  private readonly _writes = new Map<string, Promise<void>>();
+  private readonly _byKey = new Map<string, string[]>();
+  private readonly _mirrors = new Map<string, Promise<void>>();
+  private readonly _dirty = new Set<string>();
+  private readonly _unreadable = new Set<string>();
+  private _retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private _seq = 0;
   private readonly _changed = new Signal<this, JobStore.IChange>(this);
+}
+
+function push(index: Map<string, string[]>, key: string, id: string): void {
+  const ids = index.get(key);
+  if (ids) {
+    ids.push(id);
+  } else {
+    index.set(key, [id]);
+  }
+}
+
+function pull(index: Map<string, string[]>, key: string, id: string): void {
+  const ids = index.get(key)?.filter(x => x !== id);
+  if (ids?.length) {
+    index.set(key, ids);
+  } else {
+    index.delete(key);
+  }
 }
 
 export namespace JobStore {

@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import * as YAML from 'yaml';
 import type { IJob } from '../../../src/core/types';
-import { JobStore } from '../../../src/service/jobs/jobStore';
+import { JOURNAL_FILE, JobStore } from '../../../src/service/jobs/jobStore';
+import { Journal } from '../../../src/service/jobs/journal';
 import { JobQueue } from '../../../src/service/jobs/queue';
 
 const nb = { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 };
@@ -32,7 +33,8 @@ describe('JobStore', () => {
 
   it('writes a folder per job with job.yaml, the recipe snapshot and the parameterised notebook', async () => {
     const store = new JobStore({ jobsDir: dir });
-    await store.create(job('j1'), { recipe: nb, notebook: nb });
+    await store.load();
+    await store.create([{ job: job('j1'), notebooks: { recipe: nb, notebook: nb } }]);
     const files = (await fs.readdir(path.join(dir, 'j1'))).sort();
     expect(files).toEqual(['job.ipynb', 'job.yaml', 'recipe.ipynb']);
     const record = YAML.parse(await fs.readFile(path.join(dir, 'j1', 'job.yaml'), 'utf8'));
@@ -41,7 +43,8 @@ describe('JobStore', () => {
 
   it('never changes a final status', async () => {
     const store = new JobStore({ jobsDir: dir });
-    await store.create(job('j1'), { recipe: nb, notebook: nb });
+    await store.load();
+    await store.create([{ job: job('j1'), notebooks: { recipe: nb, notebook: nb } }]);
     await store.update('j1', { status: 'running' });
     await store.update('j1', { status: 'done' });
     await expect(store.update('j1', { status: 'failed' })).rejects.toThrow(/cannot change from done to failed/);
@@ -50,9 +53,9 @@ describe('JobStore', () => {
     expect(record.status).toBe('done');
   });
 
-  it('reloads jobs and reports an unreadable record without touching it', async () => {
-    const store = new JobStore({ jobsDir: dir });
-    await store.create(job('j1'), { recipe: nb, notebook: nb });
+  it('imports job.yaml records of a workgroup from before the journal, and reports an unreadable one without touching it', async () => {
+    await fs.mkdir(path.join(dir, 'j1'));
+    await fs.writeFile(path.join(dir, 'j1', 'job.yaml'), JobStore.serialise(job('j1')));
     await fs.mkdir(path.join(dir, 'broken'));
     await fs.writeFile(path.join(dir, 'broken', 'job.yaml'), ': : not yaml [');
     const warnings: string[] = [];
@@ -68,11 +71,76 @@ describe('JobStore', () => {
 
   it('keeps the latest record when updates race', async () => {
     const store = new JobStore({ jobsDir: dir });
-    await store.create(job('j1'), { recipe: nb, notebook: nb });
+    await store.load();
+    await store.create([{ job: job('j1'), notebooks: { recipe: nb, notebook: nb } }]);
     await store.update('j1', { status: 'running' });
     await Promise.all([1, 2, 3, 4, 5].map(done => store.update('j1', { progress: { done, total: 5 } })));
     const record = YAML.parse(await fs.readFile(path.join(dir, 'j1', 'job.yaml'), 'utf8'));
+    await store.close();
     expect(record.progress).toEqual({ done: 5, total: 5 });
+  });
+
+  it('replays the journal: the latest record of each job, sequence numbers continue', async () => {
+    const store = new JobStore({ jobsDir: dir });
+    await store.load();
+    const id = '20261129-120000-000-000041-abcd';
+    await store.create([{ job: { ...job(id), key: 'K' }, notebooks: { recipe: nb, notebook: nb } }]);
+    await store.update(id, { status: 'running' });
+    await store.update(id, { status: 'cancelled', cancelledBy: 'user' });
+    await store.close();
+    const again = new JobStore({ jobsDir: dir });
+    const jobs = await again.load();
+    expect(jobs.map(j => [j.id, j.status, j.cancelledBy])).toEqual([[id, 'cancelled', 'user']]);
+    expect(again.byKey('K').map(j => j.id)).toEqual([id]);
+    expect(again.nextSeq()).toBe(42);
+    await again.close();
+  });
+
+  it('survives a torn last line and removes what a crash left half made', async () => {
+    const store = new JobStore({ jobsDir: dir });
+    await store.load();
+    await store.create([{ job: job('20261129-120000-000-000001-aaaa'), notebooks: { recipe: nb, notebook: nb } }]);
+    await store.close();
+    // kill -9 in the middle of a write, a temp file and a folder without a record
+    await fs.appendFile(path.join(dir, JOURNAL_FILE), '{"id":"20261129-120000-000-000002-bbbb","sta');
+    await fs.writeFile(path.join(dir, '20261129-120000-000-000001-aaaa', '.job.yaml.123.4.tmp'), 'x');
+    await fs.mkdir(path.join(dir, '20261129-120000-000-000003-cccc'));
+    const warnings: string[] = [];
+    const again = new JobStore({
+      jobsDir: dir,
+      log: { debug: () => 0, info: () => 0, warn: m => warnings.push(m), error: () => 0 }
+    });
+    expect((await again.load()).map(j => j.id)).toEqual(['20261129-120000-000-000001-aaaa']);
+    expect(warnings.join('\n')).toMatch(/1 unreadable line/);
+    expect(await fs.readdir(dir)).toEqual(['20261129-120000-000-000001-aaaa', JOURNAL_FILE].sort());
+    expect(await fs.readdir(path.join(dir, '20261129-120000-000-000001-aaaa'))).not.toContain('.job.yaml.123.4.tmp');
+    await again.update('20261129-120000-000-000001-aaaa', { status: 'running' });
+    await again.close();
+    // the compacted journal has no torn line left, and a third start warns about nothing
+    const third = new JobStore({ jobsDir: dir, log: { debug: () => 0, info: () => 0, warn: m => warnings.push(`3: ${m}`), error: () => 0 } });
+    expect((await third.load()).map(j => j.status)).toEqual(['running']);
+    expect(warnings.filter(w => w.startsWith('3:'))).toEqual([]);
+    await third.close();
+  });
+});
+
+describe('Journal', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meow-journal-'));
+  });
+  afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it('group-commits many appends and replays them in order', async () => {
+    const journal = new Journal<{ n: number }>({ file: path.join(dir, 'j.jsonl') });
+    await journal.open();
+    await Promise.all(Array.from({ length: 2000 }, (_, n) => journal.append({ n })));
+    await journal.close();
+    const again = new Journal<{ n: number }>({ file: path.join(dir, 'j.jsonl') });
+    const { records, skipped } = await again.open();
+    expect(skipped).toBe(0);
+    expect(records.map(r => r.n)).toEqual(Array.from({ length: 2000 }, (_, n) => n));
+    await again.close();
   });
 });
 

@@ -146,7 +146,7 @@ describe('MeowRunner', () => {
   });
 
   describe('the trigger file changes before the job runs (thesis §26.2.1)', () => {
-    it('skips the stale job and runs a newer one on the new content', async () => {
+    it('coalescing: the newer event supersedes the queued stale job, which never runs', async () => {
       root = await makeWorkgroup({
         '.meow/recipes/Slow.ipynb': recipeNotebook({ infile: "''" }),
         '.meow/recipes/Copy.ipynb': appendRecipe,
@@ -166,7 +166,8 @@ describe('MeowRunner', () => {
       await runner!.waitUntilIdle();
       const [first, second] = byPattern('Copy');
       expect(first.status).toBe('skipped');
-      expect(first.error!.message).toMatch(/changed before the job ran/);
+      expect(first.error!.message).toMatch(new RegExp(`superseded by job ${second.id} for a newer version of in/data.txt`));
+      expect(first.started).toBeUndefined();
       expect(second.status).toBe('done');
       expect(await fs.readFile(path.join(root, 'out/data.txt'), 'utf8')).toBe('new\nx\n');
     });

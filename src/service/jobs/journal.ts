@@ -1,0 +1,172 @@
+/**
+ * The job journal: an append-only file of job records, one JSON object per
+ * line, the single durable truth about jobs (`job.yaml` in each job folder
+ * is a mirror for people and tools).
+ *
+ * Appends are group-committed: every record handed in while a write is in
+ * progress goes out with the next write and one fdatasync, so ten thousand
+ * jobs cost a handful of syncs, not ten thousand. A promise from `append`
+ * resolves only once its record is on disk. After `kill -9` the journal
+ * holds every record whose promise resolved; a torn last line is dropped on
+ * replay. A failed write (disk full) is cut back off the file, so the journal
+ * never holds a half line followed by good ones.
+ */
+import { promises as fs } from 'fs';
+import type { FileHandle } from 'fs/promises';
+import * as path from 'path';
+import { jsonReplacer } from '../../core/pyvalue';
+import { writeFileAtomic } from '../fsutil';
+
+interface IPendingAppend {
+  line: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class Journal<T> {
+  constructor(options: Journal.IOptions) {
+    this.file = options.file;
+  }
+
+  readonly file: string;
+
+  /** Lines appended since the journal was opened or compacted. */
+  get appendedSinceCompaction(): number {
+    return this._appended;
+  }
+
+  /**
+   * Open the journal and return its records in order. Lines that do not
+   * parse (a write torn by a crash) are counted in `skipped`, not returned.
+   */
+  async open(): Promise<{ records: T[]; skipped: number }> {
+    await fs.mkdir(path.dirname(this.file), { recursive: true });
+    const records: T[] = [];
+    let skipped = 0;
+    let text = '';
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw err;
+      }
+    }
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) {
+        end = text.length;
+      }
+      const line = text.slice(start, end);
+      start = end + 1;
+      if (!line.trim()) {
+        continue;
+      }
+      try {
+        records.push(JSON.parse(line) as T);
+      } catch {
+        skipped++;
+      }
+    }
+    this._handle = await fs.open(this.file, 'a');
+    this._size = (await this._handle.stat()).size;
+    if (text.length && !text.endsWith('\n')) {
+      // A torn last line: start the next record on a line of its own.
+      await this._handle.write('\n');
+      this._size += 1;
+    }
+    return { records, skipped };
+  }
+
+  /** Append one record; resolves once it is on disk. */
+  append(record: T): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this._pending.push({ line: JSON.stringify(record, jsonReplacer) + '\n', resolve, reject });
+      this._kick();
+    });
+  }
+
+  /**
+   * Replace the journal with exactly these records (atomically: a crash
+   * leaves the old or the new file, never a mix). Waits for pending writes.
+   */
+  async compact(records: Iterable<T>): Promise<void> {
+    await this._idle();
+    this._compacting = true;
+    try {
+      const lines: string[] = [];
+      for (const r of records) {
+        lines.push(JSON.stringify(r, jsonReplacer) + '\n');
+      }
+      await writeFileAtomic(this.file, lines.join(''));
+      await this._handle?.close();
+      this._handle = await fs.open(this.file, 'a');
+      this._size = (await this._handle.stat()).size;
+      this._appended = 0;
+    } finally {
+      this._compacting = false;
+      this._kick();
+    }
+  }
+
+  /** Write what is pending and close the file. */
+  async close(): Promise<void> {
+    await this._idle();
+    const handle = this._handle;
+    this._handle = undefined;
+    await handle?.close();
+  }
+
+  private _kick(): void {
+    if (this._writing || this._compacting || !this._pending.length) {
+      return;
+    }
+    this._writing = this._flush().finally(() => {
+      this._writing = undefined;
+      this._kick();
+    });
+  }
+
+  private async _idle(): Promise<void> {
+    while (this._writing) {
+      await this._writing;
+    }
+  }
+
+  /** One group commit: every pending line, one write, one sync. */
+  private async _flush(): Promise<void> {
+    const batch = this._pending.splice(0);
+    const handle = this._handle;
+    if (!handle) {
+      const err = new Error(`the job journal ${this.file} is not open`);
+      batch.forEach(p => p.reject(err));
+      return;
+    }
+    const data = Buffer.from(batch.map(p => p.line).join(''), 'utf8');
+    try {
+      await handle.write(data, 0, data.length);
+      await handle.datasync();
+      this._size += data.length;
+      this._appended += batch.length;
+      batch.forEach(p => p.resolve());
+    } catch (err) {
+      // Cut a partial write back off so later records start on a clean line.
+      await handle.truncate(this._size).catch(() => undefined);
+      batch.forEach(p => p.reject(err as Error));
+    }
+  }
+
+  private _handle: FileHandle | undefined;
+  private _size = 0;
+  private _appended = 0;
+  private _pending: IPendingAppend[] = [];
+  private _writing: Promise<void> | undefined;
+  private _compacting = false;
+}
+
+export namespace Journal {
+  export interface IOptions {
+    /** Absolute path of the journal file. */
+    file: string;
+  }
+}

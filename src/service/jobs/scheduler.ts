@@ -1,0 +1,275 @@
+/**
+ * The scheduler: from settled events to queued jobs (M7–M10).
+ *
+ * For each event it finds the rules it reaches, hashes the file once, finds
+ * the job that wrote it (provenance), asks the runaway limits, and has the
+ * job factory make the jobs — which skips combinations already handled
+ * (idempotency keys), so a restart, a rescan or a duplicate event never runs
+ * the same work twice. A newer event for the same rule and path supersedes a
+ * job that has not started (coalescing).
+ *
+ * Nothing is dropped: an event that cannot become a job now (the disk is
+ * full, the queue is over its limit) is kept and tried again; a rule paused
+ * by a limit gets its files rescanned when it is resumed.
+ */
+import { globBase } from '../../core/glob';
+import type { IFileEvent, IJob, IJobTrigger, IPausedRule, IPattern, IRule } from '../../core/types';
+import type { Workflow } from '../../core/workflow';
+import type { ILogger } from '../log';
+import { JobFactory } from './jobFactory';
+import type { JobStore } from './jobStore';
+import type { ProvenanceTracker } from './provenance';
+
+/** Default most jobs queued at once before new events wait (backpressure). */
+export const DEFAULT_MAX_QUEUED = 50_000;
+/** How often events that could not become jobs are tried again. */
+const RETRY_HELD_MS = 2000;
+
+/** Decides whether a pattern may make another job now (see limits.ts). */
+export interface IAdmission {
+  admit(pattern: IPattern, depth: number, triggerPath?: string): { ok: true } | { ok: false; paused: IPausedRule };
+  isPaused(pattern: string): boolean;
+}
+
+export class Scheduler {
+  constructor(options: Scheduler.IOptions) {
+    this._o = options;
+    this._maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+  }
+
+  /** Events waiting to be tried again (disk full or queue over its limit). */
+  get held(): number {
+    return this._held.size;
+  }
+
+  /** M7–M9: match one settled event against the rules and schedule jobs. */
+  async onEvent(event: IFileEvent): Promise<void> {
+    const rules = this._match(event);
+    if (rules.length) {
+      await this.schedule(rules, event);
+    }
+  }
+
+  /**
+   * Schedule jobs of these rules for one event. `knownHash` saves hashing
+   * again when the caller already did.
+   */
+  async schedule(rules: IRule[], event: IFileEvent, knownHash?: string): Promise<void> {
+    if (this._o.queued() >= this._maxQueued) {
+      this._hold(event, rules, `the queue holds ${this._o.queued()} jobs (limit ${this._maxQueued})`);
+      return;
+    }
+    let hash = knownHash;
+    if (event.kind !== 'deleted' && hash === undefined) {
+      hash = await this._hash(event.path, rules);
+      if (hash === undefined) {
+        return;
+      }
+    }
+    const parent = await this._o.provenance.parentOf(event.path);
+    const depth = parent ? (this._o.store.get(parent)?.depth ?? 1) + 1 : 1;
+    const trigger: IJobTrigger = { kind: event.kind, path: event.path, time: new Date(event.time).toISOString() };
+    if (hash) {
+      trigger.hash = hash;
+    }
+    if (event.retroactive) {
+      trigger.retroactive = true;
+    }
+    // Rules deleted while hashing are gone; paused rules catch up on resume.
+    const live = rules.filter(rule => this._o.workflow.rules.has(rule.id) && this._admit(rule, depth, event.path));
+    try {
+      const results = await Promise.all(live.map(rule => this._o.factory.create(rule, trigger, { parent, depth })));
+      for (const { jobs } of results) {
+        for (const job of jobs) {
+          this._o.log.info(
+            `job ${job.id} queued: ${job.pattern} → ${job.recipe} for ${event.path}` +
+              (event.retroactive ? ' (existing file)' : ` (${event.kind})`)
+          );
+          await this._supersede(job);
+          this._o.enqueue(job.id);
+        }
+      }
+      this._held.delete(event.path);
+    } catch (err) {
+      this._hold(event, rules, `its job could not be recorded (${(err as Error).message})`);
+    }
+  }
+
+  /**
+   * M10: files that already exist and match new rules are treated as just
+   * created; the idempotency keys keep work a previous run did from running
+   * again, so this also catches up after a restart or a resume.
+   */
+  async retroactive(rules: IRule[]): Promise<void> {
+    const wanted = new Set(rules.map(r => r.id));
+    const bases = Scheduler.outermost(rules.map(r => globBase((r.pattern.trigger as { path: string }).path)));
+    for (const base of bases) {
+      for await (const rel of this._o.walk(base)) {
+        const event: IFileEvent = { kind: 'created', path: rel, time: Date.now(), retroactive: true };
+        const matched = this._o.workflow.match(event).filter(r => wanted.has(r.id));
+        if (matched.length) {
+          await this.schedule(matched, event);
+        }
+      }
+    }
+  }
+
+  /** Try held events again (called on a timer and when the queue drains). */
+  async retryHeld(): Promise<void> {
+    if (this._retrying || !this._held.size) {
+      return;
+    }
+    this._retrying = true;
+    try {
+      for (const [rel, held] of [...this._held]) {
+        if (this._o.queued() >= this._maxQueued) {
+          break;
+        }
+        this._held.delete(rel);
+        const rules = held.rules.filter(r => this._o.workflow.rules.has(r.id));
+        if (rules.length) {
+          await this.schedule(rules, held.event);
+        }
+      }
+      if (!this._held.size && this._heldSince !== undefined) {
+        this._o.log.info('every event that waited has its jobs now');
+        this._heldSince = undefined;
+      }
+    } finally {
+      this._retrying = false;
+    }
+  }
+
+  dispose(): void {
+    clearTimeout(this._timer);
+    this._timer = undefined;
+  }
+
+  /**
+   * Rules an event reaches. A file moved into a watched path is, for that
+   * path, a new file: rules listening to `created` see it too.
+   */
+  private _match(event: IFileEvent): IRule[] {
+    const rules = this._o.workflow.match(event);
+    if (event.kind !== 'moved') {
+      return rules;
+    }
+    const seen = new Set(rules.map(r => r.id));
+    for (const rule of this._o.workflow.match({ ...event, kind: 'created' })) {
+      if (!seen.has(rule.id)) {
+        rules.push(rule);
+      }
+    }
+    return rules;
+  }
+
+  private _admit(rule: IRule, depth: number, rel: string): boolean {
+    const limits = this._o.limits;
+    if (limits.isPaused(rule.pattern.name)) {
+      this._o.log.debug(`${rel}: pattern ${rule.pattern.name} is paused; its job is made when the pattern is resumed`);
+      return false;
+    }
+    return limits.admit(rule.pattern, depth, rel).ok;
+  }
+
+  /** Coalescing: older jobs of this rule for this path that have not started are superseded. */
+  private async _supersede(job: IJob): Promise<void> {
+    if (job.trigger.kind === 'deleted') {
+      return;
+    }
+    for (const older of this._o.store.byTrigger(job.ruleKey, job.trigger.path)) {
+      if (older.id !== job.id && older.status === 'queued' && older.id < job.id && !this._o.isRunning(older.id)) {
+        await this._o.store
+          .update(older.id, {
+            status: 'skipped',
+            finished: new Date().toISOString(),
+            error: { message: `skipped: superseded by job ${job.id} for a newer version of ${job.trigger.path}` }
+          })
+          .catch(() => undefined); // it started or ended meanwhile
+        this._o.log.info(`job ${older.id} skipped: superseded by ${job.id} (${job.trigger.path} changed again)`);
+      }
+    }
+  }
+
+  /**
+   * The content hash of a trigger file, or undefined (with the reason
+   * logged) when it vanished or cannot be read — then no job is made.
+   */
+  private async _hash(rel: string, rules: IRule[]): Promise<string | undefined> {
+    try {
+      const hash = await this._o.hashOf(rel);
+      if (hash === undefined) {
+        this._o.log.info(`${rel} was deleted before it could be matched; no job was made`);
+      }
+      return hash;
+    } catch (err) {
+      const names = rules.map(r => r.pattern.name).join(', ');
+      this._o.log.error(
+        `${rel} matches ${names} but cannot be read (${(err as Error).message}); ` +
+          'no job was made — fix it and touch the file to try again'
+      );
+      return undefined;
+    }
+  }
+
+  private _hold(event: IFileEvent, rules: IRule[], why: string): void {
+    const known = this._held.get(event.path);
+    this._held.set(event.path, { event, rules: known ? [...new Set([...known.rules, ...rules])] : rules });
+    if (this._heldSince === undefined) {
+      this._heldSince = Date.now();
+      this._o.log.warn(`${event.path}: no job yet because ${why}; it waits and is tried again every ${RETRY_HELD_MS / 1000} s (later events wait too)`);
+    }
+    if (!this._timer) {
+      this._timer = setTimeout(() => {
+        this._timer = undefined;
+        void this.retryHeld().finally(() => {
+          if (this._held.size) {
+            this._hold([...this._held.values()][0].event, [], why);
+          }
+        });
+      }, RETRY_HELD_MS);
+    }
+  }
+
+  private readonly _o: Scheduler.IOptions;
+  private readonly _maxQueued: number;
+  private readonly _held = new Map<string, { event: IFileEvent; rules: IRule[] }>();
+  private _heldSince: number | undefined;
+  private _timer: ReturnType<typeof setTimeout> | undefined;
+  private _retrying = false;
+}
+
+export namespace Scheduler {
+  export interface IOptions {
+    workflow: Workflow;
+    store: JobStore;
+    factory: JobFactory;
+    provenance: ProvenanceTracker;
+    log: ILogger;
+    /** The current content hash of a workgroup file (undefined: gone). */
+    hashOf: (rel: string) => Promise<string | undefined>;
+    /** Every data file below a workgroup-relative folder. */
+    walk: (relDir: string) => AsyncIterable<string>;
+    /** Queue a job for the workers. */
+    enqueue: (id: string) => void;
+    isRunning: (id: string) => boolean;
+    /** Jobs queued now (for backpressure). */
+    queued: () => number;
+    /** Runaway limits: a tripped one pauses the rule (logged there). */
+    limits: IAdmission;
+    /** Most jobs queued before new events wait (default DEFAULT_MAX_QUEUED). */
+    maxQueued?: number;
+  }
+
+  /** Keep only folders not inside another listed folder ('' is the root). */
+  export function outermost(dirs: string[]): string[] {
+    const sorted = [...new Set(dirs)].sort();
+    const out: string[] = [];
+    for (const dir of sorted) {
+      if (!out.some(o => o === '' || dir === o || dir.startsWith(o + '/'))) {
+        out.push(dir);
+      }
+    }
+    return out;
+  }
+}
