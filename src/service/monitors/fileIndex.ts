@@ -141,16 +141,16 @@ export class FileIndex {
       clearTimeout(this._timer);
       this._timer = undefined;
     }
-    // Saves run one at a time; a change during a save makes one more.
-    while (this._dirty) {
-      if (this._saving) {
-        await this._saving;
-        continue;
-      }
-      this._dirty = false;
-      this._saving = this._write().finally(() => (this._saving = undefined));
+    // Saves run one at a time; a change during a save arms the timer again.
+    if (this._saving) {
       await this._saving;
     }
+    if (!this._dirty) {
+      await this._saving; // one another caller started meanwhile
+      return;
+    }
+    this._dirty = false;
+    this._saving = this._write().finally(() => (this._saving = undefined));
     await this._saving;
   }
 
@@ -172,9 +172,18 @@ export class FileIndex {
     try {
       await fs.mkdir(path.dirname(this._file), { recursive: true });
       await writeFileAtomic(this._file, JSON.stringify(stored));
+      if (this._saveFailed) {
+        this._saveFailed = false;
+        this._log.info(`file index ${this._file} is saved again`);
+      }
     } catch (err) {
-      // Not fatal: the index only saves work on the next start.
-      this._dirty = true;
+      // Not fatal: the index only saves work on the next start. Retried
+      // on the timer (a full disk may get space again).
+      this._changed();
+      if (this._saveFailed) {
+        return; // said already; no warning every few seconds
+      }
+      this._saveFailed = true;
       this._log.warn(
         `file index ${this._file} could not be saved (${(err as Error).message}); ` +
           'will retry — free disk space if the disk is full'
@@ -209,6 +218,7 @@ export class FileIndex {
   private readonly _entries = new Map<string, IIndexEntry>();
   private readonly _children = new Map<string, Set<string>>();
   private _dirty = false;
+  private _saveFailed = false;
   private _closed = false;
   private _timer?: ReturnType<typeof setTimeout>;
   private _saving?: Promise<void>;

@@ -79,6 +79,25 @@ describe('Settler', () => {
     expect(settler.has('never')).toBe(false);
   });
 
+  it('hands on the last known size, mtime and inode with the event, and says what is pending', () => {
+    const infos: unknown[] = [];
+    const s = new Settler({ settleMs: 100, emit: (_e, info) => infos.push(info) });
+    s.push({ kind: 'add', path: 'f', ino: 5, size: 1, mtimeMs: 10 });
+    s.push({ kind: 'change', path: 'f', ino: 5, size: 9, mtimeMs: 20 });
+    expect(s.isPending('f')).toBe(true);
+    expect(s.isPending('g')).toBe(false);
+    jest.advanceTimersByTime(150);
+    expect(s.isPending('f')).toBe(false);
+    expect(infos).toEqual([{ ino: 5, size: 9, mtimeMs: 20 }]);
+  });
+
+  it('pairs an unlink that carries its inode (from a scan) with an add into a move', () => {
+    settler.push({ kind: 'unlink', path: 'a/x', ino: 77 });
+    settler.push({ kind: 'add', path: 'b/x', ino: 77 });
+    jest.advanceTimersByTime(200);
+    expect(events.map(e => [e.kind, e.from, e.path])).toEqual([['moved', 'a/x', 'b/x']]);
+  });
+
   it('coalesce() judges only existence before and after the window', () => {
     expect(Settler.coalesce(false, true)).toBe('created');
     expect(Settler.coalesce(true, true)).toBe('modified');
