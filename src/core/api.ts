@@ -8,7 +8,7 @@
  * `<jupyter base>/meow/`). Bodies are JSON; errors are `IApiError`.
  */
 import type { IProvenanceFilter, IProvenanceGraph } from './provenance';
-import type { IJob, INotebook, IPattern, JobStatus } from './types';
+import type { IJob, INotebook, IPattern, IPausedRule, JobStatus } from './types';
 import type { IValidationIssue } from './validation';
 
 /** API version, bumped on incompatible changes. */
@@ -234,4 +234,21 @@ export type { IProvenanceFilter, IProvenanceGraph };
 export type IServiceEvent =
   | { type: 'job'; job: IJob }
   | { type: 'definitions' }
-  | { type: 'status'; status: IStatus };
+  | { type: 'status'; status: IStatus }
+  | IPausedEvent;
+
+/** GET /api/paused response: the patterns a runaway limit has paused. */
+export interface IPausedResult {
+  paused: IPausedRule[];
+}
+
+/** POST /api/patterns/{name}/resume response; false when it was not paused. */
+export interface IResumeResult {
+  resumed: boolean;
+}
+
+/** Websocket event: the set of paused patterns changed (sent in full). */
+export interface IPausedEvent {
+  type: 'paused';
+  paused: IPausedRule[];
+}

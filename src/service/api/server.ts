@@ -12,18 +12,9 @@ import { timingSafeEqual } from 'crypto';
 import { promises as fs, watch, FSWatcher } from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
-import * as path from 'path';
 import { WebSocket, WebSocketServer } from 'ws';
-import type {
-  IJobDetail,
-  IServiceEvent,
-  IServiceSettings,
-  ISettingsResult,
-  IStatus
-} from '../../core/api';
-import { API_VERSION, SECRET_HEADER, validateServiceSettings } from '../../core/api';
-import { isFinalStatus } from '../../core/jobs';
-import { provenanceGraph } from '../../core/provenance';
+import type { IServiceEvent, IServiceSettings, IStatus } from '../../core/api';
+import { API_VERSION, SECRET_HEADER } from '../../core/api';
 import { jsonReplacer } from '../../core/pyvalue';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
@@ -32,37 +23,24 @@ import { SettingsFile } from '../settings';
 import { Definitions } from './definitions';
 import { ApiError } from './errors';
 import { JobIndex } from './jobIndex';
+import { IRouteContext, IRunnerLimits, makeRoutes, runnerLimits } from './routes';
 import {
-  parseJobQuery,
-  parseNoParams,
-  parsePatternWrite,
-  parseProvenanceFilter,
-  parseRecipeWrite
-} from './query';
+  escapeText,
+  IBody,
+  IRoute,
+  MAX_BODY_BYTES,
+  MAX_HEADER_BYTES,
+  matchRoute,
+  Method,
+  methodHandler,
+  parseJsonBody,
+  readBody,
+  refuseBody,
+  sendJson
+} from './transport';
 
-/** Largest accepted request body (a notebook with outputs can be large). */
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
 /** A websocket client this far behind is disconnected (it reconnects and re-fetches). */
 const MAX_WS_BUFFER = 32 * 1024 * 1024;
-
-type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
-interface IRequest {
-  method: Method;
-  params: string[];
-  query: URLSearchParams;
-  body: () => Promise<unknown>;
-}
-interface IResponse {
-  status?: number;
-  body: unknown;
-}
-type Handler = (req: IRequest) => Promise<IResponse> | IResponse;
-interface IRoute {
-  pattern: RegExp;
-  /** Template for error messages, e.g. `/api/jobs/{id}`. */
-  template: string;
-  methods: Partial<Record<Method, Handler>>;
-}
 
 export class ApiServer {
   constructor(options: ApiServer.IOptions) {
@@ -78,8 +56,9 @@ export class ApiServer {
     this._definitions = new Definitions(this._runner);
     const s = this._runner.settings;
     this._saved = options.saved ?? { workers: s.workers, settleMs: s.settleMs, timeoutSeconds: s.timeoutMs / 1000 };
-    this._routes = this._makeRoutes();
-    this._http = http.createServer((req, res) => void this._handle(req, res));
+    this._routes = makeRoutes(this._routeContext());
+    // Headers as large as Jupyter's proxy lets through reach the router (and get a JSON 414).
+    this._http = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => void this._handle(req, res));
     this._wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
     this._http.on('upgrade', (req, socket, head) => this._upgrade(req, socket, head));
     this._runner.jobChanged.connect(this._onJob, this);
@@ -124,6 +103,8 @@ export class ApiServer {
     this._index = new JobIndex(this._runner.store.list());
     this._state = 'running';
     this._watchDefinitions();
+    this._limits = runnerLimits(this._runner);
+    this._limits?.changed.connect(this._onPaused, this);
     if (this._statusIntervalMs > 0) {
       this._statusTimer = setInterval(() => this._broadcast({ type: 'status', status: this.status() }), this._statusIntervalMs);
       this._statusTimer.unref?.();
@@ -135,6 +116,7 @@ export class ApiServer {
   async close(): Promise<void> {
     this._state = 'stopping';
     this._runner.jobChanged.disconnect(this._onJob, this);
+    this._limits?.changed.disconnect(this._onPaused, this);
     clearInterval(this._statusTimer);
     clearTimeout(this._definitionsTimer);
     this._watchers.forEach(w => w.close());
@@ -170,177 +152,25 @@ export class ApiServer {
     };
   }
 
-  // ---------------------------------------------------------------------------
-  // Routes
-
-  private _makeRoutes(): IRoute[] {
-    const name = '([^/]+)';
-    const route = (template: string, pattern: string, methods: IRoute['methods']): IRoute => ({
-      template,
-      pattern: new RegExp(`^${pattern}$`),
-      methods
-    });
-    const noParams = (req: IRequest) => {
-      const issues = parseNoParams(req.query);
-      if (issues.length) {
-        throw ApiError.invalid('unknown query parameter', issues);
-      }
+  private _routeContext(): IRouteContext {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const server = this;
+    return {
+      runner: this._runner,
+      definitions: this._definitions,
+      settingsFile: this._settingsFile,
+      log: this._log,
+      index: () => this._index!,
+      status: () => this.status(),
+      get saved() {
+        return server._saved;
+      },
+      set saved(value: IServiceSettings) {
+        server._saved = value;
+      },
+      broadcast: event => this._broadcast(event),
+      definitionsChanged: () => this._definitionsChanged()
     };
-    const defs = this._definitions;
-    return [
-      route('/api/status', '/api/status', {
-        GET: req => (noParams(req), { body: this.status() })
-      }),
-      route('/api/patterns', '/api/patterns', {
-        GET: async req => (noParams(req), { body: { patterns: await defs.listPatterns() } })
-      }),
-      route('/api/patterns/{name}', `/api/patterns/${name}`, {
-        GET: async req => (noParams(req), { body: await defs.getPattern(req.params[0]) }),
-        PUT: async req => {
-          noParams(req);
-          const parsed = parsePatternWrite(await req.body());
-          if (!parsed.value) {
-            throw ApiError.invalid('the request body is not a pattern write', parsed.issues);
-          }
-          const { info, created } = await defs.putPattern(req.params[0], parsed.value.text);
-          this._definitionsChanged();
-          return { status: created ? 201 : 200, body: info };
-        },
-        DELETE: async req => {
-          noParams(req);
-          await defs.deletePattern(req.params[0]);
-          this._definitionsChanged();
-          return { status: 204, body: undefined };
-        }
-      }),
-      route('/api/recipes', '/api/recipes', {
-        GET: async req => (noParams(req), { body: { recipes: await defs.listRecipes() } })
-      }),
-      route('/api/recipes/{name}', `/api/recipes/${name}`, {
-        GET: async req => (noParams(req), { body: await defs.getRecipe(req.params[0]) }),
-        PUT: async req => {
-          noParams(req);
-          const parsed = parseRecipeWrite(await req.body());
-          if (!parsed.value) {
-            throw ApiError.invalid('the request body is not a recipe write', parsed.issues);
-          }
-          const { notebook, source, overwrite } = parsed.value;
-          const { info, created } = await defs.putRecipe(req.params[0], notebook, { source, overwrite });
-          this._definitionsChanged();
-          return { status: created ? 201 : 200, body: info };
-        },
-        DELETE: async req => {
-          noParams(req);
-          await defs.deleteRecipe(req.params[0]);
-          this._definitionsChanged();
-          return { status: 204, body: undefined };
-        }
-      }),
-      route('/api/rules', '/api/rules', {
-        GET: req => (noParams(req), { body: { rules: defs.rules() } })
-      }),
-      route('/api/jobs', '/api/jobs', {
-        GET: req => {
-          const parsed = parseJobQuery(req.query);
-          if (!parsed.value) {
-            throw ApiError.invalid('bad job query', parsed.issues);
-          }
-          return { body: this._index!.query(parsed.value) };
-        }
-      }),
-      route('/api/jobs/{id}', `/api/jobs/${name}`, {
-        GET: async req => {
-          noParams(req);
-          return { body: await this._jobDetail(req.params[0]) };
-        }
-      }),
-      route('/api/jobs/{id}/cancel', `/api/jobs/${name}/cancel`, {
-        POST: async req => {
-          noParams(req);
-          const job = this._job(req.params[0]);
-          if (isFinalStatus(job.status)) {
-            throw ApiError.conflict(
-              `job ${job.id} is ${job.status}; only queued or running jobs can be cancelled`,
-              'nothing to do; use rerun to run a finished job again'
-            );
-          }
-          return { body: { job: await this._runner.cancel(job.id) } };
-        }
-      }),
-      route('/api/jobs/{id}/rerun', `/api/jobs/${name}/rerun`, {
-        POST: async req => {
-          noParams(req);
-          try {
-            return { status: 201, body: { job: await this._runner.rerun(req.params[0]) } };
-          } catch (err) {
-            if (err instanceof MeowRunner.ActionError) {
-              throw err.code === 'not-found'
-                ? ApiError.notFound(err.message, err.fix)
-                : ApiError.conflict(err.message, err.fix);
-            }
-            throw err;
-          }
-        }
-      }),
-      route('/api/provenance', '/api/provenance', {
-        GET: req => {
-          const parsed = parseProvenanceFilter(req.query);
-          if (!parsed.value) {
-            throw ApiError.invalid('bad provenance filter', parsed.issues);
-          }
-          return { body: provenanceGraph(this._runner.store.list(), parsed.value) };
-        }
-      }),
-      route('/api/settings', '/api/settings', {
-        GET: req => (noParams(req), { body: this._settingsResult() }),
-        PUT: async req => {
-          noParams(req);
-          const { settings, issues } = validateServiceSettings(await req.body());
-          if (issues.length) {
-            throw ApiError.invalid('bad settings', issues);
-          }
-          const current = this._settingsResult().settings;
-          const next: IServiceSettings = { ...current, ...settings };
-          await this._settingsFile.save(next);
-          this._saved = next;
-          this._runner.configure({ workers: next.workers, timeoutMs: next.timeoutSeconds * 1000 });
-          this._log.info(
-            `settings: ${next.workers} worker(s), settle ${next.settleMs} ms, timeout ${next.timeoutSeconds} s (${path.relative(this._runner.root, this._settingsFile.path)})`
-          );
-          this._broadcast({ type: 'status', status: this.status() });
-          return { body: this._settingsResult() };
-        }
-      })
-    ];
-  }
-
-  private _settingsResult(): ISettingsResult {
-    const live = this._runner.settings;
-    const settings: IServiceSettings = {
-      workers: live.workers,
-      settleMs: this._saved.settleMs,
-      timeoutSeconds: live.timeoutMs / 1000
-    };
-    return { settings, restartRequired: this._saved.settleMs !== live.settleMs ? ['settleMs'] : [] };
-  }
-
-  private _job(id: string) {
-    const job = this._index!.get(id);
-    if (!job) {
-      throw ApiError.notFound(`no job ${id}`, 'list jobs with GET /api/jobs and use one of their ids');
-    }
-    return job;
-  }
-
-  private async _jobDetail(id: string): Promise<IJobDetail> {
-    const job = this._job(id);
-    const folder = path.relative(this._runner.root, this._runner.store.jobDir(id)).split(path.sep).join('/');
-    const detail: IJobDetail = { job, children: this._index!.children(id), folder };
-    const result = this._runner.store.filePath(id, 'result');
-    if (await fs.access(result).then(() => true, () => false)) {
-      detail.result = path.relative(this._runner.root, result).split(path.sep).join('/');
-    }
-    return detail;
   }
 
   // ---------------------------------------------------------------------------
@@ -357,84 +187,80 @@ export class ApiServer {
 
   private async _handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = Date.now();
+    const method = (req.method ?? 'GET').toUpperCase();
+    let body: IBody | undefined;
     try {
-      if (!this._authorised(req)) {
-        // Drain nothing: refuse before reading a body.
-        throw new ApiError(401, 'missing or wrong service secret', [
-          {
-            field: `(header ${SECRET_HEADER})`,
-            message: 'is missing or wrong',
-            fix: 'reach the service through Jupyter at <jupyter base URL>/meow/ (it adds the secret), or send the secret meow serve was started with'
-          }
-        ]);
+      // Decide everything that needs no body first, so a refused body is
+      // only drained, never kept; then read it to its end in every case.
+      let refusal: unknown;
+      let route: IRoute | undefined;
+      let params: string[] = [];
+      let query = new URLSearchParams();
+      try {
+        if (!this._authorised(req)) {
+          throw new ApiError(401, 'missing or wrong service secret', [
+            {
+              field: `(header ${SECRET_HEADER})`,
+              message: 'is missing or wrong',
+              fix: 'reach the service through Jupyter at <jupyter base URL>/meow/ (it adds the secret), or send the secret meow serve was started with'
+            }
+          ]);
+        }
+        ({ route, params, query } = matchRoute(this._routes, req.url ?? '/'));
+        if (method !== 'OPTIONS') {
+          methodHandler(route, method, res);
+        }
+      } catch (err) {
+        refusal = err;
       }
-      const url = new URL(req.url ?? '/', 'http://meow.invalid');
-      const { route, params } = this._match(url.pathname);
-      if (!route) {
-        throw new ApiError(404, `no route ${url.pathname}`, [
-          { field: '(path)', message: `${url.pathname} is not an API route`, fix: 'see schema/openapi.yaml for the routes' }
-        ]);
+      const takesBody = !refusal && !!route?.bodies?.includes(method as Method);
+      body = await readBody(req, takesBody ? MAX_BODY_BYTES : 0);
+      if (body.aborted) {
+        return; // the client is gone: nobody to answer
       }
-      const method = (req.method ?? 'GET').toUpperCase() as Method;
-      const handler = route.methods[method];
-      if (!handler) {
-        res.setHeader('Allow', Object.keys(route.methods).join(', '));
-        throw new ApiError(405, `${method} is not allowed on ${route.template}`, [
-          { field: '(method)', message: `${method} is not supported here`, fix: `use ${Object.keys(route.methods).join(' or ')}` }
-        ]);
+      if (body.mustClose) {
+        res.setHeader('Connection', 'close');
       }
-      if (this._state === 'starting' && route.template !== '/api/status') {
+      if (refusal) {
+        throw refusal;
+      }
+      if (method === 'OPTIONS') {
+        res.setHeader('Allow', Object.keys(route!.methods).join(', '));
+        this._send(res, 204, undefined);
+        return;
+      }
+      const { handler } = methodHandler(route!, method, res);
+      if (!takesBody) {
+        refuseBody(body, method, route!.template);
+      }
+      if (this._state === 'starting' && route!.template !== '/api/status') {
         throw new ApiError(503, 'meow is starting (loading definitions and jobs); try again in a moment');
       }
       if (this._state === 'stopping') {
         throw new ApiError(503, 'meow is stopping');
       }
-      const result = await handler({ method, params, query: url.searchParams, body: () => readJson(req) });
+      const read = body;
+      const result = await handler({
+        method: method as Method,
+        params,
+        query,
+        body: async () => parseJsonBody(read, req.headers['content-type'])
+      });
       this._send(res, result.status ?? 200, result.body);
     } catch (err) {
       if (err instanceof ApiError) {
         this._send(res, err.status, err.body);
       } else {
-        this._log.error(`API ${req.method} ${req.url}: ${(err as Error).stack ?? err}`);
+        this._log.error(`API ${method} ${escapeText(req.url ?? '')}: ${(err as Error).stack ?? err}`);
         this._send(res, 500, { error: `internal error: ${(err as Error).message}` });
       }
     } finally {
-      this._log.debug(`API ${req.method} ${req.url} → ${res.statusCode} (${Date.now() - started} ms)`);
+      this._log.debug(`API ${escapeText(method)} ${escapeText((req.url ?? '').slice(0, 300))} → ${res.statusCode} (${Date.now() - started} ms)`);
     }
-  }
-
-  private _match(pathname: string): { route?: IRoute; params: string[] } {
-    const clean = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
-    for (const route of this._routes) {
-      const m = route.pattern.exec(clean);
-      if (m) {
-        try {
-          return { route, params: m.slice(1).map(decodeURIComponent) };
-        } catch {
-          throw new ApiError(400, 'malformed percent-encoding in the path', [
-            { field: '(path)', message: 'has a malformed %-escape', fix: 'encode names with encodeURIComponent' }
-          ]);
-        }
-      }
-    }
-    return { params: [] };
   }
 
   private _send(res: http.ServerResponse, status: number, body: unknown): void {
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    res.statusCode = status;
-    res.setHeader('Cache-Control', 'no-store');
-    if (status === 204 || body === undefined) {
-      res.end();
-      return;
-    }
-    const text = JSON.stringify(body, jsonReplacer);
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(text));
-    res.end(text);
+    sendJson(res, status, body, jsonReplacer);
   }
 
   // ---------------------------------------------------------------------------
@@ -471,6 +297,10 @@ export class ApiServer {
   private _onJob(_: unknown, change: { job: import('../../core/types').IJob }): void {
     this._index?.update(change.job);
     this._broadcast({ type: 'job', job: change.job });
+  }
+
+  private _onPaused(): void {
+    this._broadcast({ type: 'paused', paused: this._limits?.paused() ?? [] });
   }
 
   private _broadcast(event: IServiceEvent): void {
@@ -529,6 +359,7 @@ export class ApiServer {
   private _statusTimer?: ReturnType<typeof setInterval>;
   private _definitionsTimer?: ReturnType<typeof setTimeout>;
   private _watchers: FSWatcher[] = [];
+  private _limits?: IRunnerLimits;
 }
 
 export namespace ApiServer {
@@ -539,6 +370,8 @@ export namespace ApiServer {
     ['GET', '/api/patterns/{name}'],
     ['PUT', '/api/patterns/{name}'],
     ['DELETE', '/api/patterns/{name}'],
+    ['POST', '/api/patterns/{name}/resume'],
+    ['GET', '/api/paused'],
     ['GET', '/api/recipes'],
     ['GET', '/api/recipes/{name}'],
     ['PUT', '/api/recipes/{name}'],
@@ -567,42 +400,4 @@ export namespace ApiServer {
     /** Period of `status` events on the websocket (default 5000 ms; 0 = off). */
     statusIntervalMs?: number;
   }
-}
-
-/** Read a JSON request body (at most MAX_BODY_BYTES). */
-function readJson(req: http.IncomingMessage): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(
-          new ApiError(413, 'request body too large', [
-            { field: '(body)', message: `is larger than ${MAX_BODY_BYTES} bytes`, fix: 'clear large outputs from the notebook before registering it' }
-          ])
-        );
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', reject);
-    req.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (!text.trim()) {
-        resolve(undefined);
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(
-          new ApiError(400, 'the request body is not valid JSON', [
-            { field: '(body)', message: `is not valid JSON: ${(err as Error).message}`, fix: 'send a JSON object with Content-Type: application/json' }
-          ])
-        );
-      }
-    });
-  });
 }

@@ -4,9 +4,12 @@
  * actions, settings, and the websocket of live changes.
  */
 import { promises as fs } from 'fs';
+import * as http from 'http';
 import * as path from 'path';
+import { Signal } from '@lumino/signaling';
 import WebSocket from 'ws';
 import type { IServiceEvent } from '../../../../src/core/api';
+import { makeRoutes } from '../../../../src/service/api/routes';
 import { ApiServer } from '../../../../src/service/api/server';
 import { RecordingLogger } from '../../../../src/service/log';
 import { MeowRunner } from '../../../../src/service/runner';
@@ -31,6 +34,8 @@ const ROUTES: [string, string][] = [
   ['GET', '/api/patterns/One'],
   ['PUT', '/api/patterns/One'],
   ['DELETE', '/api/patterns/One'],
+  ['POST', '/api/patterns/One/resume'],
+  ['GET', '/api/paused'],
   ['GET', '/api/recipes'],
   ['GET', '/api/recipes/Append'],
   ['PUT', '/api/recipes/Append'],
@@ -115,6 +120,147 @@ describe('ApiServer', () => {
     const bad = await fetch(base + 'api/settings', { method: 'PUT', headers: { 'X-Meow-Secret': SECRET }, body: '{oops' });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).issues[0].field).toBe('(body)');
+  });
+
+  /** A raw request (any method, path and body; Node's fetch would normalise them). */
+  const raw = (method: string, target: string, body?: string | Buffer, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }>((resolve, reject) => {
+      const url = new URL(base);
+      const req = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method,
+          path: target,
+          // Node sends a GET/DELETE body without a length unless told (as a proxy would).
+          headers: { 'X-Meow-Secret': SECRET, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...headers }
+        },
+        res => {
+          const chunks: Buffer[] = [];
+          res.on('data', c => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            resolve({ status: res.statusCode!, headers: res.headers, body: text ? JSON.parse(text) : undefined });
+          });
+        }
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  it('answers client mistakes with 4xx JSON naming field and fix, reading every body first', async () => {
+    const cases: [string, string, string | undefined, Record<string, string>, number][] = [
+      ['GET', '/api/status', '{"x":1}', {}, 400],
+      ['DELETE', '/api/patterns/One', 'garbage', {}, 400],
+      ['POST', '/api/jobs/x/cancel', '{}', {}, 400],
+      ['PATCH', '/api/jobs', undefined, {}, 405],
+      ['PATCH', '/api/settings', '{"workers":2}', { 'Content-Type': 'application/json' }, 405],
+      ['HEAD', '/api/status', undefined, {}, 405],
+      ['PROPFIND', '/api/status', undefined, {}, 501],
+      ['PUT', '/api/settings', 'workers=2', { 'Content-Type': 'application/x-www-form-urlencoded' }, 415],
+      ['PUT', '/api/settings', '\xff\xfe', { 'Content-Type': 'application/json' }, 400],
+      ['PUT', '/api/settings', '['.repeat(10000) + ']'.repeat(10000), {}, 400],
+      ['PUT', '/api/settings', '"just a string"', {}, 400],
+      ['PUT', '/api/patterns/One', '[]', {}, 400],
+      ['GET', '/api/patterns/..', undefined, {}, 400],
+      ['GET', '/api/patterns/%2e%2e', undefined, {}, 400],
+      ['DELETE', '/api/recipes/..%2F..%2Fetc', undefined, {}, 400],
+      ['PUT', '/api/patterns/%2Ftmp%2Fx', '{"text":"recipe: Append\n"}', {}, 400],
+      ['GET', '/api/jobs/..%2F..%2Fpatterns%2FOne', undefined, {}, 400],
+      ['POST', '/api/jobs/.hidden/rerun', undefined, {}, 400],
+      ['GET', '/api/jobs/a%00b', undefined, {}, 400],
+      ['GET', '/api/patterns/%E0%A4%A', undefined, {}, 400],
+      ['GET', '/api/patterns/' + 'x'.repeat(5000), undefined, {}, 414],
+      ['GET', '/api/../api/status', undefined, {}, 404],
+      ['GET', '/api/status?x=%zz', undefined, {}, 400]
+    ];
+    for (const [method, target, body, headers, status] of cases) {
+      const res = await raw(method, target, body, headers);
+      expect([method, target.slice(0, 60), res.status]).toEqual([method, target.slice(0, 60), status]);
+      if (method !== 'HEAD') {
+        expect(res.body.error).toEqual(expect.any(String));
+        expect(res.body.issues?.[0]).toMatchObject({ field: expect.any(String), message: expect.any(String), fix: expect.any(String) });
+      }
+      if (status === 405 || status === 501) {
+        expect(res.headers.allow).toMatch(/GET|PUT|POST/);
+      }
+    }
+    const options = await raw('OPTIONS', '/api/settings');
+    expect([options.status, options.headers.allow]).toEqual([204, 'GET, PUT']);
+    // Invalid UTF-8 as bytes.
+    const latin1 = await raw('PUT', '/api/settings', Buffer.from([0x7b, 0xff, 0x7d]), { 'Content-Type': 'application/json' });
+    expect(latin1.body.error).toMatch(/UTF-8/);
+    // Nothing was changed.
+    expect(runner.workflow.patterns.has('One')).toBe(true);
+    expect(runner.workflow.recipes.has('Append')).toBe(true);
+  });
+
+  it('reads a refused body to its end: the answer arrives and the connection stays usable', async () => {
+    const url = new URL(base);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (headers: Record<string, string>, body: Buffer) =>
+      new Promise<{ status: number; socket: unknown }>((resolve, reject) => {
+        headers = { ...headers, 'Content-Length': String(body.length) };
+        const req = http.request({ host: url.hostname, port: url.port, method: 'GET', path: '/api/status', agent, headers }, res => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, socket: req.socket }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    const big = Buffer.alloc(8 * 1024 * 1024, 'x');
+    const refused = await send({ 'Content-Type': 'application/json' }, big); // no secret: 401
+    const bodyOnGet = await send({ 'X-Meow-Secret': SECRET }, big); // body on GET: 400
+    const fine = await send({ 'X-Meow-Secret': SECRET }, Buffer.alloc(0));
+    expect([refused.status, bodyOnGet.status, fine.status]).toEqual([401, 400, 200]);
+    expect(fine.socket).toBe(refused.socket); // the same keep-alive connection
+    agent.destroy();
+  });
+
+  it('lists paused patterns and resumes them through runner.limits, pushing paused events', async () => {
+    expect((await call('GET', '/api/paused')).body).toEqual({ paused: [] });
+    expect((await call('POST', '/api/patterns/One/resume')).body).toEqual({ resumed: false });
+    expect((await call('POST', '/api/patterns/Nope/resume')).status).toBe(404);
+    expect((await call('POST', '/api/patterns/..%2Fx/resume')).status).toBe(400);
+    // A stand-in for the runner's RuleLimits.
+    const rule = { pattern: 'One', limit: 'max_rate', reason: '61 jobs in the last minute; max_rate is 60', since: new Date().toISOString() };
+    let paused = [rule];
+    const changed = new Signal<unknown, unknown>({});
+    const limits = {
+      changed,
+      paused: () => paused,
+      resume: async (p: string) => {
+        const was = paused.some(r => r.pattern === p);
+        paused = paused.filter(r => r.pattern !== p);
+        changed.emit({ pattern: p });
+        return was;
+      }
+    };
+    // Shadow the runner's own limits for this test, and put them back after.
+    const own = Object.getOwnPropertyDescriptor(runner, 'limits');
+    Object.defineProperty(runner, 'limits', { value: limits, configurable: true, writable: true });
+    const second = new ApiServer({ runner, secret: SECRET, version: 'test', statusIntervalMs: 0 });
+    const secondBase = await second.listen({ port: 0 });
+    second.markReady();
+    try {
+      const events: IServiceEvent[] = [];
+      const ws = new WebSocket(secondBase.replace('http', 'ws') + 'api/events', { headers: { 'X-Meow-Secret': SECRET } });
+      ws.on('message', d => events.push(JSON.parse(d.toString())));
+      await new Promise(resolve => ws.on('open', resolve));
+      const get = await fetch(secondBase + 'api/paused', { headers: { 'X-Meow-Secret': SECRET } });
+      expect(await get.json()).toEqual({ paused: [rule] });
+      const resume = await fetch(secondBase + 'api/patterns/One/resume', { method: 'POST', headers: { 'X-Meow-Secret': SECRET } });
+      expect([resume.status, await resume.json()]).toEqual([200, { resumed: true }]);
+      await until(() => events.some(e => e.type === 'paused'), 5000, 'a paused event');
+      expect(events.find(e => e.type === 'paused')).toEqual({ type: 'paused', paused: [] });
+      ws.close();
+    } finally {
+      await second.close();
+      delete (runner as any).limits;
+      if (own) {
+        Object.defineProperty(runner, 'limits', own);
+      }
+    }
   });
 
   it('writes a pattern validated by the core, and refuses an invalid one naming the field', async () => {
@@ -277,7 +423,7 @@ describe('ApiServer', () => {
 
 describe('ApiServer.ROUTES', () => {
   it('lists exactly the routes the server answers', () => {
-    const routes = (ApiServer as any).prototype._makeRoutes.call({ _definitions: {} }) as { template: string; methods: object }[];
+    const routes = makeRoutes({ definitions: {} } as any);
     const implemented = routes.flatMap(r => Object.keys(r.methods).map(m => `${m} ${r.template}`));
     expect([...implemented, 'GET /api/events'].sort()).toEqual(ApiServer.ROUTES.map(([m, p]) => `${m} ${p}`).sort());
   });
