@@ -27,7 +27,7 @@ import type {
   ISettingsResult,
   IStatus
 } from '../core/api';
-import type { IJob, INotebook } from '../core/types';
+import type { IJob, INotebook, IPausedRule } from '../core/types';
 import type { IProvenanceFilter, IProvenanceGraph } from '../core/provenance';
 
 /** Path segments of the service API under the Jupyter base URL. */
@@ -246,6 +246,20 @@ export class MeowClient implements IDisposable {
   /** Run a finished job again; resolves with the new job. */
   async rerunJob(id: string): Promise<IJob> {
     return jobOf(await this.request<IJobActionResult>(['jobs', id, 'rerun'], { method: 'POST' }));
+  }
+
+  /** Rules a runaway limit paused (`GET /paused`). */
+  async paused(): Promise<IPausedRule[]> {
+    return listOf<IPausedRule>(await this.request(['paused']), 'paused');
+  }
+
+  /**
+   * Resume a paused pattern; its files are processed again. False when it
+   * was not paused.
+   */
+  async resume(pattern: string): Promise<boolean> {
+    const body = await this.request<{ resumed?: boolean } | undefined>(['patterns', pattern, 'resume'], { method: 'POST' });
+    return body?.resumed === true;
   }
 
   getProvenance(filter: IProvenanceFilter = {}): Promise<IProvenanceGraph> {

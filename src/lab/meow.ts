@@ -8,7 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IStatus } from '../core/api';
 import { MeowClient } from './client';
-import { JobsModel, StatusModel, WorkflowModel } from './models';
+import { JobsModel, PausedModel, StatusModel, WorkflowModel } from './models';
 import { DEFAULT_SETTINGS, IMeow, IMeowSettings } from './tokens';
 
 /**
@@ -42,12 +42,14 @@ export class Meow implements IMeow {
     this.jobs = new JobsModel({ client: this.client, pageSize: this._settings.pageSize, maxJobs: this._settings.maxJobs });
     this.workflow = new WorkflowModel({ client: this.client });
     this.status = new StatusModel({ client: this.client });
+    this.paused = new PausedModel({ client: this.client });
   }
 
   readonly client: MeowClient;
   readonly jobs: JobsModel;
   readonly workflow: WorkflowModel;
   readonly status: StatusModel;
+  readonly paused: PausedModel;
 
   get settings(): IMeowSettings {
     return this._settings;
@@ -82,6 +84,7 @@ export class Meow implements IMeow {
     });
     this.workflow.refresh().catch(err => console.warn('meow: cannot load patterns and recipes', err));
     this.jobs.refresh().catch(err => console.warn('meow: cannot load jobs', err));
+    void this.paused.refresh();
     // After the service comes back, load what was missed.
     this.status.changed.connect(() => {
       if (this.status.up && !this._wasUp) {
@@ -90,6 +93,9 @@ export class Meow implements IMeow {
         }
         if (this.jobs.size === 0) {
           this.jobs.refresh().catch(() => undefined);
+        }
+        if (!this.paused.loaded) {
+          void this.paused.refresh();
         }
       }
       this._wasUp = this.status.up;
@@ -100,6 +106,7 @@ export class Meow implements IMeow {
     this.jobs.dispose();
     this.workflow.dispose();
     this.status.dispose();
+    this.paused.dispose();
     this.client.dispose();
   }
 

@@ -6,7 +6,7 @@ import { ISignal } from '@lumino/signaling';
 
 import type { JobStatus } from '../core/types';
 import type { MeowClient } from './client';
-import type { JobsModel, StatusModel, WorkflowModel } from './models';
+import type { JobsModel, PausedModel, StatusModel, WorkflowModel } from './models';
 
 /** User-interface settings (`schema/plugin.json`). */
 export interface IMeowSettings {
@@ -39,6 +39,8 @@ export interface IMeow {
   readonly jobs: JobsModel;
   readonly workflow: WorkflowModel;
   readonly status: StatusModel;
+  /** Rules paused by a runaway limit. */
+  readonly paused: PausedModel;
   readonly settings: IMeowSettings;
   readonly settingsChanged: ISignal<IMeow, IMeowSettings>;
   /**

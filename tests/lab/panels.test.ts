@@ -11,7 +11,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { act } from 'react';
 
 import { MeowClient } from '../../src/lab/client';
-import { JobsModel, StatusModel, WorkflowModel } from '../../src/lab/models';
+import { JobsModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
 import { DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
 import { MonitorPanel } from '../../src/lab/widgets/monitorPanel';
 import { PatternEditor } from '../../src/lab/widgets/patternEditor';
@@ -37,6 +37,7 @@ function fakeMeow(jobs: IJob[]): IMeow {
     jobs: model,
     workflow,
     status: new StatusModel(),
+    paused: new PausedModel(),
     settings: { ...DEFAULT_SETTINGS },
     settingsChanged: new Signal<IMeow, any>({} as IMeow),
     contentsPath: p => p

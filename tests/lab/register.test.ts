@@ -8,7 +8,7 @@ import { CommandRegistry } from '@lumino/commands';
 import { Signal } from '@lumino/signaling';
 
 import { MeowClient } from '../../src/lab/client';
-import { JobsModel, StatusModel, WorkflowModel } from '../../src/lab/models';
+import { JobsModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
 import { registerPlugin } from '../../src/lab/plugins';
 import { CommandIDs, DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
 import { fakeSettings } from './fakes';
@@ -41,6 +41,7 @@ function setup(existing: string[]) {
     jobs: new JobsModel(),
     workflow: new WorkflowModel({ client }),
     status: new StatusModel(),
+    paused: new PausedModel(),
     settings: { ...DEFAULT_SETTINGS },
     settingsChanged: new Signal<IMeow, any>({} as IMeow),
     contentsPath: p => p

@@ -1,3 +1,4 @@
 export * from './jobs';
 export * from './status';
 export * from './workflow';
+export * from './paused';

@@ -16,6 +16,7 @@ import type { IMeow } from '../tokens';
 import { visibleRows } from '../virtual';
 import { useNow, useSignal } from './hooks';
 import { JobDetail, StatusBadge } from './jobDetail';
+import { PausedBanner } from './paused';
 
 export const ROW_HEIGHT = 26;
 
@@ -220,6 +221,7 @@ function MonitorView(props: { panel: MonitorPanel }): JSX.Element {
   }, [panel]);
   return (
     <div className="jp-meow-monitorBody">
+      <PausedBanner meow={meow} />
       <Filters meow={meow} />
       <div className="jp-meow-split">
         <JobTable meow={meow} selected={selected} onSelect={id => panel.showJob(id)} />

@@ -1,6 +1,7 @@
 /**
- * Status-bar item: whether the service is up, and queued / running / failed
- * job counts. Clicking it opens the Monitor.
+ * Status-bar item: whether the service is up, queued / running / failed job
+ * counts, and how many rules a runaway limit paused. Clicking it opens the
+ * Monitor (whose banner has the Resume buttons).
  */
 import { ReactWidget } from '@jupyterlab/ui-components';
 import * as React from 'react';
@@ -20,11 +21,14 @@ function StatusView(props: { meow: IMeow; onClick: () => void }): JSX.Element {
   const { meow } = props;
   useSignal(meow.status.changed);
   useSignal(meow.jobs.changed);
+  useSignal(meow.paused.changed);
   const up = meow.status.up;
   const c = statusCounts(meow);
+  const paused = meow.paused.paused;
   const title = up
     ? `meow service ${meow.status.status?.version ?? ''} on ${meow.status.status?.workgroup ?? ''}` +
-      (meow.status.connection === 'connected' ? ' — live' : ' — reconnecting to live updates')
+      (meow.status.connection === 'connected' ? ' — live' : ' — reconnecting to live updates') +
+      (paused.length ? `\npaused by a runaway limit: ${paused.map(r => `${r.pattern} (${r.limit})`).join(', ')} — open the Monitor to resume` : '')
     : `meow service down: ${meow.status.error ?? 'not reachable'}`;
   return (
     <div
@@ -47,6 +51,11 @@ function StatusView(props: { meow: IMeow; onClick: () => void }): JSX.Element {
           <span className={`jp-meow-count${c.failed ? ' jp-meow-count-failed' : ''}`} data-meow-count="failed">
             {c.failed} failed
           </span>
+          {paused.length > 0 && (
+            <span className="jp-meow-count jp-meow-count-paused" data-meow-count="paused">
+              {paused.length} paused
+            </span>
+          )}
         </>
       )}
     </div>

@@ -20,6 +20,7 @@ import type { IMeow } from '../tokens';
 import { IDagViewNode, renderDag } from './dagView';
 import { useSignal } from './hooks';
 import { PatternEditor } from './patternEditor';
+import { PauseNotice } from './paused';
 
 const NODE_STYLE: Record<string, Pick<IDagViewNode, 'fill' | 'stroke' | 'textColour' | 'dashed'>> = {
   active: { fill: '#2e7d32', stroke: '#1b5e20', textColour: '#ffffff' },
@@ -29,13 +30,15 @@ const NODE_STYLE: Record<string, Pick<IDagViewNode, 'fill' | 'stroke' | 'textCol
   output: { fill: '#fff3e0', stroke: '#ef6c00', textColour: '#e65100' }
 };
 
-function toDagNode(n: IWorkflowNode): IDagViewNode {
+function toDagNode(n: IWorkflowNode, paused: ReadonlyMap<string, string>): IDagViewNode {
   const style = n.kind === 'pattern' ? NODE_STYLE[n.state!] : NODE_STYLE[n.kind];
   const label = n.label;
+  const limit = n.pattern ? paused.get(n.pattern) : undefined;
+  const state = n.state === 'active' ? 'active' : n.state === 'missing' ? 'recipe missing' : 'invalid';
   return {
     id: n.id,
     label,
-    sublabel: n.kind === 'pattern' ? (n.state === 'active' ? 'active' : n.state === 'missing' ? 'recipe missing' : 'invalid') : undefined,
+    sublabel: n.kind === 'pattern' ? (limit ? `paused: ${limit}` : state) : undefined,
     width: Math.max(80, Math.min(240, label.length * 7.5 + 24)),
     height: n.kind === 'pattern' ? 38 : 26,
     shape: n.kind === 'pattern' ? 'rect' : 'pill',
@@ -43,16 +46,22 @@ function toDagNode(n: IWorkflowNode): IDagViewNode {
     attrs: {
       'data-meow-node-kind': n.kind,
       ...(n.state ? { 'data-meow-pattern-state': n.state } : {}),
-      ...(n.pattern ? { 'data-meow-pattern': n.pattern } : {})
+      ...(n.pattern ? { 'data-meow-pattern': n.pattern } : {}),
+      ...(limit ? { 'data-meow-paused': limit } : {})
     },
     ...style
   };
 }
 
-function WorkflowGraph(props: { graph: IWorkflowGraph; onEdit: (pattern: string) => void }): JSX.Element {
+function WorkflowGraph(props: {
+  graph: IWorkflowGraph;
+  /** Limit that paused each paused pattern. */
+  paused: ReadonlyMap<string, string>;
+  onEdit: (pattern: string) => void;
+}): JSX.Element {
   const ref = React.useRef<HTMLDivElement>(null);
   const [hover, setHover] = React.useState<IWorkflowNode | null>(null);
-  const { graph, onEdit } = props;
+  const { graph, paused, onEdit } = props;
   React.useEffect(() => {
     if (!ref.current) {
       return;
@@ -60,7 +69,7 @@ function WorkflowGraph(props: { graph: IWorkflowGraph; onEdit: (pattern: string)
     const byId = new Map(graph.nodes.map(n => [n.id, n]));
     renderDag(
       ref.current,
-      graph.nodes.map(toDagNode),
+      graph.nodes.map(n => toDagNode(n, paused)),
       graph.edges.map(e => ({
         from: e.from,
         to: e.to,
@@ -82,7 +91,7 @@ function WorkflowGraph(props: { graph: IWorkflowGraph; onEdit: (pattern: string)
         onHover: id => setHover(id ? byId.get(id) ?? null : null)
       }
     );
-  }, [graph]);
+  }, [graph, paused]);
   return (
     <div className="jp-meow-graphBox">
       <div ref={ref} className="jp-meow-graph" data-testid="meow-workflow-graph" />
@@ -158,6 +167,7 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
   const { workflow, status } = meow;
   useSignal(workflow.changed);
   useSignal(status.changed);
+  useSignal(meow.paused.changed);
   const [editor, setEditor] = React.useState<EditorState>(null);
   const fileInput = React.useRef<HTMLInputElement>(null);
 
@@ -173,6 +183,10 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
   }, [panel]);
 
   const graph = React.useMemo(() => buildWorkflowGraph(workflow.patterns, workflow.recipes), [workflow.patterns, workflow.recipes]);
+  const pausedLimits = React.useMemo(
+    () => new Map(meow.paused.paused.map(r => [r.pattern, r.limit] as [string, string])),
+    [meow.paused.paused]
+  );
   const stateOf = (p: IPatternInfo) => graph.nodes.find(n => n.id === `pattern:${p.name}`)?.state ?? 'invalid';
   const edit = (name: string) => setEditor({ editing: workflow.pattern(name), key: Date.now() });
 
@@ -263,7 +277,7 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
       )}
       <section>
         <h3 className="jp-meow-sectionTitle">Graph</h3>
-        <WorkflowGraph graph={graph} onEdit={edit} />
+        <WorkflowGraph graph={graph} paused={pausedLimits} onEdit={edit} />
         <div className="jp-meow-legend">
           <span className="jp-meow-swatch jp-meow-swatch-active" /> recipe exists
           <span className="jp-meow-swatch jp-meow-swatch-missing" /> recipe missing
@@ -276,8 +290,15 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
         <ul className="jp-meow-list" data-testid="meow-pattern-list">
           {workflow.patterns.map(p => {
             const state = stateOf(p);
+            const pause = meow.paused.get(p.name);
             return (
-              <li key={p.name} className="jp-meow-patternItem" data-meow-pattern={p.name} data-meow-state={state}>
+              <li
+                key={p.name}
+                className={`jp-meow-patternItem${pause ? ' jp-meow-isPaused' : ''}`}
+                data-meow-pattern={p.name}
+                data-meow-state={state}
+                data-meow-paused={pause?.limit}
+              >
                 <span className={`jp-meow-dot jp-meow-dot-${state}`} title={state} />
                 <span className="jp-meow-itemMain">
                   <span className="jp-meow-itemName">{p.name}</span>
@@ -286,6 +307,7 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
                       ? `${p.pattern.recipe} · ${p.pattern.trigger.kind === 'file' ? p.pattern.trigger.path : p.pattern.trigger.kind}`
                       : p.problem ?? 'cannot be read'}
                   </span>
+                  {pause && <PauseNotice meow={meow} rule={pause} />}
                 </span>
                 <button className="jp-Button jp-mod-minimal" title="Edit" onClick={() => edit(p.name)}>
                   Edit
