@@ -61,6 +61,7 @@ export class FileIndex {
    * or it cannot be used (then it is rebuilt, with a warning).
    */
   async load(): Promise<boolean> {
+    this._closed = false;
     let text: string;
     try {
       text = await fs.readFile(this._file, 'utf8');

@@ -101,6 +101,7 @@ export class FileMonitor implements IFileEventSource {
   async start(): Promise<void> {
     this._stopped = false;
     const hadIndex = await this.index.load();
+    this._relister.start();
     this._relister.pause(); // listings need the index the start scan completes
     const watcher = chokidar.watch(this._root, {
       ignoreInitial: true,

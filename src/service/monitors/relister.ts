@@ -66,6 +66,11 @@ export class DirRelister {
     }
   }
 
+  /** Accept activity again after `stop()` (a monitor may be started again). */
+  start(): void {
+    this._stopped = false;
+  }
+
   stop(): void {
     this._stopped = true;
     for (const state of this._dirs.values()) {

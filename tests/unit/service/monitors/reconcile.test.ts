@@ -44,6 +44,17 @@ describe('FileMonitor reconciliation with its stored index', () => {
     expect(run.events).toEqual([]);
   });
 
+  it('the same monitor can be stopped and started again and still lists active folders', async () => {
+    root = await makeWorkgroup({ 'd/.keep': '' });
+    run = await startMonitor(root);
+    await run.monitor.stop();
+    await run.monitor.start();
+    await writeFile(root, 'd/after.txt', 'a');
+    await until(() => run!.events.some(e => e.path === 'd/after.txt'), 5000, 'the event after restart');
+    await quiet(run.monitor);
+    expect(run.seen()).toEqual(['created d/after.txt']);
+  });
+
   it('reports a move made while stopped as one moved event', async () => {
     root = await makeWorkgroup({ 'a/x.dat': 'x' });
     run = await startMonitor(root);
