@@ -19,8 +19,10 @@ import type {
   IJobPage,
   IJobQuery,
   IPatternInfo,
+  IPausedResult,
   IRecipeInfo,
   IRecipeWrite,
+  IResumeResult,
   IRuleInfo,
   IServiceEvent,
   IServiceSettings,
@@ -250,7 +252,7 @@ export class MeowClient implements IDisposable {
 
   /** Rules a runaway limit paused (`GET /paused`). */
   async paused(): Promise<IPausedRule[]> {
-    return listOf<IPausedRule>(await this.request(['paused']), 'paused');
+    return listOf<IPausedRule>(await this.request<IPausedResult>(['paused']), 'paused');
   }
 
   /**
@@ -258,7 +260,7 @@ export class MeowClient implements IDisposable {
    * was not paused.
    */
   async resume(pattern: string): Promise<boolean> {
-    const body = await this.request<{ resumed?: boolean } | undefined>(['patterns', pattern, 'resume'], { method: 'POST' });
+    const body = await this.request<IResumeResult | undefined>(['patterns', pattern, 'resume'], { method: 'POST' });
     return body?.resumed === true;
   }
 

@@ -10,12 +10,6 @@ import type { IServiceEvent } from '../../core/api';
 import type { IPausedRule } from '../../core/types';
 import type { MeowClient } from '../client';
 
-/** The websocket event carrying every paused rule. */
-export interface IPausedEvent {
-  type: 'paused';
-  paused: IPausedRule[];
-}
-
 export class PausedModel implements IDisposable {
   constructor(options: PausedModel.IOptions = {}) {
     this._client = options.client ?? null;
@@ -106,7 +100,7 @@ export class PausedModel implements IDisposable {
     Signal.clearData(this);
   }
 
-  private _onEvent(_: MeowClient, event: IServiceEvent | IPausedEvent): void {
+  private _onEvent(_: MeowClient, event: IServiceEvent): void {
     if (event.type === 'paused' && Array.isArray(event.paused)) {
       this.set(event.paused);
     }
