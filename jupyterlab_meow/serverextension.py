@@ -42,11 +42,15 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.utils import url_path_join
 from jupyter_server_proxy.handlers import LocalProxyHandler, ProxyHandler
-from tornado import web
+from tornado import httpclient, web
+from tornado.iostream import StreamClosedError
 from traitlets import Bool, Float, Int, List, Unicode
 
 SECRET_HEADER = "X-Meow-Secret"
 URL_PREFIX = "meow"
+#: The service's own limit (MAX_BODY_BYTES in src/service/api/transport.ts):
+#: larger bodies are refused here, before they are copied to the socket.
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
 def service_script() -> Path:
@@ -228,15 +232,24 @@ class MeowProxyHandler(LocalProxyHandler):
 
     def proxy_request_headers(self):
         headers = super().proxy_request_headers()
-        # The service needs none of the browser's credentials.
-        for name in ("Cookie", "Authorization"):
+        # The service needs none of the browser's credentials; Jupyter has
+        # already answered any "Expect: 100-continue".
+        for name in ("Cookie", "Authorization", "Expect"):
             if name in headers:
                 del headers[name]
         headers[SECRET_HEADER] = self.service.secret
         return headers
 
+    def proxy_request_options(self):
+        # Forward every request as it came, so that the service (not tornado's
+        # client) judges it: without this, a body on GET/DELETE or a PATCH
+        # without one fails inside the client with a ValueError, a 500.
+        return {**super().proxy_request_options(), "allow_nonstandard_methods": True}
+
     def write_error(self, status_code, **kwargs):
+        # JSON like the service's own errors, never a traceback page.
         self.set_header("Content-Type", "application/json")
+        self.clear_header("Content-Encoding")
         reason = self._reason
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, web.HTTPError) and exc.log_message:
@@ -247,7 +260,17 @@ class MeowProxyHandler(LocalProxyHandler):
         return await self.proxy(proxied_path)
 
     async def open(self, proxied_path):
-        return await self.proxy_open("localhost", 80, proxied_path)
+        try:
+            return await self.proxy_open("localhost", 80, proxied_path)
+        except Exception as err:  # noqa: BLE001 - every failure closes the websocket
+            # The handshake with the browser is done, so no HTTP status can be
+            # sent: close with a code that says whose fault it was.
+            code = getattr(err, "code", None)
+            refused = isinstance(err, httpclient.HTTPClientError) and code is not None and code < 500
+            self.log.info("meow: websocket to the service failed: %s", err)
+            reason = f"the meow service refused the websocket ({code})" if refused \
+                else "the meow service could not be reached"
+            self.close(1008 if refused else 1011, reason)
 
     def post(self, proxied_path):
         return self.proxy(proxied_path)
@@ -267,10 +290,38 @@ class MeowProxyHandler(LocalProxyHandler):
     def options(self, proxied_path):
         return self.proxy(proxied_path)
 
-    def proxy(self, proxied_path):  # type: ignore[override]
+    async def _proxy_progressive(self, host, port, proxied_path, body, client):
+        # The service never streams; jupyter-server-proxy's streaming path
+        # (taken for "Accept: text/event-stream") reports a failed request
+        # as a bare 500 or 599, so buffer those requests too.
+        return await self._proxy_buffered(host, port, proxied_path, body, client)
+
+    async def proxy(self, proxied_path):  # type: ignore[override]
         if not proxied_path.startswith("/"):
             proxied_path = "/" + proxied_path
-        return super().proxy(80, proxied_path)
+        if len(self.request.body or b"") > MAX_BODY_BYTES:
+            raise web.HTTPError(413, f"request body too large: the meow service takes at most "
+                                     f"{MAX_BODY_BYTES} bytes")
+        try:
+            return await super().proxy(80, proxied_path)
+        except web.HTTPError as err:
+            if err.status_code < 500:
+                raise
+            # jupyter-server-proxy's 599 (connection closed or timed out) and
+            # 500 (any other client failure) are gateway failures.
+            raise self._gateway_error(err.log_message or str(err)) from None
+        except (OSError, StreamClosedError, httpclient.HTTPClientError, ValueError) as err:
+            # Raised by tornado's client for a socket that is gone (service
+            # restarting) or a request it would not send.
+            raise self._gateway_error(f"{type(err).__name__}: {err}") from None
+
+    def _gateway_error(self, detail: str) -> web.HTTPError:
+        if not self.service.running:
+            return web.HTTPError(503, self.service.error or "the meow service is not running (restarting?)")
+        if "Timeout" in detail:
+            return web.HTTPError(504, f"the meow service did not answer in time ({detail})")
+        self.log.warning("meow: proxying %s %s failed: %s", self.request.method, self.request.path, detail)
+        return web.HTTPError(502, f"the meow service closed the connection or could not be reached ({detail})")
 
 
 def _jupyter_url(serverapp) -> str | None:
