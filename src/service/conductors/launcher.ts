@@ -50,9 +50,10 @@ export class KernelLauncher {
     await Promise.allSettled([...this._launching]);
   }
 
-  /** Shut down every kernel still owned (bounded, never rejects). */
+  /** Shut down every kernel still owned (bounded, never rejects); the kernels file ends up empty. */
   async shutdownAll(): Promise<void> {
     await Promise.allSettled([...this._kernels].map(h => this.shutdown(h)));
+    await this._save();
   }
 
   /**

@@ -300,7 +300,15 @@ export class PrivateJupyterServer extends EventEmitter implements IJupyterServer
       // Containers often run as root; the server is private to this process.
       args.push('--ServerApp.allow_root=True');
     }
-    args.push(...this._extraArgs);
+    // An option given in `args` replaces meow's own (traitlets refuses repeats).
+    for (const extra of this._extraArgs) {
+      const key = extra.split('=')[0];
+      const i = args.findIndex(a => a.startsWith('--') && a.split('=')[0] === key);
+      if (i >= 0) {
+        args.splice(i, 1);
+      }
+      args.push(extra);
+    }
     this._log.debug(`[jupyter] starting ${this.python} (jupyter_server) on ${this._url}, root ${this.rootDir}`);
     const env = { ...process.env };
     delete env.JUPYTER_TOKEN;
