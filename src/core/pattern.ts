@@ -14,7 +14,10 @@
  */
 
 import { validateGlob } from './glob';
-import { PyFloat, isPlainObject, parseYaml, pyFloatRepr, stringifyYamlValues, toPythonLiteral } from './pyvalue';
+import { limitIssues, LIMIT_KEYS, readLimits } from './patternLimits';
+import { patternWarnings } from './patternWarnings';
+import { formatDuration, MIN_INTERVAL_MS, parseDuration, validateCron } from './timers';
+import { PyFloat, clipText, isPlainObject, parseYaml, pyFloatRepr, stringifyYamlValues, toPythonLiteral } from './pyvalue';
 import { MAX_SWEEP_VALUES, sweepCombinationCount, validateSweep } from './sweep';
 import {
   DEFAULT_FILE_EVENTS,
@@ -28,15 +31,24 @@ import {
 import {
   FILE_FIELD,
   IValidationIssue,
+  closest,
   issue,
   validateIdentifier,
   validateName
 } from './validation';
 
-/** The result of reading a pattern: a pattern, or the reasons there is none. */
+// Moved to timers.ts; re-exported for existing importers.
+export { formatDuration, MIN_INTERVAL_MS, parseDuration, validateCron } from './timers';
+
+/**
+ * The result of reading a pattern: a pattern, or the reasons there is none.
+ * `warnings` never stop a pattern from loading (e.g. an output outside the
+ * workgroup) but are shown with the file and field.
+ */
 export interface IPatternParseResult {
   pattern?: IPattern;
   issues: IValidationIssue[];
+  warnings: IValidationIssue[];
 }
 
 /** Top-level keys of the native format. */
@@ -62,9 +74,6 @@ export const THESIS_KEYS = [
 /** Keys of `trigger` in the native format. */
 export const TRIGGER_KEYS = ['path', 'events', 'port', 'schedule', 'every', 'manual'] as const;
 
-/** Shortest `every:` interval, to keep a typo from flooding the queue. */
-export const MIN_INTERVAL_MS = 1000;
-
 const KIND_KEYS = ['path', 'port', 'schedule', 'every', 'manual'] as const;
 
 /** Read a pattern file's YAML text. */
@@ -82,7 +91,7 @@ export function parsePattern(name: string, text: string): IPatternParseResult {
         )
       );
     }
-    return { issues };
+    return { issues, warnings: [] };
   }
   return validatePatternObject(name, value);
 }
@@ -97,13 +106,13 @@ export function validatePatternObject(name: string, obj: unknown): IPatternParse
     issues.push(
       issue(FILE_FIELD, 'is empty', `write at least "recipe:" and "trigger:", e.g. recipe: append / trigger: {path: "start/*"}`)
     );
-    return { issues };
+    return { issues, warnings: [] };
   }
   if (!isPlainObject(obj)) {
     issues.push(
       issue(FILE_FIELD, `must be a mapping of fields (got ${typeName(obj)})`, `write "key: value" lines, e.g. "recipe: append"`)
     );
-    return { issues };
+    return { issues, warnings: [] };
   }
   const keys = Object.keys(obj);
   const native = keys.filter(k => (NATIVE_KEYS as readonly string[]).includes(k));
@@ -116,27 +125,32 @@ export function validatePatternObject(name: string, obj: unknown): IPatternParse
         `use one format: native (${NATIVE_KEYS.join(', ')}) or thesis (${THESIS_KEYS.join(', ')})`
       )
     );
-    return { issues };
+    return { issues, warnings: [] };
   }
   const format = thesis.length > 0 ? 'thesis' : 'native';
-  const allowed: readonly string[] = format === 'thesis' ? THESIS_KEYS : NATIVE_KEYS;
+  // Runaway limits and retries are accepted in both formats: mig_meow never
+  // wrote them, so thesis files still load unchanged.
+  const allowed: readonly string[] = [...(format === 'thesis' ? THESIS_KEYS : NATIVE_KEYS), ...LIMIT_KEYS];
   for (const key of keys) {
     if (key !== 'name' && !allowed.includes(key)) {
+      const guess = closest(key, allowed);
+      const hint = guess ? `did you mean "${guess}"? Otherwise remove it` : 'remove it';
       issues.push(
-        issue(key, `is not a ${format === 'thesis' ? 'thesis-format ' : ''}pattern field`, `remove it; allowed fields are: ${allowed.join(', ')}`)
+        issue(key, `is not a ${format === 'thesis' ? 'thesis-format ' : ''}pattern field`, `${hint}; allowed fields are: ${allowed.join(', ')}`)
       );
     }
   }
   if ('name' in obj && obj.name !== name) {
     issues.push(
-      issue('name', `is ${JSON.stringify(obj.name)} but the file is named "${name}"`, `remove "name" (the file name is the pattern name) or rename the file`)
+      issue('name', `is ${clipText(JSON.stringify(obj.name) ?? String(obj.name), 80)} but the file is named "${name}"`, `remove "name" (the file name is the pattern name) or rename the file`)
     );
   }
   const reader = new Reader(issues);
   const draft = format === 'native' ? reader.native(obj) : reader.thesis(obj);
   reader.checkVariables(draft);
+  issues.push(...limitIssues(obj));
   if (issues.length > 0 || !draft.recipe || !draft.trigger) {
-    return { issues };
+    return { issues, warnings: [] };
   }
   const pattern: IPattern = {
     name,
@@ -150,7 +164,12 @@ export function validatePatternObject(name: string, obj: unknown): IPatternParse
   if (draft.input !== undefined) {
     pattern.input = draft.input;
   }
-  return { pattern, issues };
+  Object.assign(pattern, readLimits(obj));
+  const warnings = patternWarnings(pattern, {
+    parameters: draft.parametersField,
+    outputs: draft.outputsField
+  });
+  return { pattern, issues, warnings };
 }
 
 /** What a pattern says, before we know it is valid. */
@@ -465,7 +484,7 @@ function typeName(v: unknown): string {
     return `the number ${String(v)}`;
   }
   if (typeof v === 'string') {
-    return `the text "${v}"`;
+    return `the text "${clipText(v)}"`;
   }
   if (typeof v === 'boolean') {
     return `${v}`;
@@ -474,128 +493,7 @@ function typeName(v: unknown): string {
 }
 
 function show(v: unknown): string {
-  return typeof v === 'string' ? `"${v}"` : v === undefined ? 'nothing' : typeName(v).replace(/^the (number|text) /, '');
-}
-
-// ---------------------------------------------------------------------------
-// Timers
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60000, h: 3600000, d: 86400000 };
-
-/**
- * Milliseconds of an interval: `500ms`, `30s`, `5m`, `2h`, `1d`, `1h30m`,
- * `1.5h`; a bare number means seconds. `undefined` if not an interval.
- */
-export function parseDuration(v: unknown): number | undefined {
-  if (typeof v === 'number' || v instanceof PyFloat) {
-    const n = toNumber(v);
-    return Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : undefined;
-  }
-  if (typeof v !== 'string') {
-    return undefined;
-  }
-  const text = v.replace(/\s+/g, '');
-  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(text)) {
-    return undefined;
-  }
-  let total = 0;
-  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) {
-    total += Number(m[1]) * UNIT_MS[m[2]];
-  }
-  total = Math.round(total);
-  return total > 0 ? total : undefined;
-}
-
-/** The shortest exact text for an interval: 90000 → `90s`, 3600000 → `1h`. */
-export function formatDuration(ms: number): string {
-  for (const unit of ['d', 'h', 'm', 's']) {
-    if (ms % UNIT_MS[unit] === 0) {
-      return `${ms / UNIT_MS[unit]}${unit}`;
-    }
-  }
-  return `${ms}ms`;
-}
-
-const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
-
-/** [name, min, max, names] of each cron field, seconds first when 6. */
-const CRON_FIELDS: [string, number, number, string[]][] = [
-  ['minute', 0, 59, []],
-  ['hour', 0, 23, []],
-  ['day of month', 1, 31, []],
-  ['month', 1, 12, MONTHS],
-  ['day of week', 0, 7, DAYS]
-];
-
-/**
- * Basic cron check: 5 fields (minute hour day-of-month month day-of-week),
- * or 6 with seconds first, or a macro like `@hourly`. Each field is `*`, a
- * value, a range `a-b`, a list `a,b`, optionally `/step`; numbers must be
- * in range. Quartz extras (`?`, `L`, `W`, `#`) are let through.
- */
-export function validateCron(field: string, v: unknown): IValidationIssue[] {
-  const fix = 'write five fields "minute hour day month weekday", e.g. "*/10 * * * *" (every 10 minutes), or @hourly';
-  if (typeof v !== 'string' || v.trim() === '') {
-    return [issue(field, `must be a cron expression string (got ${show(v)})`, fix)];
-  }
-  const text = v.trim();
-  if (text.startsWith('@')) {
-    return CRON_MACROS.includes(text.toLowerCase())
-      ? []
-      : [issue(field, `is an unknown cron macro "${text}"`, `use one of ${CRON_MACROS.join(', ')}`)];
-  }
-  const parts = text.split(/\s+/);
-  if (parts.length !== 5 && parts.length !== 6) {
-    return [issue(field, `has ${parts.length} fields; a cron expression has 5 (or 6 with seconds)`, fix)];
-  }
-  const specs = parts.length === 6 ? [['second', 0, 59, []] as [string, number, number, string[]], ...CRON_FIELDS] : CRON_FIELDS;
-  const issues: IValidationIssue[] = [];
-  parts.forEach((part, i) => {
-    const [label, min, max, names] = specs[i];
-    const problem = cronFieldProblem(part, min, max, names);
-    if (problem) {
-      issues.push(issue(field, `has an invalid ${label} field "${part}": ${problem}`, fix));
-    }
-  });
-  return issues;
-}
-
-function cronFieldProblem(part: string, min: number, max: number, names: string[]): string | undefined {
-  for (const item of part.split(',')) {
-    const [range, step, extra] = item.split('/');
-    if (extra !== undefined || range === '') {
-      return 'expected "*", a value, a range "a-b" or a list "a,b", optionally with "/step"';
-    }
-    if (step !== undefined && !/^\d+$/.test(step)) {
-      return `the step "${step}" must be a whole number`;
-    }
-    if (step !== undefined && Number(step) === 0) {
-      return 'the step must not be 0';
-    }
-    if (range === '*' || range === '?') {
-      continue;
-    }
-    if (/[LW#]/i.test(range) && /^[0-9A-Za-z#]+$/.test(range)) {
-      continue;
-    }
-    const ends = range.split('-');
-    if (ends.length > 2) {
-      return `"${range}" is not a range`;
-    }
-    for (const end of ends) {
-      const n = /^\d+$/.test(end) ? Number(end) : names.indexOf(end.toUpperCase()) + (names === MONTHS ? 1 : 0);
-      const known = /^\d+$/.test(end) || names.includes(end.toUpperCase());
-      if (!known) {
-        return `"${end}" is not a number${names.length ? ' or name' : ''}`;
-      }
-      if (n < min || n > max) {
-        return `${end} is outside ${min}-${max}`;
-      }
-    }
-  }
-  return undefined;
+  return typeof v === 'string' ? `"${clipText(v)}"` : v === undefined ? 'nothing' : typeName(v).replace(/^the (number|text) /, '');
 }
 
 // ---------------------------------------------------------------------------
@@ -626,7 +524,7 @@ export function patternToObject(
     out.parameterize_over = sweep;
     out.recipes = [p.recipe];
     out.variables = p.parameters;
-    return out;
+    return Object.assign(out, limitsToObject(p));
   }
   const out: Record<string, unknown> = { recipe: p.recipe };
   const t = p.trigger;
@@ -660,6 +558,24 @@ export function patternToObject(
     }
     out.sweep = sweep;
   }
+  return Object.assign(out, limitsToObject(p));
+}
+
+/** `max_jobs`, `max_rate`, `max_depth`, `retries` as written in a file, when set. */
+function limitsToObject(p: IPattern): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (p.limits?.maxJobs !== undefined) {
+    out.max_jobs = p.limits.maxJobs;
+  }
+  if (p.limits?.maxRate !== undefined) {
+    out.max_rate = p.limits.maxRate;
+  }
+  if (p.limits?.maxDepth !== undefined) {
+    out.max_depth = p.limits.maxDepth;
+  }
+  if (p.retries !== undefined) {
+    out.retries = p.retries;
+  }
   return out;
 }
 
@@ -675,6 +591,10 @@ export function patternToYaml(p: IPattern, format: 'native' | 'thesis' = 'native
  * A canonical, stable text of everything that decides what a pattern does
  * (name, recipe, trigger, variables, sweep; not the file format): sorted
  * keys, `1.0` kept apart from `1`. Equal digests mean equal behaviour.
+ *
+ * Limits and retries are left out on purpose: the rule's content key is
+ * built from this digest, and raising `max_jobs` must not re-run every
+ * file the rule already handled. `patternLimitsDigest` covers them.
  */
 export function patternDigest(p: IPattern): string {
   return canonical({
@@ -686,6 +606,11 @@ export function patternDigest(p: IPattern): string {
     outputs: p.outputs,
     sweep: p.sweep
   });
+}
+
+/** Canonical text of a pattern's limits and retries (see `patternDigest`). */
+export function patternLimitsDigest(p: IPattern): string {
+  return canonical({ limits: p.limits ?? null, retries: p.retries ?? null });
 }
 
 /** Sorted-keys JSON, extended for the values YAML can hold. */

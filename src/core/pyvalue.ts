@@ -362,6 +362,7 @@ function problemOf(err: YAML.YAMLError): IYamlProblem {
   // yaml's messages end with ` at line L, column C:` and a code frame.
   let message = err.message.split('\n')[0].replace(/:\s*$/, '');
   message = message.replace(/ at line \d+, column \d+$/, '');
+  message = tooDeep(new Error(message)) ?? clipText(message, 300);
   const pos = err.linePos?.[0];
   return pos ? { message, line: pos.line, column: pos.col } : { message };
 }
@@ -373,28 +374,215 @@ export function formatYamlProblem(p: IYamlProblem): string {
     : p.message;
 }
 
+/** Deepest nesting of mappings and lists a definition may have. */
+export const MAX_YAML_DEPTH = 100;
+
+/** Most alias expansions in one document (YAML bombs expand exponentially). */
+export const MAX_YAML_ALIASES = 1000;
+
+/** Options of `parseYaml`. */
+export interface IYamlOptions {
+  /**
+   * Read with yaml's stock core schema (no `PyFloat`/`bigint` refinement),
+   * for data that is not handed to Python, e.g. notebook JSON in a recipe.
+   */
+  plain?: boolean;
+}
+
 /**
  * Read one YAML document into plain values (objects, arrays, strings,
  * numbers, booleans, null), with `PyFloat` for integral floats and `bigint`
  * for ints beyond 2^53. Warnings (e.g. an unknown `!!tag`) are reported as
  * problems too: they mean the value is not what the author intended.
+ *
+ * Hostile text is refused in time linear in its length, before yaml sees
+ * it where yaml would not cope: control characters (binary files), nesting
+ * deeper than `MAX_YAML_DEPTH` (yaml recurses and overflows the stack), and
+ * alias expansion beyond `MAX_YAML_ALIASES` (billion laughs). Duplicate keys
+ * are found with one set per mapping: yaml's own `uniqueKeys` check
+ * compares every key with every other, which made a file with 240,000
+ * parameters take many minutes.
  */
-export function parseYaml(text: string): IYamlResult {
-  const doc = YAML.parseDocument(text, {
-    customTags: readTags,
-    prettyErrors: true,
-    uniqueKeys: true
-  });
+export function parseYaml(text: string, options: IYamlOptions = {}): IYamlResult {
+  text = stripBom(text);
+  const early = controlCharProblem(text) ?? nestingProblem(text);
+  if (early) {
+    return { value: undefined, problems: [early] };
+  }
+  const lineCounter = new YAML.LineCounter();
+  let doc: YAML.Document.Parsed;
+  try {
+    doc = YAML.parseDocument(text, {
+      ...(options.plain ? {} : { customTags: readTags }),
+      prettyErrors: true,
+      uniqueKeys: false,
+      lineCounter
+    });
+  } catch (err) {
+    return { value: undefined, problems: [{ message: tooDeep(err) ?? (err as Error).message }] };
+  }
   const problems = [...doc.errors, ...doc.warnings].map(problemOf);
-  if (doc.errors.length > 0) {
+  problems.push(...duplicateKeys(doc, lineCounter));
+  if (doc.errors.length > 0 || problems.length > 0) {
     return { value: undefined, problems };
   }
   try {
-    return { value: doc.toJS({ maxAliasCount: 1000 }), problems };
+    return { value: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }), problems };
   } catch (err) {
-    problems.push({ message: (err as Error).message });
+    const message = /alias count/i.test((err as Error).message)
+      ? `expands its aliases (*name) more than ${MAX_YAML_ALIASES} times, which looks like a "billion laughs" YAML bomb; write the values out instead of aliasing aliases`
+      : tooDeep(err) ?? (err as Error).message;
+    problems.push({ message });
     return { value: undefined, problems };
   }
+}
+
+/** Text without a leading byte order mark (editors on Windows add one). */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+function tooDeep(err: unknown): string | undefined {
+  return err instanceof RangeError || /call stack/i.test(String((err as Error)?.message))
+    ? `nests too deeply to read (more than ${MAX_YAML_DEPTH} levels)`
+    : undefined;
+}
+
+/** 1-based line and column of an offset, counting in one pass up to it. */
+function position(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    start = i + 1;
+  }
+  return { line, column: offset - start + 1 };
+}
+
+/**
+ * YAML allows tab, newline and carriage return among the C0 controls; any
+ * other (NUL above all) means the file is binary or corrupt, and yaml's own
+ * message for it is confusing.
+ */
+function controlCharProblem(text: string): IYamlProblem | undefined {
+  const m = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]/.exec(text);
+  if (!m) {
+    return undefined;
+  }
+  const code = m[0].charCodeAt(0);
+  const hexCode = code.toString(16).toUpperCase().padStart(4, '0');
+  return {
+    message: `contains the control character U+${hexCode}, which YAML does not allow; is it a binary file?`,
+    ...position(text, m.index)
+  };
+}
+
+/**
+ * The deepest nesting, estimated in one pass: flow brackets outside quotes
+ * and comments, plus block indentation levels. Block scalars can confuse
+ * the estimate only upwards, and only for text far beyond real definitions.
+ */
+function nestingProblem(text: string): IYamlProblem | undefined {
+  let flow = 0;
+  const indents: number[] = [];
+  let lineStart = true;
+  let indent = 0;
+  let lead = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') {
+      lineStart = true;
+      indent = 0;
+      lead = 0;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ') {
+        indent++;
+        continue;
+      }
+      if ((c === '-' || c === '?' || c === ':') && /\s/.test(text[i + 1] ?? '\n')) {
+        // "- - - x" nests one level per indicator, like indentation.
+        lead++;
+        indent++;
+        continue;
+      }
+      lineStart = false;
+      if (c !== '#' && c !== '\r') {
+        while (indents.length && indents[indents.length - 1] >= indent) {
+          indents.pop();
+        }
+        indents.push(indent);
+      }
+    }
+    const after = i === 0 || /[\s[{,:]/.test(text[i - 1]);
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1]))) {
+      const end = text.indexOf('\n', i);
+      i = (end === -1 ? text.length : end) - 1;
+      continue;
+    } else if ((c === '"' || c === "'") && after) {
+      i = closingQuote(text, i);
+    } else if (c === '[' || c === '{') {
+      flow++;
+    } else if (c === ']' || c === '}') {
+      flow = Math.max(0, flow - 1);
+    }
+    if (flow + indents.length + lead > MAX_YAML_DEPTH) {
+      return {
+        message: `nests mappings and lists more than ${MAX_YAML_DEPTH} levels deep`,
+        ...position(text, i)
+      };
+    }
+  }
+  return undefined;
+}
+
+/** Index of the quote closing the one at `i` (or the end of the text). */
+function closingQuote(text: string, i: number): number {
+  const q = text[i];
+  for (let j = i + 1; j < text.length; j++) {
+    if (q === '"' && text[j] === '\\') {
+      j++;
+    } else if (text[j] === q) {
+      if (q === "'" && text[j + 1] === "'") {
+        j++; // '' is an escaped quote
+        continue;
+      }
+      return j;
+    }
+  }
+  return text.length;
+}
+
+/** Keys given twice in one mapping, found with one set per mapping. */
+function duplicateKeys(doc: YAML.Document.Parsed, lines: YAML.LineCounter): IYamlProblem[] {
+  const problems: IYamlProblem[] = [];
+  YAML.visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!YAML.isScalar(pair.key)) {
+          continue;
+        }
+        const k = pair.key.value;
+        if (seen.has(k)) {
+          const pos = pair.key.range ? lines.linePos(pair.key.range[0]) : undefined;
+          const shown = clipText(String(k), 60);
+          problems.push({
+            message: `the key "${shown}" appears twice in one mapping (map keys must be unique)`,
+            ...(pos ? { line: pos.line, column: pos.col } : {})
+          });
+        }
+        seen.add(k);
+      }
+    }
+  });
+  return problems;
+}
+
+/** `text`, cut to `max` characters with a note of the full length. */
+export function clipText(text: string, max = 80): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }
 
 /** Like `parseYaml`, but throws an Error listing the problems. */
@@ -453,4 +641,56 @@ export function stringifyYamlValues(value: unknown): string {
     aliasDuplicateObjects: false
   });
   return doc.toString({ lineWidth: 0 });
+}
+
+// ---------------------------------------------------------------------------
+// Passing values between threads
+
+/**
+ * A structured-clone-safe form of a value that may hold `PyFloat`s (which a
+ * worker thread's message would turn into plain `{value}` objects): lists
+ * become `['a', items]`, plain objects `['o', [key, value, ...]]`, `PyFloat`
+ * `['f', n]`; other values are left as they are. `fromTransfer` undoes it.
+ */
+export function toTransfer(v: unknown): unknown {
+  if (v instanceof PyFloat) {
+    return ['f', v.value];
+  }
+  if (Array.isArray(v)) {
+    return ['a', v.map(toTransfer)];
+  }
+  if (isPlainObject(v)) {
+    const flat: unknown[] = [];
+    for (const key of Object.keys(v)) {
+      flat.push(key, toTransfer(v[key]));
+    }
+    return ['o', flat];
+  }
+  return v;
+}
+
+/** The value `toTransfer` was given. */
+export function fromTransfer(v: unknown): unknown {
+  if (!Array.isArray(v)) {
+    return v;
+  }
+  const [tag, body] = v as [string, any];
+  if (tag === 'f') {
+    return new PyFloat(body as number);
+  }
+  if (tag === 'a') {
+    return (body as unknown[]).map(fromTransfer);
+  }
+  const out: Record<string, unknown> = {};
+  const flat = body as unknown[];
+  for (let i = 0; i < flat.length; i += 2) {
+    // defineProperty: a key "__proto__" must stay a key, not set the prototype.
+    Object.defineProperty(out, flat[i] as string, {
+      value: fromTransfer(flat[i + 1]),
+      enumerable: true,
+      writable: true,
+      configurable: true
+    });
+  }
+  return out;
 }

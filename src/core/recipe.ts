@@ -3,9 +3,12 @@
  * `<name>.ipynb` or in the older mig_meow format `<name>.yaml` with keys
  * `recipe` (the notebook JSON) and `source` (the original path).
  */
-import * as YAML from 'yaml';
+import { clipText, formatYamlProblem, parseYaml, stripBom } from './pyvalue';
 import type { INotebook, IRecipe } from './types';
 import { IValidationIssue, validateName } from './validation';
+
+/** Cell problems listed one by one before the rest are only counted. */
+const MAX_CELL_ISSUES = 10;
 
 export interface IRecipeParseResult {
   recipe?: IRecipe;
@@ -21,11 +24,11 @@ export function parseRecipeNotebook(
   const issues = validateName('recipe', name);
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(stripBom(text));
   } catch (err) {
     issues.push({
       field: '(file)',
-      message: `is not valid notebook JSON: ${(err as Error).message}`,
+      message: `is not valid notebook JSON: ${clipText((err as Error).message, 200)}`,
       fix: 'save the notebook again from Jupyter, or register it again'
     });
     return { issues };
@@ -40,17 +43,19 @@ export function parseRecipeNotebook(
 /** Parse the older `<name>.yaml` recipe format (`recipe`, `source`). */
 export function parseRecipeYaml(name: string, text: string, digest: string): IRecipeParseResult {
   const issues = validateName('recipe', name);
-  let data: any;
-  try {
-    data = YAML.parse(text);
-  } catch (err) {
-    issues.push({
-      field: '(file)',
-      message: `is not valid YAML: ${(err as Error).message}`,
-      fix: 'correct the YAML syntax at the position given'
-    });
+  // The guarded reader: linear time, bounded nesting and aliases (YAML bombs).
+  const { value, problems } = parseYaml(text, { plain: true });
+  if (problems.length > 0) {
+    for (const p of problems) {
+      issues.push({
+        field: '(file)',
+        message: `is not valid YAML: ${formatYamlProblem(p)}`,
+        fix: 'correct the YAML syntax at the position given'
+      });
+    }
     return { issues };
   }
+  const data = value as any;
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     issues.push({
       field: '(file)',
@@ -64,7 +69,7 @@ export function parseRecipeYaml(name: string, text: string, digest: string): IRe
   );
   for (const key of unknown) {
     issues.push({
-      field: key,
+      field: clipText(key, 120),
       message: 'is not a recipe field',
       fix: 'remove it; allowed fields are "recipe" and "source"'
     });
@@ -120,7 +125,7 @@ export function validateNotebook(
   if (nb.nbformat !== undefined && nb.nbformat !== 4) {
     issues.push({
       field: `${prefix}nbformat`,
-      message: `is ${JSON.stringify(nb.nbformat)}; only nbformat 4 notebooks can run`,
+      message: `is ${clipText(JSON.stringify(nb.nbformat) ?? String(nb.nbformat), 40)}; only nbformat 4 notebooks can run`,
       fix: 'open and save the notebook in a current Jupyter to convert it to nbformat 4'
     });
   }
@@ -132,8 +137,14 @@ export function validateNotebook(
     });
     return undefined;
   }
+  const before = issues.length;
+  let bad = 0;
   nb.cells.forEach((cell: any, i: number) => {
     const kinds = ['code', 'markdown', 'raw'];
+    if (issues.length - before >= MAX_CELL_ISSUES) {
+      bad++; // counted, not listed: a broken 100,000-cell file gets one line
+      return;
+    }
     if (!cell || typeof cell !== 'object' || !kinds.includes(cell.cell_type)) {
       issues.push({
         field: `${prefix}cells[${i}].cell_type`,
@@ -154,6 +165,21 @@ export function validateNotebook(
       });
     }
   });
+  if (bad > 0) {
+    issues.push({
+      field: `${prefix}cells`,
+      message: `has problems in ${bad} more cells than those listed`,
+      fix: 'repair the notebook in Jupyter and register it again'
+    });
+  }
+  const kernelspec = nb.metadata?.kernelspec;
+  if (kernelspec !== undefined && (typeof kernelspec !== 'object' || kernelspec === null || typeof kernelspec.name !== 'string' || kernelspec.name === '')) {
+    issues.push({
+      field: `${prefix}metadata.kernelspec.name`,
+      message: 'must be the name of a Jupyter kernel, e.g. "python3"',
+      fix: 'choose a kernel for the notebook in Jupyter (Kernel → Change Kernel) and register it again'
+    });
+  }
   if (!nb.cells.some((c: any) => c && c.cell_type === 'code')) {
     issues.push({
       field: `${prefix}cells`,

@@ -25,13 +25,51 @@ export const FILE_FIELD = '(file)';
 /** Kinds of definition that have names. */
 export type DefinitionKind = 'pattern' | 'recipe';
 
+/** Longest field path kept in an issue; a hostile 1 MB key must not make a 1 MB message. */
+export const MAX_FIELD_LENGTH = 120;
+
 /** Build an issue. */
 export function issue(
   field: string,
   message: string,
   fix: string
 ): IValidationIssue {
+  if (field.length > MAX_FIELD_LENGTH) {
+    field = `${field.slice(0, MAX_FIELD_LENGTH)}… (${field.length} characters)`;
+  }
   return { field, message, fix };
+}
+
+/**
+ * The candidate closest to a mistyped word (edit distance at most 2, or a
+ * case-only difference), for "did you mean" hints; `undefined` when none is.
+ */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length > 40) {
+    return undefined; // no typo is that long, and distance is quadratic
+  }
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
 }
 
 /** One issue as a single line: `pattern "P": field "x" <message>; <fix>`. */
@@ -93,6 +131,16 @@ export function validateName(
       )
     ];
   }
+  if (name.length > MAX_NAME_LENGTH) {
+    // Only this issue: the others would quote the whole (maybe huge) name.
+    return [
+      issue(
+        field,
+        `is ${name.length} characters long`,
+        `shorten it to at most ${MAX_NAME_LENGTH} characters`
+      )
+    ];
+  }
   const issues: IValidationIssue[] = [];
   if (name.includes('/')) {
     issues.push(
@@ -117,15 +165,6 @@ export function validateName(
         field,
         `must not start with "." (got "${name}")`,
         `a leading dot hides the file; rename it, e.g. "${name.replace(/^\.+/, '') || example}"`
-      )
-    );
-  }
-  if (name.length > MAX_NAME_LENGTH) {
-    issues.push(
-      issue(
-        field,
-        `is ${name.length} characters long`,
-        `shorten it to at most ${MAX_NAME_LENGTH} characters`
       )
     );
   }
@@ -193,6 +232,9 @@ export function validateIdentifier(
 ): IValidationIssue[] {
   if (isPythonIdentifier(name)) {
     return [];
+  }
+  if (typeof name === 'string' && name.length > MAX_NAME_LENGTH) {
+    return [issue(field, `is a variable name ${name.length} characters long`, `shorten it to at most ${MAX_NAME_LENGTH} characters`)];
   }
   const shown = typeof name === 'string' ? `"${name}"` : String(name);
   if (typeof name === 'string' && PYTHON_KEYWORDS.has(name)) {

@@ -306,7 +306,9 @@ describe('whole-file problems', () => {
   it('unknown top-level keys say which keys are allowed', () => {
     const [i] = issuesOf('recipe: r\ntrigger: {path: "a/*"}\nparams: {x: 1}');
     expect(i.field).toBe('params');
-    expect(i.fix).toBe('remove it; allowed fields are: recipe, trigger, input, parameters, outputs, sweep');
+    expect(i.fix).toBe(
+      'did you mean "parameters"? Otherwise remove it; allowed fields are: recipe, trigger, input, parameters, outputs, sweep, max_jobs, max_rate, max_depth, retries'
+    );
     const [t] = issuesOf(PATTERN_ONE + 'extra_key: 1\n');
     expect(t.fix).toMatch(/input_file, input_paths, output, parameterize_over, recipes, variables/);
   });
@@ -321,7 +323,7 @@ describe('whole-file problems', () => {
     expect(i.field).toBe('(file)');
     expect(i.message).toMatch(/^is not valid YAML at line \d+, column \d+: /);
     const [dup] = issuesOf('recipe: r\nrecipe: s\ntrigger: {path: "a/*"}');
-    expect(dup.message).toMatch(/line 2, column 1: Map keys must be unique/);
+    expect(dup.message).toMatch(/line 2, column 1: the key "recipe" appears twice in one mapping/);
   });
 
   it('empty files and non-mappings', () => {

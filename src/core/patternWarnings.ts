@@ -1,0 +1,84 @@
+/**
+ * Warnings about a valid pattern: things that load and run but are likely
+ * mistakes, reported with the file and field without refusing the pattern.
+ *
+ * - an output that resolves outside the workgroup (`{VGRID}/../../tmp/x`,
+ *   `/tmp/x`): jobs would write where meow does not watch or track;
+ * - an upper-case `{WORD}` that is not a keyword (`{VGIRD}`): it is passed
+ *   through literally, which is almost never what was meant.
+ */
+import { globBase } from './glob';
+import { KEYWORDS, substituteString, keywordValues } from './keywords';
+import { isAbsolute, isInside, join, normalise } from './paths';
+import { isPlainObject } from './pyvalue';
+import type { IPattern } from './types';
+import { IValidationIssue, closest, issue } from './validation';
+
+/** A stand-in workgroup root, deep enough that `..` stays visible. */
+const ROOT = '/meow-workgroup-root/a/b/workgroup';
+
+/** Field names used for the sections (they differ between formats). */
+export interface ISectionFields {
+  parameters: string;
+  outputs: string;
+}
+
+/** Warnings for a pattern that validated. */
+export function patternWarnings(p: IPattern, fields: ISectionFields): IValidationIssue[] {
+  const warnings: IValidationIssue[] = [];
+  // The shallowest trigger file the glob allows: `{REL_DIR}/..` climbs out
+  // soonest there. Non-file triggers have no file (every file keyword '').
+  const t = p.trigger;
+  const base = t.kind === 'file' ? globBase(t.path) : '';
+  const trigger = t.kind === 'file' ? join(base, 'file.ext').replace(/^\.\//, '') : '';
+  const values = keywordValues({ root: ROOT, path: trigger === '.' ? '' : trigger, jobId: 'job' });
+  strings(p.outputs, fields.outputs, (field, text) => {
+    const resolved = normalise(substituteString(text, values));
+    const inside = isAbsolute(resolved) ? isInside(resolved, ROOT) : isInside(resolved, '.');
+    if (!inside) {
+      const how = text.includes('..') ? 'climbs out of the workgroup with ".."' : 'is an absolute path outside the workgroup';
+      const example = trigger ? ` for a trigger file "${trigger}"` : '';
+      warnings.push(
+        issue(
+          field,
+          `resolves outside the workgroup: "${text}" ${how}${example}; meow does not watch or record files written there`,
+          'keep outputs inside the workgroup, e.g. "{VGRID}/results/{FILENAME}"'
+        )
+      );
+    }
+  });
+  for (const [section, field] of [
+    [p.parameters, fields.parameters],
+    [p.outputs, fields.outputs]
+  ] as const) {
+    strings(section, field, (at, text) => {
+      for (const m of text.matchAll(/\{([A-Z][A-Z_]*)\}/g)) {
+        if ((KEYWORDS as readonly string[]).includes(m[1])) {
+          continue;
+        }
+        const guess = closest(m[1], KEYWORDS);
+        warnings.push(
+          issue(
+            at,
+            `contains "{${m[1]}}", which is not a keyword and is passed on as written`,
+            guess ? `did you mean "{${guess}}"?` : `keywords are ${KEYWORDS.map(k => `{${k}}`).join(', ')}`
+          )
+        );
+      }
+    });
+  }
+  return warnings;
+}
+
+/** Call `visit` for every string inside a section, with its field path. */
+function strings(value: unknown, field: string, visit: (field: string, text: string) => void): void {
+  if (typeof value === 'string') {
+    visit(field, value);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => strings(item, `${field}[${i}]`, visit));
+  } else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      strings(value[key], `${field}.${key}`, visit);
+    }
+  }
+}
