@@ -10,7 +10,8 @@ import { KernelAPI } from '@jupyterlab/services';
 import { KernelConductor } from '../../../src/service/conductors';
 import { PrivateJupyterServer } from '../../../src/service/jupyter';
 import type { IExecutionResult } from '../../../src/service/tokens';
-import { kernelPids, notebook, request } from './helpers';
+import { SafeKernelConnection } from '../../../src/service/conductors/connection';
+import { kernelPids, notebook, request, waitFor } from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -87,11 +88,10 @@ it('survives kernels killed while pooled, starting and running, two workers at a
   };
   try {
     await Promise.all([worker(8), worker(8)]);
-  } finally {
-    if (expect.getState().currentTestName) {
-      // eslint-disable-next-line no-console
-      console.log(log.join('\n'));
-    }
+  } catch (err) {
+    // eslint-disable-next-line no-console
+    console.log(log.join('\n'));
+    throw err;
   }
   killing = false;
   await killer;
@@ -120,4 +120,41 @@ it('survives kernels killed while pooled, starting and running, two workers at a
   await conductor.dispose();
   expect(await KernelAPI.listRunning(server.serverSettings)).toEqual([]);
   expect(problems).toEqual([]);
+});
+
+it('a kernel that dies while its kernel_info request is pending rejects nothing unhandled', async () => {
+  // The crash under load: the library sends kernel_info when the websocket
+  // connects and chains on it without a catch; the server auto-restarts the
+  // dead kernel, the library cancels the pending request, and the chain rejects.
+  const before = problems.length;
+  const model = await KernelAPI.startNew({ name: 'python3' }, server.serverSettings);
+  const pids = kernelPids(model.id);
+  expect(pids.length).toBeGreaterThan(0);
+  const messages: string[] = [];
+  const connection = new SafeKernelConnection(
+    { model, serverSettings: server.serverSettings, handleComms: false },
+    m => messages.push(m)
+  );
+  const statuses: string[] = [];
+  connection.statusChanged.connect((_, s) => statuses.push(s));
+  connection.connectionStatusChanged.connect((_, s) => {
+    if (s === 'connected') {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  });
+  try {
+    await waitFor(() => statuses.includes('autorestarting'), 30_000, 'the server to restart the kernel');
+    await new Promise(r => setTimeout(r, 500));
+    expect(messages.some(m => /kernel_info to kernel .* failed: Canceled future for kernel_info_request/.test(m))).toBe(true);
+  } finally {
+    connection.dispose();
+    await KernelAPI.shutdownKernel(model.id, server.serverSettings).catch(() => undefined);
+  }
+  expect(problems.slice(before)).toEqual([]);
 });
