@@ -37,7 +37,8 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
     const inside = isAbsolute(resolved) ? isInside(resolved, ROOT) : isInside(resolved, '.');
     if (!inside) {
       const how = text.includes('..') ? 'climbs out of the workgroup with ".."' : 'is an absolute path outside the workgroup';
-      const example = trigger ? ` for a trigger file "${trigger}"` : '';
+      const dependsOnFile = /\{(PATH|REL_PATH|DIR|REL_DIR|FILENAME|PREFIX|EXTENSION)\}/.test(text);
+      const example = trigger && dependsOnFile ? ` for a trigger file "${trigger}"` : '';
       warnings.push(
         issue(
           field,

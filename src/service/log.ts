@@ -39,3 +39,34 @@ export class RecordingLogger implements ILogger {
       .join('\n');
   }
 }
+
+/**
+ * A message made safe for one log line: C0 and C1 control characters, DEL
+ * and the Unicode line separators are written as escapes (`\n`, `\r`,
+ * `\t`, else `\x1b` / `\u2028`), so a file name cannot clear the terminal,
+ * move the cursor or forge a second log line.
+ */
+export function escapeControl(message: string): string {
+  return message.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, c => {
+    switch (c) {
+      case '\n':
+        return '\\n';
+      case '\r':
+        return '\\r';
+      case '\t':
+        return '\\t';
+    }
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+}
+
+/** `log`, with every message passed through `escapeControl`. */
+export function escapingLogger(log: ILogger): ILogger {
+  return {
+    debug: m => log.debug(escapeControl(m)),
+    info: m => log.info(escapeControl(m)),
+    warn: m => log.warn(escapeControl(m)),
+    error: m => log.error(escapeControl(m))
+  };
+}

@@ -6,17 +6,19 @@
  * (M10 retroactive matching, M11 cancellation).
  *
  * A file that does not validate is reported (file, field, fix) and defines
- * nothing; the service keeps running.
+ * nothing; the service keeps running. Files are checked with stat before
+ * they are opened (a FIFO would block, a 50 MB file is refused by size) and
+ * parsed in a worker thread, so no definition can stall the event loop.
  */
 import * as chokidar from 'chokidar';
-import { promises as fs } from 'fs';
+import { constants as fsConstants, promises as fs } from 'fs';
 import * as path from 'path';
-import { parsePattern, patternDigest } from '../../core/pattern';
-import { parseRecipeNotebook, parseRecipeYaml } from '../../core/recipe';
-import { formatIssues, IValidationIssue } from '../../core/validation';
+import { patternDigest, patternLimitsDigest } from '../../core/pattern';
+import { FILE_FIELD, formatIssue, formatIssues, issue, IValidationIssue } from '../../core/validation';
 import type { IPattern, IRecipe } from '../../core/types';
 import type { IRuleChanges, Workflow } from '../../core/workflow';
-import { readIfExists, sha256, toRelative } from '../fsutil';
+import { toRelative } from '../fsutil';
+import { DefinitionParser } from './definitionParser';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
 import { Settler } from './settle';
@@ -33,6 +35,18 @@ interface IDefinition {
   pattern?: IPattern;
   recipe?: IRecipe;
   issues: IValidationIssue[];
+  warnings: IValidationIssue[];
+}
+
+/** Default largest definition file: real ones are a few kB. */
+export const DEFAULT_MAX_DEFINITION_BYTES = 1024 * 1024;
+
+/** `1.5 MB`, `120 kB`, `300 bytes`. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) {
+    return `${(n / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+  }
+  return n >= 1024 ? `${(n / 1024).toFixed(1).replace(/\.0$/, '')} kB` : `${n} bytes`;
 }
 
 const EXTENSIONS: Record<Kind, string[]> = {
@@ -47,6 +61,13 @@ export class StateMonitor {
     this._workflow = options.workflow;
     this._onChanges = options.onChanges;
     this._log = options.log ?? silentLogger;
+    this._onLimits = options.onLimitsChanged;
+    this._maxBytes = options.maxDefinitionBytes ?? DEFAULT_MAX_DEFINITION_BYTES;
+    this._parser = new DefinitionParser({
+      workerScript: options.parseWorkerScript,
+      // Room for the parse tree of a file at the cap (about 100x its size).
+      maxMemoryMb: Math.max(512, Math.ceil((this._maxBytes / (1024 * 1024)) * 200))
+    });
     this._settler = new Settler({
       settleMs: options.settleMs ?? 50,
       emit: event => this._enqueue(event.path, event.from)
@@ -56,6 +77,16 @@ export class StateMonitor {
   /** Problems by workgroup-relative file: what is wrong and how to fix it. */
   get problems(): ReadonlyMap<string, string> {
     return this._problems;
+  }
+
+  /** Warnings by workgroup-relative file: loaded, but likely a mistake. */
+  get warnings(): ReadonlyMap<string, string> {
+    return this._warnings;
+  }
+
+  /** True when definitions are parsed in a worker thread. */
+  get parsesInWorker(): boolean {
+    return this._parser.inWorker;
   }
 
   /** Definition files seen but not yet applied. */
@@ -111,6 +142,7 @@ export class StateMonitor {
     this._settler.clear();
     await this._watcher?.close();
     this._watcher = undefined;
+    await this._parser.close();
   }
 
   /** Resolves when every seen definition change has been applied. */
@@ -169,29 +201,86 @@ export class StateMonitor {
       return;
     }
     const name = base.slice(0, -ext.length);
-    const text = await readIfExists(path.join(this._root, rel));
+    const read = await this._read(rel);
     const key = `${kind}:${name}`;
     const defs = this._definitions.get(key) ?? new Map<string, IDefinition>();
     this._definitions.set(key, defs);
-    if (text === undefined) {
+    if (read === undefined) {
       defs.delete(rel);
+    } else if ('problem' in read) {
+      defs.set(rel, { kind, name, file: rel, issues: [read.problem], warnings: [] });
     } else {
-      defs.set(rel, this._parse(kind, name, rel, ext, text));
+      const parsed = await this._parser.parse({ kind, name, ext, bytes: read.bytes });
+      defs.set(rel, { kind, name, file: rel, ...parsed });
     }
     this._reconcile(kind, name, defs);
   }
 
-  private _parse(kind: Kind, name: string, rel: string, ext: string, text: string): IDefinition {
-    if (kind === 'pattern') {
-      const { pattern, issues } = parsePattern(name, text);
-      return { kind, name, file: rel, pattern, issues };
+  /**
+   * A definition file's bytes; `undefined` when it is gone; a problem when
+   * it is not a readable regular file within the size limit. Checked with
+   * stat before opening: opening a FIFO blocks, and a huge file is refused
+   * unread.
+   */
+  private async _read(rel: string): Promise<{ bytes: Uint8Array } | { problem: IValidationIssue } | undefined> {
+    const abs = path.join(this._root, rel);
+    const problem = (message: string, fix: string) => ({ problem: issue(FILE_FIELD, message, fix) });
+    const failed = (err: NodeJS.ErrnoException) => {
+      switch (err.code) {
+        case 'ENOENT':
+          return undefined;
+        case 'ELOOP':
+          return problem('is a symbolic link that loops (or is nested too deeply)', 'replace the link with the file itself');
+        case 'EACCES':
+        case 'EPERM':
+          return problem('cannot be read: permission denied', `let the service read it, e.g. chmod a+r ${JSON.stringify(rel)}`);
+        default:
+          return problem(`cannot be read: ${err.code ?? err.message}`, 'check the file');
+      }
+    };
+    const tooBig = (size: number) =>
+      problem(
+        `is ${formatBytes(size)}, larger than the limit of ${formatBytes(this._maxBytes)} (${this._maxBytes} bytes) for definition files`,
+        'keep definitions small (put large data in a file the recipe reads), or raise the limit ' +
+          '(--max-definition-bytes, or the maxDefinitionBytes option)'
+      );
+    let handle: fs.FileHandle | undefined;
+    try {
+      const st = await fs.stat(abs);
+      if (st.isDirectory()) {
+        return problem('is a folder, not a file', 'remove the folder or move it out of the definitions folder');
+      }
+      if (!st.isFile()) {
+        return problem('is not a regular file (a FIFO, socket or device); meow does not read it', 'remove it');
+      }
+      if (st.size > this._maxBytes) {
+        return tooBig(st.size);
+      }
+      // O_NONBLOCK: if it was swapped for a FIFO since the stat, open must not hang.
+      handle = await fs.open(abs, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      const opened = await handle.stat();
+      if (!opened.isFile()) {
+        return problem('is not a regular file (a FIFO, socket or device); meow does not read it', 'remove it');
+      }
+      // Read at most one byte past the limit: the file may have grown.
+      const buffer = Buffer.alloc(Math.min(opened.size, this._maxBytes) + 1);
+      let length = 0;
+      while (length < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+        if (bytesRead === 0) {
+          break;
+        }
+        length += bytesRead;
+      }
+      if (length > this._maxBytes) {
+        return tooBig((await handle.stat()).size);
+      }
+      return { bytes: buffer.subarray(0, length) };
+    } catch (err) {
+      return failed(err as NodeJS.ErrnoException);
+    } finally {
+      await handle?.close().catch(() => undefined);
     }
-    const digest = sha256(text);
-    const parsed =
-      ext === '.ipynb'
-        ? parseRecipeNotebook(name, text, digest)
-        : parseRecipeYaml(name, text, digest);
-    return { kind, name, file: rel, recipe: parsed.recipe, issues: parsed.issues };
   }
 
   /**
@@ -201,6 +290,7 @@ export class StateMonitor {
   private _reconcile(kind: Kind, name: string, defs: Map<string, IDefinition>): void {
     for (const def of defs.values()) {
       this._problems.delete(def.file);
+      this._warnings.delete(def.file);
     }
     let changes: IRuleChanges = { created: [], deleted: [] };
     const all = [...defs.values()];
@@ -221,11 +311,22 @@ export class StateMonitor {
     }
     if (all.length === 1 && valid.length === 1) {
       const def = valid[0];
+      if (def.warnings.length) {
+        const lines = def.warnings.map(w => `${formatIssue(kind, name, w)} (warning)`);
+        this._warnings.set(def.file, lines.join('\n'));
+        lines.forEach(line => this._log.warn(`${def.file}: ${line}`));
+      }
       if (kind === 'pattern') {
         const current = this._workflow.patterns.get(name);
         if (!current || patternDigest(current) !== patternDigest(def.pattern!)) {
           changes = this._workflow.setPattern(def.pattern!);
           this._log.info(`pattern ${name} ${current ? 'updated' : 'added'} (${def.file})`);
+        } else if (patternLimitsDigest(current) !== patternLimitsDigest(def.pattern!)) {
+          // Same rule, new limits: keep the rule (and its content key, so
+          // nothing re-runs) and change the limits it is checked against.
+          this._updateLimits(current, def.pattern!);
+          this._log.info(`pattern ${name} limits updated (${def.file})`);
+          this._onLimits?.(current);
         }
       } else {
         const current = this._workflow.recipes.get(name);
@@ -243,6 +344,19 @@ export class StateMonitor {
     }
     if (changes.created.length || changes.deleted.length) {
       this._onChanges(changes);
+    }
+  }
+
+  private _updateLimits(live: IPattern, from: IPattern): void {
+    if (from.limits) {
+      live.limits = { ...from.limits };
+    } else {
+      delete live.limits;
+    }
+    if (from.retries !== undefined) {
+      live.retries = from.retries;
+    } else {
+      delete live.retries;
     }
   }
 
@@ -273,6 +387,10 @@ export class StateMonitor {
   private readonly _queue: string[] = [];
   private readonly _definitions = new Map<string, Map<string, IDefinition>>();
   private readonly _problems = new Map<string, string>();
+  private readonly _warnings = new Map<string, string>();
+  private readonly _onLimits?: (pattern: IPattern) => void;
+  private readonly _maxBytes: number;
+  private readonly _parser: DefinitionParser;
   private _busy = false;
   private _watcher?: chokidar.FSWatcher;
 }
@@ -287,5 +405,14 @@ export namespace StateMonitor {
     /** Settle window for definition files in ms (default 50). */
     settleMs?: number;
     log?: ILogger;
+    /** Larger definition files are refused unread (default 1 MB). */
+    maxDefinitionBytes?: number;
+    /**
+     * Called when only a pattern's limits or retries changed: the live
+     * pattern (the rule's) was updated in place and its rule kept.
+     */
+    onLimitsChanged?: (pattern: IPattern) => void;
+    /** See `DefinitionParser.IOptions.workerScript` (`null`: parse in-thread). */
+    parseWorkerScript?: string | null;
   }
 }
