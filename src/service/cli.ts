@@ -21,8 +21,9 @@ import { PrivateJupyterServer } from './jupyter/server';
 import { makeServerSettings } from './jupyter/settings';
 import { JobStore } from './jobs/jobStore';
 import type { ILogger } from './log';
+import { escapeControl } from './log';
 import { DEFAULT_SETTLE_MS } from './monitors/fileMonitor';
-import { StateMonitor } from './monitors/stateMonitor';
+import { DEFAULT_MAX_DEFINITION_BYTES, StateMonitor } from './monitors/stateMonitor';
 import { DEFAULT_TIMEOUT_MS, MeowRunner } from './runner';
 
 const VERSION = '0.1.0';
@@ -31,10 +32,11 @@ const VERSION = '0.1.0';
 export function consoleLogger(verbose: boolean): ILogger {
   const stamp = () => new Date().toISOString().slice(11, 19);
   return {
-    debug: m => verbose && process.stdout.write(`${stamp()}  ${m}\n`),
-    info: m => process.stdout.write(`${stamp()}  ${m}\n`),
-    warn: m => process.stderr.write(`${stamp()}  warning: ${m}\n`),
-    error: m => process.stderr.write(`${stamp()}  error: ${m}\n`)
+    // Escaped: file names and file contents must not drive the terminal.
+    debug: m => verbose && process.stdout.write(`${stamp()}  ${escapeControl(m)}\n`),
+    info: m => process.stdout.write(`${stamp()}  ${escapeControl(m)}\n`),
+    warn: m => process.stderr.write(`${stamp()}  warning: ${escapeControl(m)}\n`),
+    error: m => process.stderr.write(`${stamp()}  error: ${escapeControl(m)}\n`)
   };
 }
 
@@ -436,22 +438,42 @@ async function report(workgroup: string, options: IReportOptions): Promise<numbe
   return 0;
 }
 
-async function validate(workgroup: string, options: { stateDir: string }): Promise<number> {
+interface IValidateOptions {
+  stateDir: string;
+  maxDefinitionBytes?: number;
+}
+
+async function validate(workgroup: string, options: IValidateOptions): Promise<number> {
   const root = path.resolve(workgroup);
   const workflow = new Workflow();
   const quiet: ILogger = { debug: () => 0, info: () => 0, warn: () => 0, error: () => 0 };
-  const monitor = new StateMonitor({ root, stateDir: options.stateDir, workflow, onChanges: () => 0, log: quiet });
+  const monitor = new StateMonitor({
+    root,
+    stateDir: options.stateDir,
+    workflow,
+    onChanges: () => 0,
+    log: quiet,
+    maxDefinitionBytes: options.maxDefinitionBytes
+  });
   await monitor.start();
   await monitor.stop();
+  // Escaped like log lines: file names and values come from the files.
+  const print = (file: string, text: string) =>
+    process.stdout.write(`${escapeControl(file)}:\n  ${text.split('\n').map(escapeControl).join('\n  ')}\n`);
   for (const [file, problem] of monitor.problems) {
-    process.stdout.write(`${file}:\n  ${problem.split('\n').join('\n  ')}\n`);
+    print(file, problem);
+  }
+  for (const [file, warning] of monitor.warnings) {
+    print(file, warning);
   }
   process.stdout.write(
     `${workflow.patterns.size} pattern(s), ${workflow.recipes.size} recipe(s), ${workflow.rules.size} rule(s)` +
-      `, ${monitor.problems.size} file(s) with problems\n`
+      `, ${monitor.problems.size} file(s) with problems` +
+      (monitor.warnings.size ? `, ${monitor.warnings.size} with warnings` : '') +
+      '\n'
   );
   for (const p of workflow.patternsWithoutRecipe()) {
-    process.stdout.write(`note: pattern ${p.name} names recipe "${p.recipe}", which does not exist\n`);
+    process.stdout.write(`note: pattern ${p.name} names recipe "${escapeControl(p.recipe)}", which does not exist\n`);
   }
   return monitor.problems.size ? 1 : 0;
 }
@@ -516,10 +538,15 @@ export function makeProgram(): Command {
 
   program
     .command('validate')
-    .description('check every pattern and recipe file in WORKGROUP; exit 1 on problems')
+    .description('check every pattern and recipe file in WORKGROUP; exit 1 on problems (warnings do not count)')
     .argument('<workgroup>', 'the workgroup folder')
     .addOption(stateDir)
-    .action(async (workgroup: string, opts: { stateDir: string }) => {
+    .option(
+      '--max-definition-bytes <n>',
+      `refuse larger pattern and recipe files unread (default ${DEFAULT_MAX_DEFINITION_BYTES})`,
+      positiveInt('--max-definition-bytes')
+    )
+    .action(async (workgroup: string, opts: IValidateOptions) => {
       process.exitCode = await validate(workgroup, opts);
     });
   return program;
