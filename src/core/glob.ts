@@ -31,8 +31,11 @@ const MAX_CACHE = 10000;
 export function compileGlob(glob: string): GlobMatcher {
   let matcher = cache.get(glob);
   if (!matcher) {
-    const test = picomatch(glob, OPTIONS);
-    matcher = (relPath: string) => test(relPath);
+    // picomatch's `.` stops at line terminators; with the `s` flag a file
+    // whose name holds `\n` or `\r` matches like any other.
+    const re = picomatch.makeRe(glob, OPTIONS);
+    const all = new RegExp(re.source, re.flags.includes('s') ? re.flags : re.flags + 's');
+    matcher = (relPath: string) => all.test(relPath);
     if (cache.size >= MAX_CACHE) {
       cache.clear();
     }
@@ -148,7 +151,8 @@ export function validateGlob(field: string, glob: unknown): IValidationIssue[] {
     ];
   }
   try {
-    picomatch.makeRe(glob, OPTIONS);
+    // strictBrackets: an unclosed "[", "{" or "(" is a typo, not a literal.
+    picomatch.makeRe(glob, { ...OPTIONS, strictBrackets: true });
   } catch (err) {
     return [
       issue(

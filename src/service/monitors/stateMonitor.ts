@@ -119,6 +119,10 @@ export class StateMonitor {
         ignoreInitial: true,
         depth: 0,
         atomic: false,
+        // Otherwise chokidar silently drops files without the owner-read
+        // bit; we want to see them and report "permission denied" (or, as
+        // root, read them).
+        ignorePermissionErrors: true,
         ignored: (file: string) => {
           const rel = toRelative(this._root, file);
           // The state folder itself is ignored by the data monitor; here only
@@ -321,6 +325,12 @@ export class StateMonitor {
         if (!current || patternDigest(current) !== patternDigest(def.pattern!)) {
           changes = this._workflow.setPattern(def.pattern!);
           this._log.info(`pattern ${name} ${current ? 'updated' : 'added'} (${def.file})`);
+          if (!this._workflow.recipes.has(def.pattern!.recipe)) {
+            this._log.warn(
+              `${def.file}: pattern "${name}": field "recipe" names "${def.pattern!.recipe}", which does not exist; ` +
+                'no rule (and no job) until a recipe of that name is registered'
+            );
+          }
         } else if (patternLimitsDigest(current) !== patternLimitsDigest(def.pattern!)) {
           // Same rule, new limits: keep the rule (and its content key, so
           // nothing re-runs) and change the limits it is checked against.
