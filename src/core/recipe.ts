@@ -28,7 +28,7 @@ export function parseRecipeNotebook(
   } catch (err) {
     issues.push({
       field: '(file)',
-      message: `is not valid notebook JSON: ${clipText((err as Error).message, 200)}`,
+      message: `is not valid notebook JSON: ${clipText((err as Error).message.replace(/\s+/g, ' '), 200)}`,
       fix: 'save the notebook again from Jupyter, or register it again'
     });
     return { issues };

@@ -136,6 +136,14 @@ export class StateMonitor {
     this._watcher.on('add', push('add'));
     this._watcher.on('change', push('change'));
     this._watcher.on('unlink', push('unlink'));
+    // chokidar drops looping and dangling symlinks without an event; the
+    // raw event still names them, and _apply reports what is there now.
+    this._watcher.on('raw', (event, file, details) => {
+      const dir = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (event === 'rename' && typeof file === 'string' && dir && this._isFolder(dir) && !file.includes('/')) {
+        push('change')(path.join(dir, file));
+      }
+    });
     this._watcher.on('error', err =>
       this._log.error(`state monitor: ${(err as Error).message ?? err}`)
     );
