@@ -32,6 +32,14 @@ module.exports = {
       setupFiles: ['<rootDir>/tests/setup-console.js']
     },
     {
+      // Kill, burst and fault tests on the real service; long, so CI runs them as one step.
+      displayName: 'stress',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/tests/stress/**/*.test.ts'],
+      setupFiles: ['<rootDir>/tests/setup-console.js']
+    },
+    {
       displayName: 'lab',
       testEnvironment: jlab.testEnvironment,
       setupFiles: jlab.setupFiles,

@@ -12,6 +12,7 @@ import * as path from 'path';
 import type { IServiceSettings } from '../core/api';
 import { SECRET_HEADER } from '../core/api';
 import { ApiServer } from './api/server';
+import { addLimitCommands } from './cliLimits';
 import { SettingsFile } from './settings';
 import { provenanceGraph, IProvenanceGraph } from '../core/provenance';
 import { Workflow } from '../core/workflow';
@@ -19,6 +20,7 @@ import type { IJob, JobStatus } from '../core/types';
 import { KernelConductor } from './conductors/kernel';
 import { PrivateJupyterServer } from './jupyter/server';
 import { makeServerSettings } from './jupyter/settings';
+import { fixedServerLink, IJupyterServerLink } from './jupyter/link';
 import { JobStore } from './jobs/jobStore';
 import type { ILogger } from './log';
 import { escapeControl } from './log';
@@ -147,6 +149,7 @@ export async function waitForJupyter(baseUrl: string, token: string, timeoutMs =
 
 async function run(workgroup: string, options: IRunOptions, cmd?: Command): Promise<number> {
   const log = consoleLogger(!!options.verbose);
+  logStrayErrors(log);
   if (!options.verbose) {
     // @jupyterlab/services narrates every websocket and kernel status change.
     console.debug = () => undefined;
@@ -172,22 +175,18 @@ async function run(workgroup: string, options: IRunOptions, cmd?: Command): Prom
   try {
     const resolved = await resolveSettings(root, options, cmd, log);
     options = { ...options, workers: resolved.workers, settle: resolved.settleMs, timeout: resolved.timeoutSeconds };
-    let settings;
+    let link: IJupyterServerLink;
     if (options.jupyterUrl) {
-      settings = makeServerSettings(options.jupyterUrl, options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? '');
+      link = fixedServerLink(makeServerSettings(options.jupyterUrl, options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? ''));
       log.info(`using Jupyter server ${options.jupyterUrl}`);
     } else {
       server = new PrivateJupyterServer({ rootDir: root, python: options.python, log });
       log.info('starting a private Jupyter server (loopback only)…');
       await server.start();
-      settings = server.serverSettings;
+      link = server;
       log.info(`private Jupyter server ready at ${server.url}`);
     }
-    const conductor = new KernelConductor({
-      serverSettings: settings,
-      poolSize: options.workers,
-      log
-    });
+    const conductor = makeConductor(link, root, options.stateDir, options.workers, log);
     runner = new MeowRunner({
       root,
       stateDir: options.stateDir,
@@ -223,6 +222,30 @@ async function run(workgroup: string, options: IRunOptions, cmd?: Command): Prom
   }
 }
 
+/**
+ * The kernel conductor of `run` and `serve`: it follows the server through
+ * restarts, and records its kernels so the next start shuts down those a
+ * killed predecessor left behind.
+ */
+function makeConductor(link: IJupyterServerLink, root: string, stateDir: string, workers: number, log: ILogger): KernelConductor {
+  return new KernelConductor({
+    server: link,
+    poolSize: workers,
+    kernelsFile: path.join(root, stateDir, 'kernels.json'),
+    log
+  });
+}
+
+/**
+ * The last line of defence: an error no part caught is logged, and the
+ * service goes on (jobs are isolated; one bad promise must not stop them all).
+ */
+function logStrayErrors(log: ILogger): void {
+  process.on('unhandledRejection', reason => {
+    log.error(`internal error (unhandled rejection, the service goes on): ${(reason as Error)?.stack ?? reason}`);
+  });
+}
+
 /** How long `meow serve` waits for running jobs to be cancelled on exit. */
 const STOP_TIMEOUT_MS = 4000;
 /** The same when the parent (Jupyter) is going away. */
@@ -237,6 +260,7 @@ interface IServeOptions extends IRunOptions {
 
 async function serve(workgroup: string, options: IServeOptions, cmd: Command): Promise<number> {
   const log = consoleLogger(!!options.verbose);
+  logStrayErrors(log);
   if (!options.verbose) {
     console.debug = () => undefined;
   }
@@ -297,30 +321,25 @@ async function serve(workgroup: string, options: IServeOptions, cmd: Command): P
   }
   try {
     const resolved = await resolveSettings(root, options, cmd, log);
-    let settings;
+    let link: IJupyterServerLink;
     if (options.jupyterUrl) {
-      settings = makeServerSettings(options.jupyterUrl, options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? '');
+      link = fixedServerLink(makeServerSettings(options.jupyterUrl, options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? ''));
     } else {
       server = new PrivateJupyterServer({ rootDir: root, python: options.python, log });
-    }
-    const makeRunner = (serverSettings: ReturnType<typeof makeServerSettings>) =>
-      new MeowRunner({
-        root,
-        stateDir: options.stateDir,
-        workers: resolved.workers,
-        settleMs: resolved.settleMs,
-        timeoutMs: resolved.timeoutSeconds * 1000,
-        conductor: new KernelConductor({ serverSettings, poolSize: resolved.workers, log }),
-        log
-      });
-    if (settings) {
-      runner = makeRunner(settings);
-    } else {
       log.info('starting a private Jupyter server (loopback only)…');
-      await server!.start();
-      log.info(`private Jupyter server ready at ${server!.url}`);
-      runner = makeRunner(server!.serverSettings);
+      await server.start();
+      log.info(`private Jupyter server ready at ${server.url}`);
+      link = server;
     }
+    runner = new MeowRunner({
+      root,
+      stateDir: options.stateDir,
+      workers: resolved.workers,
+      settleMs: resolved.settleMs,
+      timeoutMs: resolved.timeoutSeconds * 1000,
+      conductor: makeConductor(link, root, options.stateDir, resolved.workers, log),
+      log
+    });
     // Listen at once, so clients see "starting" rather than nothing.
     api = new ApiServer({ runner, secret, version: VERSION, log, saved: resolved });
     const address = await api.listen(
@@ -330,7 +349,8 @@ async function serve(workgroup: string, options: IServeOptions, cmd: Command): P
     if (generated) {
       log.info(`service secret (send it in the ${SECRET_HEADER} header): ${secret}`);
     }
-    if (settings) {
+    if (options.jupyterUrl) {
+      const settings = link.serverSettings;
       log.info(`waiting for the Jupyter server ${settings.baseUrl}…`);
       await waitForJupyter(settings.baseUrl, settings.token);
       log.info(`using Jupyter server ${settings.baseUrl}`);
@@ -419,6 +439,7 @@ async function report(workgroup: string, options: IReportOptions): Promise<numbe
   const root = path.resolve(workgroup);
   const warnings: string[] = [];
   const store = new JobStore({
+    readOnly: true,
     jobsDir: path.join(root, options.stateDir, 'jobs'),
     log: { ...consoleLogger(false), warn: m => warnings.push(m), info: () => undefined }
   });
@@ -549,6 +570,8 @@ export function makeProgram(): Command {
     .action(async (workgroup: string, opts: IValidateOptions) => {
       process.exitCode = await validate(workgroup, opts);
     });
+
+  addLimitCommands(program);
   return program;
 }
 

@@ -17,7 +17,6 @@ import type { IRuleChanges } from '../core/workflow';
 import { Workflow } from '../core/workflow';
 import type { IFileEvent, IJob, IJobTrigger, IPausedRule, IRule, JobStatus } from '../core/types';
 import { DEFAULT_RETRIES, FINAL_JOB_STATUSES } from '../core/types';
-import { sha256File, toAbsolute } from './fsutil';
 import { JobFactory } from './jobs/jobFactory';
 import { JobStore } from './jobs/jobStore';
 import { RuleLimits } from './jobs/limits';
@@ -26,8 +25,9 @@ import { Scheduler } from './jobs/scheduler';
 import { WorkerPool } from './jobs/workers';
 import type { ILogger } from './log';
 import { silentLogger } from './log';
-import { DEFAULT_SETTLE_MS, FileMonitor, isIgnoredPath } from './monitors/fileMonitor';
+import { DEFAULT_SETTLE_MS, FileMonitor, walkWorkgroup } from './monitors/fileMonitor';
 import { StateMonitor } from './monitors/stateMonitor';
+import { WorkgroupLock } from './lock';
 import type { IConductor } from './tokens';
 
 /** Default whole-job timeout: one day; set lower per run with --timeout. */
@@ -42,9 +42,10 @@ export class MeowRunner {
     this._log = options.log ?? silentLogger;
     this.store = new JobStore({ jobsDir: path.join(this.root, this.stateDir, 'jobs'), log: this._log });
     this.limits = new RuleLimits({ root: this.root, stateDir: this.stateDir, log: this._log });
+    this._lock = new WorkgroupLock(path.join(this.root, this.stateDir, 'service.lock'));
     this._factory = new JobFactory({ root: this.root, store: this.store });
     this._provenance = new ProvenanceTracker({ root: this.root });
-    const hashOf = (rel: string) => sha256File(toAbsolute(this.root, rel));
+    const hashOf = (rel: string) => this._fileMonitor.hashOf(rel);
     this._workers = new WorkerPool({
       root: this.root,
       workers: options.workers ?? 1,
@@ -65,7 +66,7 @@ export class MeowRunner {
       provenance: this._provenance,
       log: this._log,
       hashOf,
-      walk: rel => this._walk(rel),
+      walk: rel => walkWorkgroup(this.root, rel, this.stateDir, this._log),
       enqueue: id => this._workers.enqueue(id),
       isRunning: id => this._workers.isRunning(id),
       queued: () => this._workers.queue.size,
@@ -123,12 +124,15 @@ export class MeowRunner {
     if (!stat || !stat.isDirectory()) {
       throw new Error(`workgroup ${this.root} is not a directory; create it or pass an existing folder`);
     }
+    await this._lock.acquire();
     const jobs = await this.store.load();
     this._provenance.load(jobs);
     await this.limits.load();
     await this._conductor.start();
-    await this._fileMonitor.start();
+    // Rules first, so the file monitor's start scan (what changed while meow
+    // was down) finds them; M10 runs as each rule appears.
     await this.stateMonitor.start();
+    await this._fileMonitor.start();
     await this._recover(jobs.filter(j => !FINAL_JOB_STATUSES.includes(j.status)));
     this._workers.start();
   }
@@ -184,7 +188,7 @@ export class MeowRunner {
     }
     let hash: string | undefined;
     if (job.trigger.hash !== undefined) {
-      hash = await sha256File(toAbsolute(this.root, job.trigger.path));
+      hash = await this._fileMonitor.hashOf(job.trigger.path);
       if (hash === undefined) {
         throw new MeowRunner.ActionError(
           'conflict',
@@ -225,11 +229,13 @@ export class MeowRunner {
       this._scheduler.dispose();
       await this._fileMonitor.stop();
       await this.stateMonitor.stop();
-      this.limits.dispose();
       await this._workers.stop();
+      this.limits.dispose();
       await Promise.allSettled([...this._inFlight]);
       await this._conductor.dispose();
+      await this.limits.settled();
       await this.store.close();
+      await this._lock.release();
     })();
     return this._stopping;
   }
@@ -339,6 +345,11 @@ export class MeowRunner {
         );
       await Promise.all(cancels);
     }
+    for (const rule of changes.deleted) {
+      if (!this.workflow.patterns.has(rule.pattern.name) && this.limits.isPaused(rule.pattern.name)) {
+        await this.limits.resume(rule.pattern.name); // its pause would outlive it
+      }
+    }
     for (const rule of changes.created) {
       this.limits.reset(rule.pattern.name);
       if (rule.pattern.trigger.kind !== 'file') {
@@ -363,29 +374,6 @@ export class MeowRunner {
     if (rules.length) {
       this._log.info(`pattern ${pattern} resumed: catching up on its files`);
       await this._scheduler.retroactive(rules);
-    }
-  }
-
-  /** Every data file below a workgroup-relative folder, sorted, lazily. */
-  private async *_walk(relDir: string): AsyncGenerator<string> {
-    const abs = toAbsolute(this.root, relDir);
-    let entries;
-    try {
-      entries = await fs.readdir(abs, { withFileTypes: true });
-    } catch {
-      return; // the folder does not exist (yet)
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      const rel = relDir ? `${relDir}/${entry.name}` : entry.name;
-      if (isIgnoredPath(rel, this.stateDir)) {
-        continue;
-      }
-      if (entry.isDirectory()) {
-        yield* this._walk(rel);
-      } else if (entry.isFile()) {
-        yield rel;
-      }
     }
   }
 
@@ -432,6 +420,7 @@ export class MeowRunner {
   }
 
   private readonly _settleMs: number;
+  private readonly _lock: WorkgroupLock;
   private readonly _conductor: IConductor;
   private readonly _log: ILogger;
   private readonly _factory: JobFactory;

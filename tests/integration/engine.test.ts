@@ -36,7 +36,7 @@ async function copyExample(name: string): Promise<string> {
 
 async function readJobs(root: string): Promise<IJob[]> {
   const dir = path.join(root, '.meow', 'jobs');
-  const ids = (await fs.readdir(dir)).sort();
+  const ids = (await fs.readdir(dir, { withFileTypes: true })).filter(e => e.isDirectory()).map(e => e.name).sort();
   return Promise.all(
     ids.map(async id => YAML.parse(await fs.readFile(path.join(dir, id, 'job.yaml'), 'utf8')) as IJob)
   );

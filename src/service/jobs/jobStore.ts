@@ -42,6 +42,7 @@ export class JobStore {
   constructor(options: JobStore.IOptions) {
     this._dir = options.jobsDir;
     this._log = options.log ?? silentLogger;
+    this._readOnly = options.readOnly ?? false;
     this._journal = new Journal<IJob>({ file: path.join(this._dir, JOURNAL_FILE) });
   }
 
@@ -62,6 +63,9 @@ export class JobStore {
    * journal has its `job.yaml` records imported once.
    */
   async load(): Promise<IJob[]> {
+    if (this._readOnly) {
+      return this._loadReadOnly();
+    }
     await fs.mkdir(this._dir, { recursive: true });
     const journalExisted = await fs.stat(this._journal.file).then(() => true, () => false);
     const { records, skipped } = await this._journal.open();
@@ -83,6 +87,24 @@ export class JobStore {
     await this._tidy();
     if (!journalExisted || skipped > 0 || records.length > 2 * this._jobs.size + 100) {
       await this._journal.compact(this._jobs.values());
+    }
+    return this.list();
+  }
+
+  /**
+   * Read the jobs without writing anything (`meow report` next to a running
+   * service, which may be appending to the journal at the same moment).
+   */
+  private async _loadReadOnly(): Promise<IJob[]> {
+    const { records } = await Journal.read<IJob>(this._journal.file);
+    for (const record of records) {
+      if (record && typeof record.id === 'string' && typeof record.status === 'string' && record.trigger) {
+        record.filesWritten = record.filesWritten ?? [];
+        this._add(record);
+      }
+    }
+    if (!records.length) {
+      await this._importFolders().catch(() => undefined);
     }
     return this.list();
   }
@@ -201,14 +223,14 @@ export class JobStore {
     const next: IJob = { ...current, ...patch };
     this._jobs.set(id, next);
     // Progress is ephemeral: shown live and in job.yaml, not journalled.
-    const durable = Object.keys(patch).some(k => k !== 'progress');
-    if (durable) {
-      try {
-        await this._journal.append(next);
-        this._dirty.delete(id);
-      } catch (err) {
-        this._keepDirty(id, err as Error);
-      }
+    // The journal write is not awaited: records keep their order, and a
+    // change lost to a crash before its sync is one the job makes again
+    // (it runs again), so a worker need not wait a disk sync per change.
+    if (Object.keys(patch).some(k => k !== 'progress')) {
+      this._journal.append(next).then(
+        () => this._dirty.delete(id),
+        err => this._keepDirty(id, err as Error)
+      );
     }
     await this._mirror(id);
     this._changed.emit({ job: next, previous: current });
@@ -355,6 +377,7 @@ export class JobStore {
 
   private readonly _dir: string;
   private readonly _log: ILogger;
+  private readonly _readOnly: boolean;
   private readonly _journal: Journal<IJob>;
   private readonly _jobs = new Map<string, IJob>();
   private readonly _byTrigger = new Map<string, string[]>();
@@ -390,6 +413,8 @@ export namespace JobStore {
     /** Absolute path of `<workgroup>/<state>/jobs`. */
     jobsDir: string;
     log?: ILogger;
+    /** Only read (reports): no tidying, no compaction, no journal writes. */
+    readOnly?: boolean;
   }
 
   export interface IChange {

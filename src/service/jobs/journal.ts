@@ -41,33 +41,7 @@ export class Journal<T> {
    */
   async open(): Promise<{ records: T[]; skipped: number }> {
     await fs.mkdir(path.dirname(this.file), { recursive: true });
-    const records: T[] = [];
-    let skipped = 0;
-    let text = '';
-    try {
-      text = await fs.readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw err;
-      }
-    }
-    let start = 0;
-    while (start < text.length) {
-      let end = text.indexOf('\n', start);
-      if (end < 0) {
-        end = text.length;
-      }
-      const line = text.slice(start, end);
-      start = end + 1;
-      if (!line.trim()) {
-        continue;
-      }
-      try {
-        records.push(JSON.parse(line) as T);
-      } catch {
-        skipped++;
-      }
-    }
+    const { records, skipped, text } = await Journal.read<T>(this.file);
     this._handle = await fs.open(this.file, 'a');
     this._size = (await this._handle.stat()).size;
     if (text.length && !text.endsWith('\n')) {
@@ -168,5 +142,40 @@ export namespace Journal {
   export interface IOptions {
     /** Absolute path of the journal file. */
     file: string;
+  }
+
+  /**
+   * Read a journal without opening it for writing. Lines that do not parse
+   * (a write torn by a crash) are counted in `skipped`, not returned.
+   */
+  export async function read<T>(file: string): Promise<{ records: T[]; skipped: number; text: string }> {
+    let text = '';
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        throw err;
+      }
+    }
+    const records: T[] = [];
+    let skipped = 0;
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) {
+        end = text.length;
+      }
+      const line = text.slice(start, end);
+      start = end + 1;
+      if (!line.trim()) {
+        continue;
+      }
+      try {
+        records.push(JSON.parse(line) as T);
+      } catch {
+        skipped++;
+      }
+    }
+    return { records, skipped, text };
   }
 }

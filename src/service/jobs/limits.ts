@@ -198,8 +198,17 @@ export class RuleLimits implements IDisposable {
     const limits = effectiveLimits(pattern);
     const now = this._now();
     const counter = this._counter(name);
-    const recent = counter.times.filter(t => t > now - RATE_WINDOW_MS);
-    counter.times = recent;
+    // Times are in order: drop the expired ones from the front. Only kept
+    // when a rate limit is set, so a burst of 100,000 events costs nothing.
+    const times = counter.times;
+    let expired = 0;
+    while (expired < times.length && times[expired] <= now - RATE_WINDOW_MS) {
+      expired++;
+    }
+    if (expired) {
+      times.splice(0, expired);
+    }
+    const recent = times;
     let tripped: { limit: LimitKind; reason: string } | undefined;
     if (limits.maxDepth > 0 && depth > limits.maxDepth) {
       tripped = {
@@ -219,7 +228,9 @@ export class RuleLimits implements IDisposable {
     }
     if (!tripped) {
       counter.total++;
-      counter.times.push(now);
+      if (limits.maxRate > 0) {
+        counter.times.push(now);
+      }
       return { ok: true };
     }
     const rule: IPausedRule = { pattern: name, limit: tripped.limit, reason: tripped.reason, since: new Date(now).toISOString() };

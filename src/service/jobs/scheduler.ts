@@ -178,7 +178,9 @@ export class Scheduler {
       return;
     }
     for (const older of this._o.store.byTrigger(job.ruleKey, job.trigger.path)) {
-      if (older.id !== job.id && older.status === 'queued' && older.id < job.id && !this._o.isRunning(older.id)) {
+      // Same content (e.g. a sibling sweep job) is not superseded: only older content is.
+      const stale = older.trigger.hash !== undefined && older.trigger.hash !== job.trigger.hash;
+      if (stale && older.status === 'queued' && older.id < job.id && !this._o.isRunning(older.id)) {
         await this._o.store
           .update(older.id, {
             status: 'skipped',

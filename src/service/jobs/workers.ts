@@ -168,7 +168,10 @@ export class WorkerPool {
           ((job.attempt ?? 1) > 1 ? ` (attempt ${job.attempt})` : '')
       );
       let progressWrite = Promise.resolve();
-      const result = await this._o.conductor.execute({
+      // Cancelled while it was being prepared: do not start it at all.
+      const result: IExecutionResult = controller.signal.aborted
+        ? { status: 'cancelled', filesWritten: [], error: { message: 'cancelled before it started' } }
+        : await this._o.conductor.execute({
         job: running,
         notebook,
         resultPath: store.filePath(job.id, 'result'),

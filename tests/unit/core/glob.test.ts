@@ -88,3 +88,13 @@ describe('validateGlob', () => {
     expect(validateGlob('input_paths[0]', 3)[0].message).toBe('must be a non-empty glob string');
   });
 });
+
+describe('file names with line breaks', () => {
+  it('match like any other name (picomatch alone does not: its `.` stops at \\n)', () => {
+    for (const name of ['a\nb.dat', 'x\r.dat', '\n', 'tab\there.dat', 'u\u2028v.dat']) {
+      expect([name, globMatches('h/*', `h/${name}`)]).toEqual([name, true]);
+      expect([name, globMatches('h/**', `h/sub/${name}`)]).toEqual([name, true]);
+    }
+    expect(globMatches('h/*', 'h/.hidden\n')).toBe(false);
+  });
+});
