@@ -42,12 +42,13 @@ export class RecordingLogger implements ILogger {
 
 /**
  * A message made safe for one log line: C0 and C1 control characters, DEL
- * and the Unicode line separators are written as escapes (`\n`, `\r`,
+ * the Unicode line separators and bidi controls are written as escapes (`\n`, `\r`,
  * `\t`, else `\x1b` / `\u2028`), so a file name cannot clear the terminal,
  * move the cursor or forge a second log line.
  */
 export function escapeControl(message: string): string {
-  return message.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, c => {
+  // Bidi controls too: they make a name read differently from what it is.
+  return message.replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g, c => {
     switch (c) {
       case '\n':
         return '\\n';
