@@ -123,4 +123,4 @@ test-integration: setup
 	npx jest --ci --selectProjects integration
 
 clean:
-	rm -rf lib $(STAMPS) dist $(UI_VENV) jupyterlab_meow/labextension $(BUNDLE) $(BUNDLE).map tsconfig.tsbuildinfo
+	rm -rf lib $(STAMPS) dist $(UI_VENV) jupyterlab_meow/labextension jupyterlab_meow/service/*.js jupyterlab_meow/service/*.js.map tsconfig.tsbuildinfo

@@ -8,14 +8,16 @@
  * and sends back the result. Files are still applied one at a time in
  * order, so results and their order are those of parsing in-thread.
  *
- * The worker runs the service's own script (the bundle, `meow.js`): the
- * bootstrap at the bottom of this module answers requests when the script
- * is loaded inside a worker marked by `WORKER_FLAG`. Under ts-jest the
- * source is TypeScript a worker cannot load, so parsing stays in-thread
- * unless a script is given (the tests build one with esbuild).
+ * The worker runs its own small script, `definitionWorker.js`, built next
+ * to the service bundle from definitionWorker.ts (never the service's own
+ * script: a program that embeds the service would start itself again in
+ * the worker). Where that file is absent (ts-jest runs TypeScript, other
+ * bundles), parsing stays in-thread.
  */
 import { createHash } from 'crypto';
-import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
+import { existsSync } from 'fs';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
 import { parsePattern } from '../../core/pattern';
 import { fromTransfer, toTransfer } from '../../core/pyvalue';
 import { parseRecipeNotebook, parseRecipeYaml } from '../../core/recipe';
@@ -38,8 +40,8 @@ export interface IParsedDefinition {
   warnings: IValidationIssue[];
 }
 
-/** Marks a worker started by `DefinitionParser`. */
-const WORKER_FLAG = 'meowDefinitionParser';
+/** The worker's script, next to the bundle that holds this module. */
+export const WORKER_SCRIPT = 'definitionWorker.js';
 
 /** Parse one definition in this thread (the worker calls this too). */
 export function parseDefinition(req: IParseRequest): IParsedDefinition {
@@ -72,7 +74,7 @@ export function parseDefinition(req: IParseRequest): IParsedDefinition {
 }
 
 /** A result as a worker message: PyFloats would not survive structured clone. */
-function encode(result: IParsedDefinition): unknown {
+export function encode(result: IParsedDefinition): unknown {
   return { ...result, pattern: toTransfer(result.pattern), recipe: toTransfer(result.recipe) };
 }
 
@@ -93,8 +95,7 @@ interface IPending {
 /** Parses definitions in one worker thread, or in-thread when it has no script. */
 export class DefinitionParser {
   constructor(options: DefinitionParser.IOptions = {}) {
-    this._script =
-      options.workerScript === undefined ? (__filename.endsWith('.js') ? __filename : null) : options.workerScript;
+    this._script = options.workerScript === undefined ? DefinitionParser.defaultScript() : options.workerScript;
     this._timeoutMs = options.timeoutMs ?? 120_000;
     this._memoryMb = options.maxMemoryMb ?? 1024;
   }
@@ -131,11 +132,7 @@ export class DefinitionParser {
   }
 
   private _spawn(script: string): Worker {
-    // eval + require: the script is loaded as a module, not as the main
-    // program, so the CLI inside the bundle does not start in the worker.
-    const worker = new Worker(`require(${JSON.stringify(script)})`, {
-      eval: true,
-      workerData: { [WORKER_FLAG]: true },
+    const worker = new Worker(script, {
       // Out of memory ends the worker, not the service.
       resourceLimits: { maxOldGenerationSizeMb: this._memoryMb }
     });
@@ -189,9 +186,8 @@ export class DefinitionParser {
 export namespace DefinitionParser {
   export interface IOptions {
     /**
-     * A JavaScript file that contains this module (the service bundle).
-     * Default: this module's own file when it is JavaScript, else none;
-     * `null` parses in-thread.
+     * The worker's script (definitionWorker.ts built to JavaScript).
+     * Default: `defaultScript()`; `null` parses in-thread.
      */
     workerScript?: string | null;
     /** Give up on one file after this long (default 120 s). */
@@ -199,18 +195,10 @@ export namespace DefinitionParser {
     /** Heap limit of the worker in MB (default 1024). */
     maxMemoryMb?: number;
   }
-}
 
-// Worker side: answer parse requests.
-if (!isMainThread && parentPort && (workerData as Record<string, unknown> | null)?.[WORKER_FLAG]) {
-  const port = parentPort;
-  port.on('message', (msg: { id: number; req: IParseRequest }) => {
-    let result: IParsedDefinition;
-    try {
-      result = parseDefinition(msg.req);
-    } catch (err) {
-      result = { issues: [issue(FILE_FIELD, `could not be read: ${(err as Error).message}`, 'check the file')], warnings: [] };
-    }
-    port.postMessage({ id: msg.id, result: encode(result) });
-  });
+  /** `definitionWorker.js` beside this module's file when it is there, else null (in-thread). */
+  export function defaultScript(): string | null {
+    const script = path.join(path.dirname(__filename), WORKER_SCRIPT);
+    return __filename.endsWith('.js') && existsSync(script) ? script : null;
+  }
 }

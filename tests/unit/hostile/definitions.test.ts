@@ -16,11 +16,11 @@ import { StateMonitor } from '../../../src/service/monitors/stateMonitor';
 import { makeWorkgroup, recipeNotebook, removeWorkgroup, until, writeFile } from '../../helpers/workgroup';
 import { GOOD_PATTERN } from './harness';
 
-/** The worker script: this module bundled, as in the service's meow.js. */
+/** The worker script, bundled as scripts/bundle-service.mjs does. */
 function workerScript(): string {
   const out = path.join(os.tmpdir(), `meow-definition-parser-${process.pid}.js`);
   buildSync({
-    entryPoints: [path.join(__dirname, '../../../src/service/monitors/definitionParser.ts')],
+    entryPoints: [path.join(__dirname, '../../../src/service/monitors/definitionWorker.ts')],
     outfile: out,
     bundle: true,
     platform: 'node',
