@@ -84,6 +84,8 @@ export function formatSummary(counts: Record<JobStatus, number>): string {
 
 interface IRunOptions {
   workers: number;
+  maxDefinitionBytes?: number;
+  maxQueued?: number;
   settle: number;
   timeout: number;
   jupyterUrl?: string;
@@ -194,6 +196,8 @@ async function run(workgroup: string, options: IRunOptions, cmd?: Command): Prom
       settleMs: options.settle,
       timeoutMs: options.timeout * 1000,
       conductor,
+      maxDefinitionBytes: options.maxDefinitionBytes,
+      maxQueued: options.maxQueued,
       log
     });
     await runner.start();
@@ -338,6 +342,8 @@ async function serve(workgroup: string, options: IServeOptions, cmd: Command): P
       settleMs: resolved.settleMs,
       timeoutMs: resolved.timeoutSeconds * 1000,
       conductor: makeConductor(link, root, options.stateDir, resolved.workers, log),
+      maxDefinitionBytes: options.maxDefinitionBytes,
+      maxQueued: options.maxQueued,
       log
     });
     // Listen at once, so clients see "starting" rather than nothing.
@@ -517,6 +523,12 @@ export function makeProgram(): Command {
       .option('--jupyter-token <token>', 'token for --jupyter-url (default: $JUPYTER_TOKEN, which keeps it out of `ps`)')
       .option('--python <path>', 'Python whose jupyter_server runs the private server (default: $MEOW_PYTHON)')
       .option('-v, --verbose', 'print debug messages')
+      .option(
+        '--max-definition-bytes <n>',
+        `refuse larger pattern and recipe files unread (default ${DEFAULT_MAX_DEFINITION_BYTES})`,
+        positiveInt('--max-definition-bytes')
+      )
+      .option('--max-queued <n>', 'most jobs queued before new events wait (backpressure; default 50000)', positiveInt('--max-queued'))
       .addOption(stateDir);
 
   engine(program

@@ -78,7 +78,13 @@ export class MeowRunner {
       stateDir: this.stateDir,
       workflow: this.workflow,
       log: this._log,
-      onChanges: changes => this._track(this._onRuleChanges(changes))
+      maxDefinitionBytes: options.maxDefinitionBytes,
+      onChanges: changes => this._track(this._onRuleChanges(changes)),
+      onLimitsChanged: pattern => {
+        if (this.limits.isPaused(pattern.name)) {
+          this._log.info(`pattern ${pattern.name} has new limits; it stays paused until resumed`);
+        }
+      }
     });
     this._fileMonitor = new FileMonitor({
       root: this.root,
@@ -448,6 +454,8 @@ export namespace MeowRunner {
     timeoutMs?: number;
     /** Most jobs queued before new events wait (default 50,000). */
     maxQueued?: number;
+    /** Pattern and recipe files larger than this are refused unread (default 1 MB). */
+    maxDefinitionBytes?: number;
     conductor: IConductor;
     log?: ILogger;
   }

@@ -63,6 +63,7 @@ export class Definitions {
   /** Validate with the core's parsePattern, then write `<name>.yaml`. */
   async putPattern(name: string, text: string): Promise<{ info: IPatternInfo; created: boolean }> {
     checkName('pattern', name);
+    this._checkSize(Buffer.byteLength(text, 'utf8'), 'text');
     const { pattern, issues } = parsePattern(name, text);
     if (!pattern || issues.length) {
       throw ApiError.invalid(`pattern "${name}" is not valid`, issues);
@@ -151,6 +152,7 @@ export class Definitions {
       stored.metadata = { ...stored.metadata, meow: { ...(stored.metadata.meow ?? {}), source: options.source } };
     }
     const text = JSON.stringify(stored, null, 1) + '\n';
+    this._checkSize(Buffer.byteLength(text, 'utf8'), 'notebook'); // the state monitor would refuse it
     const target = path.join(this.folder('recipe'), `${name}.ipynb`);
     await fs.mkdir(this.folder('recipe'), { recursive: true });
     await writeFileAtomic(target, text);
@@ -192,10 +194,34 @@ export class Definitions {
 
   // -------------------------------------------------------------------------
 
-  private async _patternInfo(name: string, file: string): Promise<IPatternInfo | undefined> {
-    const text = await readIfExists(path.join(this._runner.root, file));
-    if (text === undefined) {
+  /**
+   * Definitions past the size cap are refused (413) before parsing: parsing
+   * runs on the service's main thread here.
+   */
+  private _checkSize(bytes: number, field: string): void {
+    const cap = this._runner.stateMonitor.maxDefinitionBytes;
+    if (bytes > cap) {
+      throw new ApiError(413, `the definition is ${bytes} bytes, more than the limit of ${cap} bytes`, [
+        { field, message: `is larger than ${cap} bytes`, fix: 'make it smaller (definitions are small YAML or notebook files), or start meow with a larger --max-definition-bytes' }
+      ]);
+    }
+  }
+
+  /** A definition file's text, or undefined when it is gone or past the size cap (its problem says so). */
+  private async _readCapped(file: string): Promise<string | undefined> {
+    const abs = path.join(this._runner.root, file);
+    const st = await fs.stat(abs).catch(() => undefined);
+    if (!st || !st.isFile() || st.size > this._runner.stateMonitor.maxDefinitionBytes) {
       return undefined;
+    }
+    return readIfExists(abs);
+  }
+
+  private async _patternInfo(name: string, file: string): Promise<IPatternInfo | undefined> {
+    const text = await this._readCapped(file);
+    if (text === undefined) {
+      const problem = this._runner.stateMonitor.problems.get(file);
+      return problem ? { name, file, text: '', active: false, problem } : undefined;
     }
     const { pattern, issues } = parsePattern(name, text);
     const info: IPatternInfo = {
@@ -216,7 +242,7 @@ export class Definitions {
   }
 
   private async _recipeDetail(name: string, file: string): Promise<IRecipeDetail | undefined> {
-    const text = await readIfExists(path.join(this._runner.root, file));
+    const text = await this._readCapped(file);
     if (text === undefined) {
       return undefined;
     }

@@ -74,6 +74,11 @@ export class StateMonitor {
     });
   }
 
+  /** Definition files larger than this are refused unread. */
+  get maxDefinitionBytes(): number {
+    return this._maxBytes;
+  }
+
   /** Problems by workgroup-relative file: what is wrong and how to fix it. */
   get problems(): ReadonlyMap<string, string> {
     return this._problems;
