@@ -147,8 +147,14 @@ describe('a full disk (tmpfs of 4 MB)', () => {
     started.push(s);
     const { runner, log } = s;
     await writeFile(root, 'block/b.txt', 'block\n');
-    await until(() => jobsOf(runner, 'Block').some(j => j.status === 'running'), 20_000, 'the Block job to run');
-    await pause(300); // its `running` record reaches the journal
+    // At the gate (its result.ipynb written) and recorded as running on disk.
+    await until(() => blocker.entered === 1, 20_000, 'the Block job to run');
+    const blockId = jobsOf(runner, 'Block')[0].id;
+    await until(
+      async () => latest((await readJournal(root)).records).get(blockId)?.status === 'running',
+      10_000,
+      'the running record in the journal'
+    );
 
     // Triggers are made before the disk fills (outside the workgroup, same
     // disk) and renamed in while it is full: a rename needs no space.
@@ -251,7 +257,7 @@ describe('a full disk (tmpfs of 4 MB)', () => {
     started.push(s);
     const { runner, log } = s;
     await writeFile(root, 'hold/one.txt', 'one\n');
-    await until(() => jobsOf(runner, 'Hold').some(j => j.status === 'running'), 20_000, 'the Hold job to run');
+    await until(() => held.entered === 1, 20_000, 'the Hold job to run'); // result.ipynb is written
     const id = jobsOf(runner, 'Hold')[0].id;
     await until(
       async () => latest((await readJournal(root)).records).get(id)?.status === 'running',
@@ -262,7 +268,8 @@ describe('a full disk (tmpfs of 4 MB)', () => {
     fill(path.join(mnt, 'filler'));
     expect(free().avail).toBe(0);
     held.open();
-    await until(() => runner.store.get(id)?.status === 'done', 20_000, 'the job to be done in memory');
+    await until(() => runner.store.get(id)?.status !== 'running', 20_000, 'the job to end');
+    expect(runner.store.get(id)).toMatchObject({ status: 'done' });
     await pause(500); // the journal append has failed by now
     const problems: string[] = [];
     const unwritten = runner.store.unwritten;

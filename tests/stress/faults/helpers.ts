@@ -36,11 +36,13 @@ export async function startScripted(
  * A gate scripted jobs wait at until `open()`. `script` is a recipe that
  * waits there (and ends when the job is aborted, so a runner can always stop).
  */
-export function gate(): { wait: Promise<void>; open: () => void; script: Script } {
+export function gate(): { wait: Promise<void>; open: () => void; script: Script; readonly entered: number } {
   let open!: () => void;
+  let entered = 0;
   const wait = new Promise<void>(resolve => (open = resolve));
-  const script: Script = (_p, io) =>
-    Promise.race([
+  const script: Script = (_p, io) => {
+    entered++; // the scripted conductor has written result.ipynb by now
+    return Promise.race([
       wait,
       new Promise<void>((_, reject) => {
         if (io.signal.aborted) {
@@ -49,7 +51,15 @@ export function gate(): { wait: Promise<void>; open: () => void; script: Script 
         io.signal.addEventListener('abort', () => reject(new Error('aborted')));
       })
     ]);
-  return { wait, open, script };
+  };
+  return {
+    wait,
+    open,
+    script,
+    get entered() {
+      return entered;
+    }
+  };
 }
 
 /** Resolve `work`, or fail with `what` after `ms`. */
