@@ -19,7 +19,7 @@ BUNDLE := jupyterlab_meow/service/meow.js
 LABEXT := jupyterlab_meow/labextension/package.json
 DEMO ?= .demo
 
-.PHONY: setup demo demo-copy demo-headless test test-unit test-integration test-ui chromium build clean typecheck
+.PHONY: setup demo demo-copy demo-headless test test-unit test-integration test-stress test-ui chromium build clean typecheck
 
 setup: $(STAMPS)/installed
 
@@ -77,9 +77,17 @@ demo-headless: setup demo-copy
 	@echo "demo workgroup: $(DEMO_ROOT) (Ctrl-C to stop)"
 	$(VENV)/bin/meow run $(DEMO_ROOT)
 
+# --forceExit: a library timer left by a test (e.g. a websocket reconnect to
+# a server a test killed on purpose) must not keep CI waiting.
 test: setup typecheck
-	npx jest --ci
+	npx jest --ci --forceExit --selectProjects unit integration lab
+	$(MAKE) --no-print-directory test-stress
 	$(MAKE) --no-print-directory test-ui
+
+# Kill, burst, bulk and fault tests on the real service (tests/stress): long,
+# so a step of their own.
+test-stress: setup
+	npx jest --ci --forceExit --runInBand --selectProjects stress
 
 # UI tests: galata drives a real JupyterLab in Debian's Chromium (never a
 # downloaded browser). Screenshots land in ui-tests/test-results/.

@@ -37,9 +37,13 @@ export async function writeFileAtomic(
     if (options.fsync !== false) {
       await handle.sync();
     }
-  } finally {
-    await handle.close();
+  } catch (err) {
+    // E.g. a full disk: leave no half-written temp file behind.
+    await handle.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true });
+    throw err;
   }
+  await handle.close();
   try {
     await fs.rename(tmp, file);
   } catch (err) {
@@ -214,6 +218,25 @@ export function escapeBytes(bytes: Uint8Array): string {
     }
   }
   return out;
+}
+
+/** Temp files `writeFileAtomic` names `.<file>.<pid>.<n>.tmp`. */
+const ATOMIC_TEMP = /^\..+\.\d+\.\d+\.tmp$/;
+
+/**
+ * Remove the temp files a killed process left in `dir` (not below it) from
+ * its atomic writes. Resolves the number removed.
+ */
+export async function removeStaleTemps(dir: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return 0;
+  }
+  const stale = names.filter(n => ATOMIC_TEMP.test(n));
+  await Promise.all(stale.map(n => fs.rm(path.join(dir, n), { force: true })));
+  return stale.length;
 }
 
 /** sha256 of a string or bytes as hex. */

@@ -28,6 +28,7 @@ import { silentLogger } from './log';
 import { DEFAULT_SETTLE_MS, FileMonitor, walkWorkgroup } from './monitors/fileMonitor';
 import { StateMonitor } from './monitors/stateMonitor';
 import { WorkgroupLock } from './lock';
+import { removeStaleTemps } from './fsutil';
 import type { IConductor } from './tokens';
 
 /** Default whole-job timeout: one day; set lower per run with --timeout. */
@@ -131,6 +132,8 @@ export class MeowRunner {
       throw new Error(`workgroup ${this.root} is not a directory; create it or pass an existing folder`);
     }
     await this._lock.acquire();
+    const state = path.join(this.root, this.stateDir);
+    await Promise.all([removeStaleTemps(state), removeStaleTemps(path.join(state, 'paused'))]);
     const jobs = await this.store.load();
     this._provenance.load(jobs);
     await this.limits.load();

@@ -44,6 +44,9 @@ export class JobFactory {
         duplicates++;
         continue;
       }
+      if (extra.max !== undefined && made.length >= extra.max) {
+        break; // the rest waits for a resume (runaway limits)
+      }
       const created = this._now();
       const id = makeJobId(created, this._store.nextSeq(), randomBytes(2).toString('hex'));
       const context = { root: this._root, path: trigger.path, jobId: id };
@@ -97,6 +100,17 @@ export class JobFactory {
       .some(j => j.status !== 'skipped' && !(j.status === 'cancelled' && j.cancelledBy === 'rule'));
   }
 
+  /** How many jobs `create` would make for this rule and trigger now (keys not yet handled). */
+  fresh(rule: IRule, trigger: IJobTrigger): number {
+    let n = 0;
+    for (const combination of sweepParameters(rule.pattern.sweep)) {
+      if (!this.handled(JobFactory.key(rule.contentKey, trigger, combination))) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Write a job's folder again (it was lost, e.g. the disk was full when it was made). */
   async materialise(job: IJob, rule: IRule): Promise<boolean> {
     return this._store.writeFolder(job, JobFactory.notebooks(rule, job.parameters));
@@ -122,6 +136,8 @@ export namespace JobFactory {
     rerunOf?: string;
     /** Provenance chain length of the new jobs. */
     depth?: number;
+    /** Make at most this many jobs (the rest of the sweep waits). */
+    max?: number;
   }
 
   export interface IResult {

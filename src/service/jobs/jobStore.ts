@@ -51,6 +51,11 @@ export class JobStore {
     return this._changed;
   }
 
+  /** The jobs folder. */
+  get folder(): string {
+    return this._dir;
+  }
+
   /** Records kept in memory only because the disk refused them (retried). */
   get unwritten(): number {
     return this._dirty.size;
@@ -232,8 +237,9 @@ export class JobStore {
         err => this._keepDirty(id, err as Error)
       );
     }
-    await this._mirror(id);
+    // Listeners (the API's index, the websocket) see what `get` sees.
     this._changed.emit({ job: next, previous: current });
+    await this._mirror(id);
     return next;
   }
 

@@ -118,7 +118,16 @@ export class Journal<T> {
     }
     const data = Buffer.from(batch.map(p => p.line).join(''), 'utf8');
     try {
-      await handle.write(data, 0, data.length);
+      // A nearly full disk takes only part of a write, without an error:
+      // write the rest, and the next write reports the ENOSPC.
+      let written = 0;
+      while (written < data.length) {
+        const { bytesWritten } = await handle.write(data, written, data.length - written);
+        if (bytesWritten <= 0) {
+          throw Object.assign(new Error(`ENOSPC: no space left on device, write ${this.file}`), { code: 'ENOSPC' });
+        }
+        written += bytesWritten;
+      }
       await handle.datasync();
       this._size += data.length;
       this._appended += batch.length;

@@ -55,10 +55,21 @@ export class Scheduler {
    * again when the caller already did.
    */
   async schedule(rules: IRule[], event: IFileEvent, knownHash?: string): Promise<void> {
-    if (this._o.queued() >= this._maxQueued) {
-      this._hold(event, rules, `the queue holds ${this._o.queued()} jobs (limit ${this._maxQueued})`);
+    // Events being turned into jobs count too: many arriving at once must
+    // not all pass the check before any of their jobs is queued.
+    if (this._o.queued() + this._scheduling >= this._maxQueued) {
+      this._hold(event, rules, `the queue holds ${this._o.queued()} jobs (limit ${this._maxQueued}) — --max-queued sets the limit`);
       return;
     }
+    this._scheduling++;
+    try {
+      await this._schedule(rules, event, knownHash);
+    } finally {
+      this._scheduling--;
+    }
+  }
+
+  private async _schedule(rules: IRule[], event: IFileEvent, knownHash?: string): Promise<void> {
     let hash = knownHash;
     if (event.kind !== 'deleted' && hash === undefined) {
       hash = await this._hash(event.path, rules);
@@ -75,10 +86,21 @@ export class Scheduler {
     if (event.retroactive) {
       trigger.retroactive = true;
     }
-    // Rules deleted while hashing are gone; paused rules catch up on resume.
-    const live = rules.filter(rule => this._o.workflow.rules.has(rule.id) && this._admit(rule, depth, event.path));
+    // Rules deleted while hashing are gone; work already done is not
+    // counted against the limits; paused rules catch up on resume.
+    const admitted: { rule: IRule; max: number }[] = [];
+    for (const rule of rules) {
+      if (this._o.workflow.rules.has(rule.id)) {
+        const max = this._admit(rule, depth, event.path, this._o.factory.fresh(rule, trigger));
+        if (max > 0) {
+          admitted.push({ rule, max });
+        }
+      }
+    }
     try {
-      const results = await Promise.all(live.map(rule => this._o.factory.create(rule, trigger, { parent, depth })));
+      const results = await Promise.all(
+        admitted.map(({ rule, max }) => this._o.factory.create(rule, trigger, { parent, depth, max }))
+      );
       for (const { jobs } of results) {
         for (const job of jobs) {
           this._o.log.info(
@@ -91,7 +113,13 @@ export class Scheduler {
       }
       this._held.delete(event.path);
     } catch (err) {
-      this._hold(event, rules, `its job could not be recorded (${(err as Error).message})`);
+      const full = (err as NodeJS.ErrnoException).code === 'ENOSPC';
+      this._hold(
+        event,
+        rules,
+        `its job could not be recorded (${(err as Error).message})` +
+          (full ? ` — the disk holding ${this._o.store.folder} is full; free space there` : '')
+      );
     }
   }
 
@@ -163,13 +191,21 @@ export class Scheduler {
     return rules;
   }
 
-  private _admit(rule: IRule, depth: number, rel: string): boolean {
+  /** How many of `wanted` new jobs the rule's limits let it make now (each admitted one is counted). */
+  private _admit(rule: IRule, depth: number, rel: string, wanted: number): number {
     const limits = this._o.limits;
+    if (wanted === 0) {
+      return 0;
+    }
     if (limits.isPaused(rule.pattern.name)) {
       this._o.log.debug(`${rel}: pattern ${rule.pattern.name} is paused; its job is made when the pattern is resumed`);
-      return false;
+      return 0;
     }
-    return limits.admit(rule.pattern, depth, rel).ok;
+    let n = 0;
+    while (n < wanted && limits.admit(rule.pattern, depth, rel).ok) {
+      n++;
+    }
+    return n;
   }
 
   /** Coalescing: older jobs of this rule for this path that have not started are superseded. */
@@ -178,9 +214,12 @@ export class Scheduler {
       return;
     }
     for (const older of this._o.store.byTrigger(job.ruleKey, job.trigger.path)) {
-      // Same content (e.g. a sibling sweep job) is not superseded: only older content is.
+      // Same content (e.g. a sibling sweep job) is not superseded: only
+      // content seen earlier is (by event time: a slow older event may make
+      // its job after a newer one's).
       const stale = older.trigger.hash !== undefined && older.trigger.hash !== job.trigger.hash;
-      if (stale && older.status === 'queued' && older.id < job.id && !this._o.isRunning(older.id)) {
+      const earlier = older.trigger.time < job.trigger.time || (older.trigger.time === job.trigger.time && older.id < job.id);
+      if (stale && earlier && older.status === 'queued' && !this._o.isRunning(older.id)) {
         await this._o.store
           .update(older.id, {
             status: 'skipped',
@@ -237,6 +276,7 @@ export class Scheduler {
   private readonly _maxQueued: number;
   private readonly _held = new Map<string, { event: IFileEvent; rules: IRule[] }>();
   private _heldSince: number | undefined;
+  private _scheduling = 0;
   private _timer: ReturnType<typeof setTimeout> | undefined;
   private _retrying = false;
 }
