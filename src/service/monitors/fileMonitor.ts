@@ -248,10 +248,23 @@ export class FileMonitor implements IFileEventSource {
    * folder for listing again. A file's own watcher reports its name too.
    */
   private _onRaw(event: string, name: string, watched?: string): void {
-    if (event !== 'rename' || !watched) {
+    if (!watched) {
       return;
     }
     const ownName = name && path.basename(watched) === name;
+    if (event === 'change') {
+      // chokidar reports at most one change per file per 50 ms; a rewrite
+      // just after is only in the raw event. For a known file it restarts
+      // the settle window, so the event carries the last content.
+      const rel = toRelative(this._root, ownName ? watched : path.join(watched, name ?? ''));
+      if (name && (this._settler.has(rel) || this.index.get(rel)) && !isIgnoredPath(rel, this._stateDir)) {
+        this._settler.push({ kind: 'change', path: rel });
+      }
+      return;
+    }
+    if (event !== 'rename') {
+      return;
+    }
     const dir = ownName && !this._isWatchedDir(watched) ? path.dirname(watched) : watched;
     this._relister.touch(toRelative(this._root, dir));
   }

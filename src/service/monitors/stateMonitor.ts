@@ -63,6 +63,7 @@ export class StateMonitor {
     this._log = options.log ?? silentLogger;
     this._onLimits = options.onLimitsChanged;
     this._maxBytes = options.maxDefinitionBytes ?? DEFAULT_MAX_DEFINITION_BYTES;
+    this._verifyMs = options.verifyIntervalMs ?? 1000;
     this._parser = new DefinitionParser({
       workerScript: options.parseWorkerScript,
       // Room for the parse tree of a file at the cap (about 100x its size).
@@ -117,6 +118,8 @@ export class StateMonitor {
         this._queue.push(toRelative(this._root, path.join(dir, file)));
       }
     }
+    // The baseline before reading: a change from here on is read, or seen by the check.
+    await this._verify(false);
     await this._drain();
     this._watcher = chokidar.watch(
       [this.folder('recipe'), this.folder('pattern')],
@@ -153,9 +156,12 @@ export class StateMonitor {
       this._log.error(`state monitor: ${(err as Error).message ?? err}`)
     );
     await new Promise<void>(resolve => this._watcher!.once('ready', () => resolve()));
+    this._scheduleVerify();
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this._verifyTimer);
+    this._verifyTimer = undefined;
     this._settler.clear();
     await this._watcher?.close();
     this._watcher = undefined;
@@ -167,6 +173,49 @@ export class StateMonitor {
     while (this.pending > 0) {
       await new Promise(resolve => setTimeout(resolve, 10));
     }
+  }
+
+  /**
+   * chokidar reports at most one change of a file per 50 ms, so a second
+   * quick rewrite of a definition (a job writing a pattern twice) can go
+   * unseen. A pass over the two folders every `verifyIntervalMs` compares
+   * each file's size, mtime and inode with the last pass and re-applies what
+   * differs; applying an unchanged file changes nothing.
+   */
+  private async _verify(enqueue: boolean): Promise<void> {
+    const now = new Map<string, string>();
+    for (const kind of ['recipe', 'pattern'] as Kind[]) {
+      const dir = this.folder(kind);
+      const names = await fs.readdir(dir).catch(() => [] as string[]);
+      for (const name of names) {
+        const abs = path.join(dir, name);
+        const st = await fs.lstat(abs).catch(() => undefined);
+        if (st) {
+          now.set(toRelative(this._root, abs), `${st.size}:${st.mtimeMs}:${st.ino}`);
+        }
+      }
+    }
+    if (enqueue) {
+      const changed = [...now].filter(([rel, sig]) => this._signatures.get(rel) !== sig).map(([rel]) => rel);
+      const gone = [...this._signatures.keys()].filter(rel => !now.has(rel));
+      for (const rel of [...changed, ...gone]) {
+        this._log.debug(`state monitor: ${rel} changed without an event; applying it`);
+        this._enqueue(rel);
+      }
+    }
+    this._signatures = now;
+  }
+
+  private _scheduleVerify(): void {
+    if (this._verifyMs <= 0 || !this._watcher) {
+      return;
+    }
+    this._verifyTimer = setTimeout(() => {
+      void this._verify(true)
+        .catch(err => this._log.error(`state monitor: checking the definitions folders failed: ${(err as Error).message}`))
+        .finally(() => this._scheduleVerify());
+    }, this._verifyMs);
+    this._verifyTimer.unref?.();
   }
 
   private _isFolder(file: string): boolean {
@@ -415,6 +464,9 @@ export class StateMonitor {
   private readonly _maxBytes: number;
   private readonly _parser: DefinitionParser;
   private _busy = false;
+  private readonly _verifyMs: number;
+  private _verifyTimer: ReturnType<typeof setTimeout> | undefined;
+  private _signatures = new Map<string, string>();
   private _watcher?: chokidar.FSWatcher;
 }
 
@@ -435,6 +487,8 @@ export namespace StateMonitor {
      * pattern (the rule's) was updated in place and its rule kept.
      */
     onLimitsChanged?: (pattern: IPattern) => void;
+    /** How often the folders are checked for changes the watcher missed, in ms (default 1000; 0 = never). */
+    verifyIntervalMs?: number;
     /** See `DefinitionParser.IOptions.workerScript` (`null`: parse in-thread). */
     parseWorkerScript?: string | null;
   }
