@@ -106,6 +106,37 @@ describe('MeowRunner', () => {
       await runner!.waitUntilIdle();
       expect(jobs()).toHaveLength(1);
     });
+
+    it('keeps a job a person cancelled cancelled across a restart; only a rerun runs it again; sequence numbers continue', async () => {
+      root = await makeWorkgroup({
+        'in/a': 'a',
+        'in/b': 'b',
+        '.meow/recipes/Slow.ipynb': recipeNotebook({ infile: "''" }),
+        '.meow/patterns/Slow.yaml': 'recipe: Slow\ntrigger:\n  path: "in/*"\ninput: infile\n'
+      });
+      const gate = { open: () => undefined as void };
+      const opened = new Promise<void>(r => (gate.open = r));
+      await startRunner({ Slow: (_p, io) => Promise.race([opened, sleep(30000, io.signal)]) });
+      await until(() => jobs().length === 2 && jobs().some(j => j.status === 'running'), 10000, 'two jobs');
+      const queued = jobs().find(j => j.status === 'queued')!;
+      await runner!.cancel(queued.id);
+      gate.open();
+      await runner!.waitUntilIdle();
+      expect(jobs().map(j => j.status).sort()).toEqual(['cancelled', 'done']);
+      const seq = Math.max(...jobs().map(j => Number(j.id.split('-')[3])));
+      await runner!.stop();
+      await startRunner({ Slow: () => undefined });
+      await runner!.waitUntilIdle();
+      // Not re-run by the restart's retroactive matching or scan.
+      expect(jobs()).toHaveLength(2);
+      expect(runner!.store.get(queued.id)!.status).toBe('cancelled');
+      // An explicit rerun is the only way to run it again.
+      const rerun = await runner!.rerun(queued.id);
+      await runner!.waitUntilIdle();
+      expect(runner!.store.get(rerun.id)!.status).toBe('done');
+      // Sequence numbers continue across restarts (short ids never repeat).
+      expect(Number(rerun.id.split('-')[3])).toBe(seq + 1);
+    });
   });
 
   describe('M11 when a rule is deleted, its unfinished jobs are cancelled', () => {
