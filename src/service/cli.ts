@@ -177,29 +177,12 @@ async function run(workgroup: string, options: IRunOptions, cmd?: Command): Prom
   try {
     const resolved = await resolveSettings(root, options, cmd, log);
     options = { ...options, workers: resolved.workers, settle: resolved.settleMs, timeout: resolved.timeoutSeconds };
-    let link: IJupyterServerLink;
+    const jupyter = await openJupyter(root, options, log);
+    server = jupyter.server;
     if (options.jupyterUrl) {
-      link = fixedServerLink(makeServerSettings(options.jupyterUrl, options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? ''));
       log.info(`using Jupyter server ${options.jupyterUrl}`);
-    } else {
-      server = new PrivateJupyterServer({ rootDir: root, python: options.python, log });
-      log.info('starting a private Jupyter server (loopback only)…');
-      await server.start();
-      link = server;
-      log.info(`private Jupyter server ready at ${server.url}`);
     }
-    const conductor = makeConductor(link, root, options.stateDir, options.workers, log);
-    runner = new MeowRunner({
-      root,
-      stateDir: options.stateDir,
-      workers: options.workers,
-      settleMs: options.settle,
-      timeoutMs: options.timeout * 1000,
-      conductor,
-      maxDefinitionBytes: options.maxDefinitionBytes,
-      maxQueued: options.maxQueued,
-      log
-    });
+    runner = makeRunner(root, options, resolved, jupyter.link, log);
     await runner.start();
     const wf = runner.workflow;
     log.info(
@@ -227,15 +210,51 @@ async function run(workgroup: string, options: IRunOptions, cmd?: Command): Prom
 }
 
 /**
- * The kernel conductor of `run` and `serve`: it follows the server through
- * restarts, and records its kernels so the next start shuts down those a
- * killed predecessor left behind.
+ * The Jupyter server jobs run on: the one at --jupyter-url, or a private
+ * one started now (loopback only), which restarts itself if it dies.
  */
-function makeConductor(link: IJupyterServerLink, root: string, stateDir: string, workers: number, log: ILogger): KernelConductor {
-  return new KernelConductor({
-    server: link,
-    poolSize: workers,
-    kernelsFile: path.join(root, stateDir, 'kernels.json'),
+async function openJupyter(
+  root: string,
+  options: IRunOptions,
+  log: ILogger
+): Promise<{ server?: PrivateJupyterServer; link: IJupyterServerLink }> {
+  if (options.jupyterUrl) {
+    const token = options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? '';
+    return { link: fixedServerLink(makeServerSettings(options.jupyterUrl, token)) };
+  }
+  const server = new PrivateJupyterServer({ rootDir: root, python: options.python, log });
+  log.info('starting a private Jupyter server (loopback only)…');
+  await server.start();
+  log.info(`private Jupyter server ready at ${server.url}`);
+  return { server, link: server };
+}
+
+/**
+ * The runner of `run` and `serve`. Its kernel conductor follows the server
+ * through restarts and records its kernels, so the next start shuts down
+ * those a killed predecessor left behind.
+ */
+function makeRunner(
+  root: string,
+  options: IRunOptions,
+  resolved: IServiceSettings,
+  link: IJupyterServerLink,
+  log: ILogger
+): MeowRunner {
+  return new MeowRunner({
+    root,
+    stateDir: options.stateDir,
+    workers: resolved.workers,
+    settleMs: resolved.settleMs,
+    timeoutMs: resolved.timeoutSeconds * 1000,
+    conductor: new KernelConductor({
+      server: link,
+      poolSize: resolved.workers,
+      kernelsFile: path.join(root, options.stateDir, 'kernels.json'),
+      log
+    }),
+    maxDefinitionBytes: options.maxDefinitionBytes,
+    maxQueued: options.maxQueued,
     log
   });
 }
@@ -325,27 +344,10 @@ async function serve(workgroup: string, options: IServeOptions, cmd: Command): P
   }
   try {
     const resolved = await resolveSettings(root, options, cmd, log);
-    let link: IJupyterServerLink;
-    if (options.jupyterUrl) {
-      link = fixedServerLink(makeServerSettings(options.jupyterUrl, options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? ''));
-    } else {
-      server = new PrivateJupyterServer({ rootDir: root, python: options.python, log });
-      log.info('starting a private Jupyter server (loopback only)…');
-      await server.start();
-      log.info(`private Jupyter server ready at ${server.url}`);
-      link = server;
-    }
-    runner = new MeowRunner({
-      root,
-      stateDir: options.stateDir,
-      workers: resolved.workers,
-      settleMs: resolved.settleMs,
-      timeoutMs: resolved.timeoutSeconds * 1000,
-      conductor: makeConductor(link, root, options.stateDir, resolved.workers, log),
-      maxDefinitionBytes: options.maxDefinitionBytes,
-      maxQueued: options.maxQueued,
-      log
-    });
+    const jupyter = await openJupyter(root, options, log);
+    server = jupyter.server;
+    const link = jupyter.link;
+    runner = makeRunner(root, options, resolved, link, log);
     // Listen at once, so clients see "starting" rather than nothing.
     api = new ApiServer({ runner, secret, version: VERSION, log, saved: resolved });
     const address = await api.listen(

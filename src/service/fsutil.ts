@@ -170,30 +170,9 @@ function isGone(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
 }
 
-// C0 and C1 controls, DEL, and the invisible bidirectional overrides that
-// can make a name read differently from what it is ("trojan source").
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/**
- * Text safe to print on a terminal or in a log: control characters become
- * visible escapes (`\n` → `\\n`, ESC → `\\x1b`), so a file named
- * `\x1b[2J` cannot clear the screen and a name with a newline cannot forge
- * a log line.
- */
-export function escapeControl(text: string): string {
-  return text.replace(CONTROL, ch => {
-    const named = NAMED[ch];
-    if (named) {
-      return named;
-    }
-    const code = ch.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, '0')}`
-      : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
+/** One escaping for every message (see log.ts). */
+export { escapeControl } from './log';
+import { escapeControl } from './log';
 
 /**
  * Raw file-name bytes as readable text: valid UTF-8 stays (with controls
