@@ -35,6 +35,8 @@ export const JOB_FILES = {
 /** The journal's file name inside the jobs folder. */
 export const JOURNAL_FILE = 'journal.jsonl';
 
+/** After a failed compaction (e.g. a full disk), how long to wait before the next. */
+const RETRY_COMPACTION_MS = 60_000;
 /** How often records that could not be written (disk full) are tried again. */
 const RETRY_WRITE_MS = 2000;
 
@@ -117,6 +119,7 @@ export class JobStore {
   /** Write what is pending and close the journal. */
   async close(): Promise<void> {
     clearTimeout(this._retryTimer);
+    await this._compacting;
     await this._retryDirty();
     await Promise.allSettled([...this._mirrors.values()]);
     await this._journal.close();
@@ -233,7 +236,10 @@ export class JobStore {
     // (it runs again), so a worker need not wait a disk sync per change.
     if (Object.keys(patch).some(k => k !== 'progress')) {
       this._journal.append(next).then(
-        () => this._dirty.delete(id),
+        () => {
+          this._dirty.delete(id);
+          this._maybeCompact();
+        },
         err => this._keepDirty(id, err as Error)
       );
     }
@@ -241,6 +247,30 @@ export class JobStore {
     this._changed.emit({ job: next, previous: current });
     await this._mirror(id);
     return next;
+  }
+
+  /**
+   * Rewrite the journal with one record per job once it holds many more
+   * lines than jobs (each job appends a line per change), so it stays
+   * proportional to the number of jobs on disk and at replay.
+   */
+  private _maybeCompact(): void {
+    if (
+      this._compacting ||
+      Date.now() - this._compactFailedAt < RETRY_COMPACTION_MS ||
+      this._journal.appendedSinceCompaction < Math.max(10_000, 2 * this._jobs.size)
+    ) {
+      return;
+    }
+    this._compacting = this._journal
+      .compact(this._jobs.values())
+      .catch(err => {
+        this._compactFailedAt = Date.now();
+        this._log.warn(`job journal: compaction failed (${(err as Error).message}); tried again in a minute`);
+      })
+      .finally(() => {
+        this._compacting = undefined;
+      });
   }
 
   /** Write `job.yaml` from the latest record, one write per job at a time. */
@@ -392,6 +422,8 @@ export class JobStore {
   private readonly _dirty = new Set<string>();
   private readonly _unreadable = new Set<string>();
   private _retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private _compacting: Promise<void> | undefined;
+  private _compactFailedAt = 0;
   private _seq = 0;
   private readonly _changed = new Signal<this, JobStore.IChange>(this);
 }

@@ -124,6 +124,32 @@ describe('JobStore', () => {
   });
 });
 
+describe('JobStore journal compaction', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meow-compact-'));
+  });
+  afterEach(() => fs.rm(dir, { recursive: true, force: true }));
+
+  it('rewrites the journal with one line per job once it holds many more lines than jobs', async () => {
+    const store = new JobStore({ jobsDir: dir });
+    await store.load();
+    const id = '20261129-120000-000-000001-aaaa';
+    await store.create([{ job: job(id), notebooks: { recipe: nb, notebook: nb } }]);
+    await store.update(id, { status: 'running' });
+    await store.update(id, { status: 'done' });
+    for (let i = 0; i < 10_050; i++) {
+      await store.update(id, { filesWritten: [`out/${i}`] });
+    }
+    await store.close();
+    const lines = (await fs.readFile(path.join(dir, JOURNAL_FILE), 'utf8')).split('\n').filter(Boolean);
+    expect(lines.length).toBeLessThan(200);
+    const again = new JobStore({ jobsDir: dir });
+    expect((await again.load()).map(j => [j.status, j.filesWritten])).toEqual([['done', ['out/10049']]]);
+    await again.close();
+  });
+});
+
 describe('Journal', () => {
   let dir: string;
   beforeEach(async () => {
