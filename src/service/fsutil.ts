@@ -199,6 +199,15 @@ export function escapeBytes(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * Errors that say "not now" rather than "never": out of file descriptors,
+ * a busy resource. The operation is worth trying again later.
+ */
+export function isTransientError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EMFILE' || code === 'ENFILE' || code === 'EAGAIN' || code === 'EBUSY' || code === 'ENOMEM';
+}
+
 /** Temp files `writeFileAtomic` names `.<file>.<pid>.<n>.tmp`. */
 const ATOMIC_TEMP = /^\..+\.\d+\.\d+\.tmp$/;
 

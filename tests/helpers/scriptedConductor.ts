@@ -64,6 +64,10 @@ export class ScriptedConductor implements IConductor {
 /** Wait for an abort or a time, whichever first (a long-running recipe). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new Error('aborted')); // cancelled before it got here: no abort event will come
+      return;
+    }
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => {
       clearTimeout(t);

@@ -88,7 +88,15 @@ describe(`a burst of ${FILES} files from ${WRITERS} writers`, () => {
       }
     }
     const missing = expected.filter(p => !perPath.has(p));
-    const twice = [...perPath].filter(([, n]) => n !== 1);
+    // Every job of a path made twice, to tell why when it happens.
+    const twice = [...perPath]
+      .filter(([, n]) => n !== 1)
+      .map(([p]) =>
+        jobs
+          .filter(j => j.trigger.path === p)
+          .map(j => `${p} ${j.status} ${j.trigger.kind} ${j.trigger.hash?.slice(0, 8)} ${j.trigger.time} ${j.error?.message ?? ''}`)
+          .join(' | ')
+      );
     console.log(
       `burst: ${FILES} files written in ${(written / 1000).toFixed(1)} s; ${jobs.length} jobs, all idle after ` +
         `${(took / 1000).toFixed(1)} s (${Math.round(FILES / (took / 1000))} files/s end to end)`

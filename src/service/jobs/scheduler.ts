@@ -15,6 +15,7 @@
 import { globBase } from '../../core/glob';
 import type { IFileEvent, IJob, IJobTrigger, IPausedRule, IPattern, IRule } from '../../core/types';
 import type { Workflow } from '../../core/workflow';
+import { isTransientError } from '../fsutil';
 import type { ILogger } from '../log';
 import { JobFactory } from './jobFactory';
 import type { JobStore } from './jobStore';
@@ -22,6 +23,8 @@ import type { ProvenanceTracker } from './provenance';
 
 /** Default most jobs queued at once before new events wait (backpressure). */
 export const DEFAULT_MAX_QUEUED = 50_000;
+/** Events hashed and turned into jobs at the same time. */
+const SCHEDULING_SLOTS = 64;
 /** How often events that could not become jobs are tried again. */
 const RETRY_HELD_MS = 2000;
 
@@ -45,8 +48,16 @@ export class Scheduler {
   /** M7–M9: match one settled event against the rules and schedule jobs. */
   async onEvent(event: IFileEvent): Promise<void> {
     const rules = this._match(event);
-    if (rules.length) {
+    if (!rules.length) {
+      return;
+    }
+    // A burst settles thousands of events at once; hashing them all at once
+    // would run out of file descriptors. The rest wait their turn here.
+    await this._slots.acquire();
+    try {
       await this.schedule(rules, event);
+    } finally {
+      this._slots.release();
     }
   }
 
@@ -72,7 +83,12 @@ export class Scheduler {
   private async _schedule(rules: IRule[], event: IFileEvent, knownHash?: string): Promise<void> {
     let hash = knownHash;
     if (event.kind !== 'deleted' && hash === undefined) {
-      hash = await this._hash(event.path, rules);
+      try {
+        hash = await this._hash(event.path, rules);
+      } catch (err) {
+        this._hold(event, rules, `${event.path} cannot be read just now (${(err as Error).message})`);
+        return;
+      }
       if (hash === undefined) {
         return;
       }
@@ -235,6 +251,7 @@ export class Scheduler {
   /**
    * The content hash of a trigger file, or undefined (with the reason
    * logged) when it vanished or cannot be read — then no job is made.
+   * @throws a transient error (out of file descriptors): try again later.
    */
   private async _hash(rel: string, rules: IRule[]): Promise<string | undefined> {
     try {
@@ -244,6 +261,9 @@ export class Scheduler {
       }
       return hash;
     } catch (err) {
+      if (isTransientError(err)) {
+        throw err; // e.g. out of file descriptors: held and tried again
+      }
       const names = rules.map(r => r.pattern.name).join(', ');
       this._o.log.error(
         `${rel} matches ${names} but cannot be read (${(err as Error).message}); ` +
@@ -277,6 +297,7 @@ export class Scheduler {
   private readonly _held = new Map<string, { event: IFileEvent; rules: IRule[] }>();
   private _heldSince: number | undefined;
   private _scheduling = 0;
+  private readonly _slots = new Slots(SCHEDULING_SLOTS);
   private _timer: ReturnType<typeof setTimeout> | undefined;
   private _retrying = false;
 }
@@ -314,4 +335,29 @@ export namespace Scheduler {
     }
     return out;
   }
+}
+
+/** A counting semaphore: at most `size` holders at once, the rest wait in order. */
+class Slots {
+  constructor(private readonly size: number) {}
+
+  acquire(): Promise<void> {
+    if (this._used < this.size) {
+      this._used++;
+      return Promise.resolve();
+    }
+    return new Promise(resolve => this._waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this._waiting.shift();
+    if (next) {
+      next(); // the slot passes straight on
+    } else {
+      this._used--;
+    }
+  }
+
+  private _used = 0;
+  private readonly _waiting: (() => void)[] = [];
 }

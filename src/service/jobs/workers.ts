@@ -8,6 +8,7 @@ import { promises as fs } from 'fs';
 import { isFinalStatus } from '../../core/jobs';
 import type { IJob, IRule } from '../../core/types';
 import { DEFAULT_RETRIES } from '../../core/types';
+import { isTransientError } from '../fsutil';
 import type { ILogger } from '../log';
 import type { IConductor, IExecutionResult } from '../tokens';
 import { JobFactory } from './jobFactory';
@@ -15,6 +16,8 @@ import type { JobStore } from './jobStore';
 import type { ProvenanceTracker } from './provenance';
 import { JobQueue } from './queue';
 
+/** Pause before a job whose trigger could not be read just now (e.g. out of file descriptors) is tried again. */
+const TRANSIENT_RETRY_MS = 500;
 /** Re-runs allowed for infrastructure failures, whatever the pattern's `retries`. */
 export const INFRA_RETRIES = 5;
 /** First pause before an infrastructure retry; doubles each time, at most 30 s. */
@@ -138,7 +141,12 @@ export class WorkerPool {
   /** Run one job: re-check its trigger, hand it to the conductor, record the end. */
   private async _execute(job: IJob, worker: number): Promise<void> {
     const { store, log } = this._o;
-    if (await this._skipIfChanged(job)) {
+    const check = await this._skipIfChanged(job);
+    if (check === 'later') {
+      this._retryLater(job.id, TRANSIENT_RETRY_MS);
+      return;
+    }
+    if (check === 'skipped') {
       return;
     }
     const rule = this._o.ruleFor(job);
@@ -195,18 +203,22 @@ export class WorkerPool {
   }
 
   /** Skipped when the triggering file changed or vanished since the job was made. */
-  private async _skipIfChanged(job: IJob): Promise<boolean> {
+  private async _skipIfChanged(job: IJob): Promise<'run' | 'skipped' | 'later'> {
     if (!job.trigger.hash) {
-      return false;
+      return 'run';
     }
     let now: string | undefined;
     try {
       now = await this._o.hashOf(job.trigger.path);
     } catch (err) {
+      if (isTransientError(err)) {
+        this._o.log.warn(`job ${job.id}: ${job.trigger.path} cannot be read just now (${(err as Error).message}); tried again shortly`);
+        return 'later';
+      }
       now = `unreadable: ${(err as Error).message}`;
     }
     if (now === job.trigger.hash) {
-      return false;
+      return 'run';
     }
     const why =
       now === undefined
@@ -220,7 +232,7 @@ export class WorkerPool {
       error: { message: `skipped: ${why}` }
     });
     this._o.log.info(`job ${job.id} skipped: ${why}`);
-    return true;
+    return 'skipped';
   }
 
   /** The job's parameterised notebook; re-made from its rule if its folder was lost. */
