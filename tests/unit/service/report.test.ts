@@ -1,6 +1,6 @@
 import { provenanceGraph } from '../../../src/core/provenance';
 import type { IJob } from '../../../src/core/types';
-import { formatReport } from '../../../src/service/cli';
+import { formatReport } from '../../../src/service/cliInspect';
 
 function job(id: string, pattern: string, trigger: string, wrote: string[], parent?: string): IJob {
   return {
