@@ -107,7 +107,12 @@ export class Scheduler {
     const admitted: { rule: IRule; max: number }[] = [];
     for (const rule of rules) {
       if (this._o.workflow.rules.has(rule.id)) {
-        const max = this._admit(rule, depth, event.path, this._o.factory.fresh(rule, trigger));
+        const fresh = this._o.factory.fresh(rule, trigger);
+        if (fresh === 0) {
+          // Said, not silent: the same content was handled before (a restart, a touch, a rescan).
+          this._o.log.debug(`${event.path}: ${rule.pattern.name} already handled this content; no new job (rerun it to run again)`);
+        }
+        const max = this._admit(rule, depth, event.path, fresh);
         if (max > 0) {
           admitted.push({ rule, max });
         }
