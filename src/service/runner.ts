@@ -53,7 +53,6 @@ export class MeowRunner {
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       conductor: this._conductor,
       store: this.store,
-      factory: this._factory,
       provenance: this._provenance,
       log: this._log,
       hashOf,

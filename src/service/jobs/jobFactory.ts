@@ -111,11 +111,6 @@ export class JobFactory {
     return n;
   }
 
-  /** Write a job's folder again (it was lost, e.g. the disk was full when it was made). */
-  async materialise(job: IJob, rule: IRule): Promise<boolean> {
-    return this._store.writeFolder(job, JobFactory.notebooks(rule, job.parameters));
-  }
-
   private readonly _root: string;
   private readonly _store: JobStore;
   private readonly _now: () => number;

@@ -82,12 +82,7 @@ export class JobStore {
           '(a write cut short by a crash or a full disk; the jobs they described are re-made from their triggers)'
       );
     }
-    for (const record of records) {
-      if (record && typeof record.id === 'string' && typeof record.status === 'string' && record.trigger) {
-        record.filesWritten = record.filesWritten ?? [];
-        this._add(record);
-      }
-    }
+    this._replay(records);
     if (!journalExisted) {
       await this._importFolders();
     }
@@ -104,12 +99,7 @@ export class JobStore {
    */
   private async _loadReadOnly(): Promise<IJob[]> {
     const { records } = await Journal.read<IJob>(this._journal.file);
-    for (const record of records) {
-      if (record && typeof record.id === 'string' && typeof record.status === 'string' && record.trigger) {
-        record.filesWritten = record.filesWritten ?? [];
-        this._add(record);
-      }
-    }
+    this._replay(records);
     if (!records.length) {
       await this._importFolders().catch(() => undefined);
     }
@@ -383,6 +373,16 @@ export class JobStore {
     }
     if (removed) {
       this._log.info(`job store: removed ${removed} job folder(s) of jobs a crash interrupted while they were being created (their triggers are processed again)`);
+    }
+  }
+
+  /** Take journal records in order; the last record of a job wins. */
+  private _replay(records: IJob[]): void {
+    for (const record of records) {
+      if (record && typeof record.id === 'string' && typeof record.status === 'string' && record.trigger) {
+        record.filesWritten = record.filesWritten ?? [];
+        this._add(record);
+      }
     }
   }
 

@@ -242,7 +242,7 @@ export class WorkerPool {
       return JSON.parse(await fs.readFile(file, 'utf8'));
     } catch {
       const made = JobFactory.notebooks(rule, job.parameters);
-      await this._o.factory.materialise(job, rule);
+      await this._o.store.writeFolder(job, made);
       return made.notebook;
     }
   }
@@ -320,7 +320,6 @@ export namespace WorkerPool {
     timeoutMs: number;
     conductor: IConductor;
     store: JobStore;
-    factory: JobFactory;
     provenance: ProvenanceTracker;
     log: ILogger;
     /** The current content hash of a workgroup file (undefined: gone). */
