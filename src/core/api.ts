@@ -252,3 +252,40 @@ export interface IPausedEvent {
   type: 'paused';
   paused: IPausedRule[];
 }
+
+/**
+ * POST /api/patterns/{name}/run ("Run now" / "Approve"): fire a pattern by
+ * hand. The body is one of
+ *  - JSON `{"path": "review/x.png"}` (Content-Type application/json): a
+ *    workgroup file becomes the trigger path (it must exist);
+ *  - any other Content-Type: the body is uploaded, stored under
+ *    `.meow/incoming/manual/` and becomes the trigger path; `?filename=`
+ *    names it (its extension is kept);
+ *  - empty: a small file recording who ran it and when is the trigger path.
+ * Allowed for every pattern kind (a file pattern needs a path or an upload).
+ */
+export interface IRunRequest {
+  /** Workgroup-relative path of an existing file. */
+  path?: string;
+}
+
+/** POST /api/patterns/{name}/run response: the jobs made (one per sweep combination). */
+export interface IRunResult {
+  jobs: IJob[];
+  /** Workgroup-relative trigger path the jobs got. */
+  path: string;
+  /** Why no job was made now, when `jobs` is empty (paused, queue full, made before). */
+  note?: string;
+}
+
+/**
+ * GET /api/patterns/{name}/waiting: for a manual pattern with a `path` glob,
+ * the matching files that no job of the pattern has taken yet — what waits
+ * for a person to approve (human-in-the-loop). Oldest first.
+ */
+export interface IWaitingFiles {
+  pattern: string;
+  files: { path: string; modified: string; size: number }[];
+  /** True when there were more than the listed files (the list is capped). */
+  truncated: boolean;
+}

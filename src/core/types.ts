@@ -31,11 +31,33 @@ export interface IFileTrigger {
   events: FileEventKind[];
 }
 
-/** Raw TCP payload on a port becomes a file (network-events paper). */
+/** Default limits of a network listener (per port). */
+export const DEFAULT_NETWORK_HOST = '127.0.0.1';
+export const DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024 * 1024;
+export const DEFAULT_MAX_CONNECTIONS = 64;
+
+/**
+ * Raw TCP payload on a port becomes a file under `.meow/incoming/` whose path
+ * is the job's trigger path (network-events paper). Every pattern on a port
+ * shares one listener, so their listener settings must agree.
+ */
 export interface INetworkTrigger {
   kind: 'network';
   port: number;
+  /** Address to listen on (default 127.0.0.1: this machine only). */
+  host: string;
+  /** When set, a connection's first line must be exactly this secret. */
+  secret?: string;
+  /** PEM certificate and key (workgroup-relative or absolute paths): TLS instead of plain TCP. */
+  tls?: { cert: string; key: string };
+  /** Largest payload accepted, in bytes. */
+  maxBytes: number;
+  /** Most connections received at the same time. */
+  maxConnections: number;
 }
+
+/** What a timer does about firings missed while meow was not running. */
+export type MissedFiringPolicy = 'once' | 'skip';
 
 /** A timer: a cron expression or a fixed interval. */
 export interface IScheduleTrigger {
@@ -44,18 +66,42 @@ export interface IScheduleTrigger {
   cron?: string;
   /** Interval in milliseconds, when given as `every: 30s`. */
   everyMs?: number;
+  /** IANA time zone of the cron expression (default: the machine's). */
+  timezone?: string;
+  /** Firings missed while meow was down: run `once` on start (default) or `skip` them. */
+  missed: MissedFiringPolicy;
 }
 
-/** Only fired by a person through the UI or the HTTP API. */
+/**
+ * Only fired by a person: the Run button, the HTTP API, `meow trigger`.
+ * With `path`, matching workgroup files wait for a person to approve each
+ * (human-in-the-loop); the approved file is the job's trigger path.
+ */
 export interface IManualTrigger {
   kind: 'manual';
+  /** Glob of files that wait for approval, relative to the workgroup. */
+  path?: string;
+}
+
+/**
+ * "Nothing happened": fires once when no file matching `path` appeared or
+ * changed for `forMs`, and again only after matching files resumed and went
+ * silent again (thesis §27.3).
+ */
+export interface IAbsentTrigger {
+  kind: 'absent';
+  /** Glob relative to the workgroup root. */
+  path: string;
+  /** Length of the silence in milliseconds. */
+  forMs: number;
 }
 
 export type Trigger =
   | IFileTrigger
   | INetworkTrigger
   | IScheduleTrigger
-  | IManualTrigger;
+  | IManualTrigger
+  | IAbsentTrigger;
 
 export type TriggerKind = Trigger['kind'];
 
@@ -214,9 +260,12 @@ export const FINAL_JOB_STATUSES: readonly JobStatus[] = [
   'skipped'
 ];
 
+/** Kinds of event that make jobs: file events, the other triggers, reruns. */
+export type JobTriggerKind = FileEventKind | 'manual' | 'schedule' | 'network' | 'absent' | 'rerun';
+
 /** What caused a job. */
 export interface IJobTrigger {
-  kind: FileEventKind | 'manual' | 'schedule' | 'network' | 'rerun';
+  kind: JobTriggerKind;
   /** Workgroup-relative path of the triggering file. */
   path: string;
   /** sha256 of the triggering file's content when the event was handled. */
@@ -224,6 +273,17 @@ export interface IJobTrigger {
   /** When the event settled (ISO 8601). */
   time: string;
   retroactive?: boolean;
+  /**
+   * Who or what fired it, for people reading the job: a network peer
+   * (`10.0.0.7:53422`), a person (`alice`), a schedule (`every 30s`).
+   */
+  source?: string;
+  /**
+   * Makes the job's idempotency key unique to this firing when the trigger
+   * path is a workgroup file a person ran by hand (its content alone would
+   * say "already handled").
+   */
+  firing?: string;
 }
 
 /** Why a job failed, in enough detail to fix it. */

@@ -9,6 +9,7 @@
  *
  * report and validate live in cliInspect.ts.
  */
+import { addTriggerCommand } from './cliTrigger';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomBytes } from 'crypto';
 import * as path from 'path';
@@ -461,6 +462,7 @@ export function makeProgram(): Command {
     });
 
   addLimitCommands(program);
+  addTriggerCommand(program);
   return program;
 }
 

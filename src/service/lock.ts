@@ -34,6 +34,12 @@ export class WorkgroupLock {
     throw new Error(`could not take the workgroup lock ${this.file}`);
   }
 
+  /** The pid of the live service holding the lock, if any (for commands that talk to it). */
+  static async owner(file: string): Promise<number | undefined> {
+    const pid = Number((await fs.readFile(file, 'utf8').catch(() => '')).trim());
+    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+  }
+
   async release(): Promise<void> {
     if (this._held) {
       this._held = false;

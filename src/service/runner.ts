@@ -2,8 +2,8 @@
  * The MEOW runner: the one object that wires the small parts together,
  *
  *   file monitor ─┐
- *                 ├─> scheduler (rules, limits, job factory) ─> workers ─> conductor
- *   state monitor ┘
+ *   triggers ─────┼─> scheduler (rules, limits, job factory) ─> workers ─> conductor
+ *   state monitor ┘   (network, timer, manual, absence: triggers/hub.ts)
  *
  * and applies the system requirements: every event is compared with the
  * current rules (M7, M8, indexed), a match schedules jobs (M9), a new rule
@@ -30,6 +30,10 @@ import { StateMonitor } from './monitors/stateMonitor';
 import { WorkgroupLock } from './lock';
 import { removeStaleTemps } from './fsutil';
 import type { IConductor } from './tokens';
+import { TriggerHub } from './triggers/hub';
+import type { ManualTrigger } from './triggers/manual';
+import type { ITrigger, ITriggerContext } from './triggers/trigger';
+import type { IRunResult, IWaitingFiles } from '../core/api';
 
 /** Default whole-job timeout: one day; set lower per run with --timeout. */
 export const DEFAULT_TIMEOUT_MS = 24 * 3600 * 1000;
@@ -93,6 +97,18 @@ export class MeowRunner {
       log: this._log,
       onEvent: event => this._track(this._onFileEvent(event))
     });
+    this.triggers = new TriggerHub({
+      root: this.root,
+      stateDir: this.stateDir,
+      log: this._log,
+      store: this.store,
+      workflow: this.workflow,
+      fire: (rules, firing) => this._scheduler.schedule(rules, firing),
+      walk: rel => walkWorkgroup(this.root, rel, this.stateDir, this._log),
+      isPaused: name => this.limits.isPaused(name),
+      isHeld: rel => this._scheduler.isHeld(rel),
+      extra: options.triggers
+    });
     this.limits.changed.connect((_, change) => {
       if (!change.paused) {
         this._track(this._onResumed(change.pattern));
@@ -108,6 +124,22 @@ export class MeowRunner {
   readonly stateMonitor: StateMonitor;
   /** Runaway limits: paused rules, resume. */
   readonly limits: RuleLimits;
+  /** Network, timer, manual and absence triggers, and their incoming files. */
+  readonly triggers: TriggerHub;
+
+  /**
+   * Run a pattern by hand: on a workgroup file, an uploaded file or nothing
+   * (see ManualTrigger). The jobs are made like any other.
+   * @throws ManualTrigger.RunError with the reason and fix.
+   */
+  runPattern(pattern: string, request: ManualTrigger.IRequest = {}): Promise<IRunResult> {
+    return this.triggers.run(pattern, request);
+  }
+
+  /** Files waiting for a person to approve them (a manual pattern with a `path`). */
+  waitingFiles(pattern: string): Promise<IWaitingFiles> {
+    return this.triggers.waiting(pattern);
+  }
 
   /** Emitted when a job is created or changes (re-emitted from the store). */
   get jobChanged(): ISignal<JobStore, JobStore.IChange> {
@@ -134,6 +166,7 @@ export class MeowRunner {
     const state = path.join(this.root, this.stateDir);
     await Promise.all([removeStaleTemps(state), removeStaleTemps(path.join(state, 'paused'))]);
     const jobs = await this.store.load();
+    await this.triggers.start();
     this._provenance.load(jobs);
     await this.limits.load();
     await this._conductor.start();
@@ -235,6 +268,7 @@ export class MeowRunner {
     }
     this._stopping = (async () => {
       this._scheduler.dispose();
+      await this.triggers.stop();
       await this._fileMonitor.stop();
       await this.stateMonitor.stop();
       await this._workers.stop();
@@ -256,6 +290,7 @@ export class MeowRunner {
       this._workers.waiting === 0 &&
       this._scheduler.held === 0 &&
       this._inFlight.size === 0 &&
+      this.triggers.busy === 0 &&
       this._fileMonitor.pending === 0 &&
       this.stateMonitor.pending === 0
     );
@@ -324,6 +359,7 @@ export class MeowRunner {
 
   private async _onFileEvent(event: IFileEvent): Promise<void> {
     this._fileEvent.emit(event);
+    this.triggers.onFileEvent(event);
     await this._scheduler.onEvent(event);
   }
 
@@ -360,11 +396,9 @@ export class MeowRunner {
     }
     for (const rule of changes.created) {
       this.limits.reset(rule.pattern.name);
-      if (rule.pattern.trigger.kind !== 'file') {
-        this._log.warn(
-          `pattern ${rule.pattern.name}: ${rule.pattern.trigger.kind} triggers are not run by this version of meow; only file triggers are`
-        );
-      }
+    }
+    if (changes.created.length || changes.deleted.length) {
+      await this.triggers.rulesChanged();
     }
     const fileRules = changes.created.filter(
       r => r.pattern.trigger.kind === 'file' && r.pattern.trigger.events.includes('created')
@@ -383,6 +417,7 @@ export class MeowRunner {
       this._log.info(`pattern ${pattern} resumed: catching up on its files`);
       await this._scheduler.retroactive(rules);
     }
+    await this.triggers.resumed(pattern);
   }
 
   /**
@@ -458,6 +493,8 @@ export namespace MeowRunner {
     maxQueued?: number;
     /** Pattern and recipe files larger than this are refused unread (default 1 MB). */
     maxDefinitionBytes?: number;
+    /** Trigger kinds beyond timer, manual and absence (the network trigger). */
+    triggers?: (context: ITriggerContext) => ITrigger[];
     conductor: IConductor;
     log?: ILogger;
   }

@@ -18,6 +18,7 @@ import { validateServiceSettings } from '../../core/api';
 import { isFinalStatus } from '../../core/jobs';
 import { provenanceGraph } from '../../core/provenance';
 import type { RuleLimits } from '../jobs/limits';
+import { ManualTrigger } from '../triggers/manual';
 import type { ILogger } from '../log';
 import { MeowRunner } from '../runner';
 import type { SettingsFile } from '../settings';
@@ -113,6 +114,34 @@ export function makeRoutes(ctx: IRouteContext): IRoute[] {
         const limits = runnerLimits(runner);
         const result: IResumeResult = { resumed: limits ? await limits.resume(req.params[0]) : false };
         return { body: result };
+      }
+    }),
+    route(
+      '/api/patterns/{name}/run',
+      `/api/patterns/${name}/run`,
+      {
+        POST: async req => {
+          // 400 for a bad name, 404 for no such pattern file.
+          await defs.getPattern(req.params[0]);
+          const request = await runRequest(req);
+          try {
+            const result = await runner.runPattern(req.params[0], request);
+            return { status: result.jobs.length ? 201 : 202, body: result };
+          } catch (err) {
+            throw runError(err);
+          }
+        }
+      },
+      ['POST']
+    ),
+    route('/api/patterns/{name}/waiting', `/api/patterns/${name}/waiting`, {
+      GET: async req => {
+        noParams(req);
+        try {
+          return { body: await runner.waitingFiles(req.params[0]) };
+        } catch (err) {
+          throw runError(err);
+        }
       }
     }),
     route('/api/paused', '/api/paused', {
@@ -280,4 +309,58 @@ async function jobDetail(ctx: IRouteContext, id: string): Promise<IJobDetail> {
     detail.result = path.relative(root, result).split(path.sep).join('/');
   }
   return detail;
+}
+
+/**
+ * The body of POST /api/patterns/{name}/run: JSON `{path}` names a workgroup
+ * file; any other Content-Type is an upload (`?filename=` keeps its name);
+ * nothing runs on nothing.
+ */
+async function runRequest(req: IRequest): Promise<ManualTrigger.IRequest> {
+  const type = (req.contentType ?? '').split(';')[0].trim().toLowerCase();
+  const unknown = [...req.query.keys()].filter(k => k !== 'filename');
+  if (unknown.length) {
+    throw ApiError.invalid('unknown query parameter', [
+      { field: `(query ${unknown[0]})`, message: 'is not a parameter of this route', fix: 'use only ?filename=NAME (for uploads)' }
+    ]);
+  }
+  const raw = req.raw?.();
+  if (type === 'application/json' || (type === '' && raw && raw.bytes.length && raw.bytes[0] === 0x7b)) {
+    const body = (await req.body()) as { path?: unknown } | undefined;
+    if (body === undefined) {
+      return {};
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some(k => k !== 'path')) {
+      throw ApiError.invalid('the run request is not {"path": "..."}', [
+        { field: '(body)', message: 'must be an object with only "path"', fix: 'send {"path": "start/data.csv"}, upload a file, or send nothing' }
+      ]);
+    }
+    if (body.path !== undefined && (typeof body.path !== 'string' || !body.path)) {
+      throw ApiError.invalid('"path" must be a non-empty string', [
+        { field: 'path', message: 'is not a non-empty string', fix: 'give a workgroup-relative path, e.g. review/x.png' }
+      ]);
+    }
+    return body.path === undefined ? {} : { path: body.path as string };
+  }
+  if (!raw || (!raw.bytes.length && !raw.tooLarge)) {
+    return {};
+  }
+  if (raw.tooLarge) {
+    throw new ApiError(413, 'the uploaded file is too large for the API', [
+      { field: '(body)', message: 'is larger than the API accepts', fix: 'send large files over a network trigger (meow send) or copy them into the workgroup and run on the path' }
+    ]);
+  }
+  const filename = req.query.get('filename') ?? undefined;
+  return { upload: { bytes: raw.bytes, filename } };
+}
+
+/** A refused run as an API error (anything else is rethrown). */
+function runError(err: unknown): unknown {
+  if (err instanceof ManualTrigger.RunError) {
+    if (err.code === 'not-found') {
+      return ApiError.notFound(err.message, err.fix);
+    }
+    return err.code === 'conflict' ? ApiError.conflict(err.message, err.fix) : ApiError.invalid(err.message, [{ field: 'path', message: err.message, fix: err.fix }]);
+  }
+  return err;
 }

@@ -244,7 +244,9 @@ export class ApiServer {
         method: method as Method,
         params,
         query,
-        body: async () => parseJsonBody(read, req.headers['content-type'])
+        body: async () => parseJsonBody(read, req.headers['content-type']),
+        raw: () => read,
+        contentType: req.headers['content-type']
       });
       this._send(res, result.status ?? 200, result.body);
     } catch (err) {

@@ -39,6 +39,10 @@ export interface IRequest {
   query: URLSearchParams;
   /** The parsed JSON body (undefined when empty); only for routes that take one. */
   body: () => Promise<unknown>;
+  /** The body's bytes as sent, for routes that take uploads (Content-Type other than JSON). */
+  raw?: () => IBody;
+  /** The request's Content-Type header, if any. */
+  contentType?: string;
 }
 export interface IResponse {
   status?: number;

@@ -147,7 +147,10 @@ export namespace JobFactory {
    * sweep values.
    */
   export function key(ruleKey: string, trigger: IJobTrigger, combination: Record<string, unknown>): string {
-    const content = trigger.hash ?? `${trigger.kind}@${trigger.time}`;
+    let content = trigger.hash ?? `${trigger.kind}@${trigger.time}`;
+    if (trigger.firing) {
+      content += `\n${trigger.firing}`; // a person ran it by hand: not "already handled"
+    }
     return sha256([ruleKey, trigger.path, content, canonical(combination)].join('\n')).slice(0, 32);
   }
 

@@ -13,7 +13,7 @@
  * by a limit gets its files rescanned when it is resumed.
  */
 import { globBase } from '../../core/glob';
-import type { IFileEvent, IJob, IJobTrigger, IPausedRule, IPattern, IRule } from '../../core/types';
+import type { IFileEvent, IJob, IJobTrigger, IPausedRule, IPattern, IRule, JobTriggerKind } from '../../core/types';
 import type { Workflow } from '../../core/workflow';
 import { isTransientError } from '../fsutil';
 import type { ILogger } from '../log';
@@ -65,32 +65,37 @@ export class Scheduler {
    * Schedule jobs of these rules for one event. `knownHash` saves hashing
    * again when the caller already did.
    */
-  async schedule(rules: IRule[], event: IFileEvent, knownHash?: string): Promise<void> {
+  async schedule(rules: IRule[], event: Scheduler.IEvent, knownHash?: string): Promise<IJob[]> {
     // Events being turned into jobs count too: many arriving at once must
     // not all pass the check before any of their jobs is queued.
     if (this._o.queued() + this._scheduling >= this._maxQueued) {
       this._hold(event, rules, `the queue holds ${this._o.queued()} jobs (limit ${this._maxQueued}) — --max-queued sets the limit`);
-      return;
+      return [];
     }
     this._scheduling++;
     try {
-      await this._schedule(rules, event, knownHash);
+      return await this._schedule(rules, event, knownHash);
     } finally {
       this._scheduling--;
     }
   }
 
-  private async _schedule(rules: IRule[], event: IFileEvent, knownHash?: string): Promise<void> {
+  /** Whether an event for this path waits to be tried again. */
+  isHeld(rel: string): boolean {
+    return this._held.has(rel);
+  }
+
+  private async _schedule(rules: IRule[], event: Scheduler.IEvent, knownHash?: string): Promise<IJob[]> {
     let hash = knownHash;
     if (event.kind !== 'deleted' && hash === undefined) {
       try {
         hash = await this._hash(event.path, rules);
       } catch (err) {
         this._hold(event, rules, `${event.path} cannot be read just now (${(err as Error).message})`);
-        return;
+        return [];
       }
       if (hash === undefined) {
-        return;
+        return [];
       }
     }
     const parent = await this._o.provenance.parentOf(event.path);
@@ -101,6 +106,12 @@ export class Scheduler {
     }
     if (event.retroactive) {
       trigger.retroactive = true;
+    }
+    if (event.source) {
+      trigger.source = event.source;
+    }
+    if (event.firing) {
+      trigger.firing = event.firing;
     }
     // Rules deleted while hashing are gone; work already done is not
     // counted against the limits; paused rules catch up on resume.
@@ -122,17 +133,20 @@ export class Scheduler {
       const results = await Promise.all(
         admitted.map(({ rule, max }) => this._o.factory.create(rule, trigger, { parent, depth, max }))
       );
+      const made: IJob[] = [];
       for (const { jobs } of results) {
         for (const job of jobs) {
           this._o.log.info(
             `job ${job.id} queued: ${job.pattern} → ${job.recipe} for ${event.path}` +
-              (event.retroactive ? ' (existing file)' : ` (${event.kind})`)
+              (event.retroactive ? ' (existing file)' : ` (${event.kind}${event.source ? ` from ${event.source}` : ''})`)
           );
           await this._supersede(job);
           this._o.enqueue(job.id);
+          made.push(job);
         }
       }
       this._held.delete(event.path);
+      return made;
     } catch (err) {
       const full = (err as NodeJS.ErrnoException).code === 'ENOSPC';
       this._hold(
@@ -141,6 +155,7 @@ export class Scheduler {
         `its job could not be recorded (${(err as Error).message})` +
           (full ? ` — the disk holding ${this._o.store.folder} is full; free space there` : '')
       );
+      return [];
     }
   }
 
@@ -278,7 +293,7 @@ export class Scheduler {
     }
   }
 
-  private _hold(event: IFileEvent, rules: IRule[], why: string): void {
+  private _hold(event: Scheduler.IEvent, rules: IRule[], why: string): void {
     const known = this._held.get(event.path);
     this._held.set(event.path, { event, rules: known ? [...new Set([...known.rules, ...rules])] : rules });
     if (this._heldSince === undefined) {
@@ -299,7 +314,7 @@ export class Scheduler {
 
   private readonly _o: Scheduler.IOptions;
   private readonly _maxQueued: number;
-  private readonly _held = new Map<string, { event: IFileEvent; rules: IRule[] }>();
+  private readonly _held = new Map<string, { event: Scheduler.IEvent; rules: IRule[] }>();
   private _heldSince: number | undefined;
   private _scheduling = 0;
   private readonly _slots = new Slots(SCHEDULING_SLOTS);
@@ -308,6 +323,20 @@ export class Scheduler {
 }
 
 export namespace Scheduler {
+  /** A settled file event, or a firing of another trigger (network, timer, person, silence). */
+  export interface IEvent {
+    kind: Exclude<JobTriggerKind, 'rerun'>;
+    /** Workgroup-relative path of the triggering file. */
+    path: string;
+    /** Milliseconds since the epoch. */
+    time: number;
+    retroactive?: boolean;
+    /** Who or what fired it (IJobTrigger.source). */
+    source?: string;
+    /** IJobTrigger.firing. */
+    firing?: string;
+  }
+
   export interface IOptions {
     workflow: Workflow;
     store: JobStore;

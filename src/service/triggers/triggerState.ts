@@ -1,0 +1,85 @@
+/**
+ * What a timer or absence trigger must remember across restarts (when it
+ * last fired, when files were last seen), per pattern, in one small JSON file
+ * under `.meow/triggers/`. Writes are atomic and serialised, so a crash
+ * leaves the previous or the new state, never a torn one.
+ */
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { readIfExists, writeFileAtomic } from '../fsutil';
+import type { ILogger } from '../log';
+
+export class TriggerState<T extends object> {
+  constructor(options: TriggerState.IOptions) {
+    this.file = path.join(options.root, options.stateDir, 'triggers', options.name);
+    this._log = options.log;
+  }
+
+  /** Absolute path of the state file. */
+  readonly file: string;
+
+  /** Read the file (a missing or unreadable one starts empty, with a warning for the latter). */
+  async load(): Promise<void> {
+    const text = await readIfExists(this.file).catch(err => {
+      this._log.warn(`${this.file} cannot be read (${(err as Error).message}); starting from no trigger state`);
+      return undefined;
+    });
+    if (text === undefined) {
+      return;
+    }
+    try {
+      const data = JSON.parse(text) as Record<string, T>;
+      for (const [name, value] of Object.entries(data)) {
+        if (value && typeof value === 'object') {
+          this._data.set(name, value);
+        }
+      }
+    } catch (err) {
+      this._log.warn(`${this.file} is not valid JSON (${(err as Error).message}); starting from no trigger state`);
+    }
+  }
+
+  get(pattern: string): T | undefined {
+    return this._data.get(pattern);
+  }
+
+  /** Remember and write through (resolves when durable). */
+  async set(pattern: string, value: T): Promise<void> {
+    this._data.set(pattern, value);
+    await this._save();
+  }
+
+  async delete(pattern: string): Promise<void> {
+    if (this._data.delete(pattern)) {
+      await this._save();
+    }
+  }
+
+  /** Writes are chained: the last one always carries the latest state. */
+  private _save(): Promise<void> {
+    const text = JSON.stringify(Object.fromEntries(this._data), null, 1) + '\n';
+    this._writing = this._writing
+      .catch(() => undefined)
+      .then(async () => {
+        await fs.mkdir(path.dirname(this.file), { recursive: true });
+        await writeFileAtomic(this.file, text);
+      });
+    return this._writing.catch(err => {
+      this._log.error(`${this.file} could not be written (${(err as Error).message}); a restart may repeat or miss one firing`);
+    });
+  }
+
+  private readonly _log: ILogger;
+  private readonly _data = new Map<string, T>();
+  private _writing: Promise<void> = Promise.resolve();
+}
+
+export namespace TriggerState {
+  export interface IOptions {
+    root: string;
+    stateDir: string;
+    /** File name under `.meow/triggers/`, e.g. `timers.json`. */
+    name: string;
+    log: ILogger;
+  }
+}
