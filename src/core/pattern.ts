@@ -3,9 +3,9 @@
  *
  * Two formats are accepted (spec §3), told apart by their keys:
  *
- * - native: `recipe`, `trigger` (exactly one of `path`, `port`, `schedule`,
- *   `every`, `manual`; `events` with `path`), `input`, `parameters`,
- *   `outputs`, `sweep` (`{start, stop, step}`);
+ * - native: `recipe`, `trigger` (one kind: file, network, timer, manual or
+ *   absence; see `trigger.ts`), `input`, `parameters`, `outputs`, `sweep`
+ *   (`{start, stop, step}`);
  * - thesis (mig_meow): `input_file`, `input_paths`, `output`,
  *   `parameterize_over` (`{start, stop, increment}`), `recipes`, `variables`.
  *   Files written by mig_meow load unchanged.
@@ -16,29 +16,17 @@
 import { validateGlob } from './glob';
 import { limitIssues, LIMIT_KEYS, readLimits } from './patternLimits';
 import { patternWarnings } from './patternWarnings';
-import { formatDuration, MIN_INTERVAL_MS, parseDuration, validateCron } from './timers';
 import { PyFloat, clipText, isPlainObject, parseYaml, pyFloatRepr, stringifyYamlValues, toPythonLiteral } from './pyvalue';
 import { MAX_SWEEP_VALUES, sweepCombinationCount, validateSweep } from './sweep';
-import {
-  DEFAULT_FILE_EVENTS,
-  FILE_EVENT_KINDS,
-  FileEventKind,
-  IPattern,
-  ISweepRange,
-  ParameterValue,
-  Trigger
-} from './types';
-import {
-  FILE_FIELD,
-  IValidationIssue,
-  closest,
-  issue,
-  validateIdentifier,
-  validateName
-} from './validation';
+import { parseTrigger, triggerDigestValue, triggerToObject } from './trigger';
+import { DEFAULT_FILE_EVENTS, IPattern, ISweepRange, ParameterValue, Trigger } from './types';
+import { FILE_FIELD, IValidationIssue, closest, issue, validateIdentifier, validateName } from './validation';
+import { toNumber, typeName } from './valueText';
 
-// Moved to timers.ts; re-exported for existing importers.
-export { formatDuration, MIN_INTERVAL_MS, parseDuration, validateCron } from './timers';
+// Moved to timers.ts and trigger.ts; re-exported for existing importers.
+export { formatDuration, MIN_INTERVAL_MS, parseDuration, validateCron, validateTimezone } from './timers';
+export { TRIGGER_KEYS, parseTrigger, triggerSummary, triggerToObject } from './trigger';
+export { formatSize, parseSize } from './valueText';
 
 /**
  * The result of reading a pattern: a pattern, or the reasons there is none.
@@ -70,11 +58,6 @@ export const THESIS_KEYS = [
   'recipes',
   'variables'
 ] as const;
-
-/** Keys of `trigger` in the native format. */
-export const TRIGGER_KEYS = ['path', 'events', 'port', 'schedule', 'every', 'manual'] as const;
-
-const KIND_KEYS = ['path', 'port', 'schedule', 'every', 'manual'] as const;
 
 /** Read a pattern file's YAML text. */
 export function parsePattern(name: string, text: string): IPatternParseResult {
@@ -200,7 +183,9 @@ class Reader {
     if (obj.trigger === undefined || obj.trigger === null) {
       this._add('trigger', 'is missing', 'say when the recipe runs, e.g. trigger: {path: "start/*"}');
     } else {
-      draft.trigger = this._trigger(obj.trigger);
+      const { trigger, issues } = parseTrigger(obj.trigger);
+      this.issues.push(...issues);
+      draft.trigger = trigger;
     }
     draft.input = this._input('input', obj.input);
     draft.parameters = this._variables('parameters', obj.parameters);
@@ -377,123 +362,6 @@ class Reader {
     }
     return out;
   }
-
-  private _trigger(v: unknown): Trigger | undefined {
-    if (!isPlainObject(v)) {
-      this._add('trigger', `must be a mapping (got ${typeName(v)})`, 'write e.g. trigger: {path: "start/*"}');
-      return undefined;
-    }
-    const before = this.issues.length;
-    for (const key of Object.keys(v)) {
-      if (!(TRIGGER_KEYS as readonly string[]).includes(key)) {
-        this._add(`trigger.${key}`, 'is not a trigger field', `remove it; allowed fields are: ${TRIGGER_KEYS.join(', ')}`);
-      }
-    }
-    const kinds = KIND_KEYS.filter(k => v[k] !== undefined);
-    if (kinds.length !== 1) {
-      this._add(
-        'trigger',
-        kinds.length === 0 ? 'has no event filter' : `has ${kinds.length} event filters (${kinds.join(', ')}); exactly one is allowed`,
-        'give exactly one of: path: "start/*", port: 9000, schedule: "*/10 * * * *", every: 30s, manual: true'
-      );
-      return undefined;
-    }
-    const kind = kinds[0];
-    if (kind !== 'path' && v.events !== undefined) {
-      this._add('trigger.events', 'only applies to file triggers ("path")', 'remove "events"');
-    }
-    let trigger: Trigger | undefined;
-    switch (kind) {
-      case 'path': {
-        this.issues.push(...validateGlob('trigger.path', v.path));
-        const events = this._events(v.events);
-        trigger = { kind: 'file', path: v.path as string, events: events ?? [] };
-        break;
-      }
-      case 'port': {
-        const port = toNumber(v.port);
-        if (!Number.isInteger(port) || port < 1 || port > 65535 || v.port instanceof PyFloat) {
-          this._add('trigger.port', `must be a whole number from 1 to 65535 (got ${show(v.port)})`, 'e.g. port: 9000');
-        }
-        trigger = { kind: 'network', port };
-        break;
-      }
-      case 'schedule': {
-        this.issues.push(...validateCron('trigger.schedule', v.schedule));
-        trigger = { kind: 'schedule', cron: String(v.schedule).trim() };
-        break;
-      }
-      case 'every': {
-        const ms = parseDuration(v.every);
-        if (ms === undefined) {
-          this._add('trigger.every', `must be an interval like 30s, 5m, 2h, 1d or 1h30m (got ${show(v.every)})`, 'e.g. every: 30s');
-        } else if (ms < MIN_INTERVAL_MS) {
-          this._add('trigger.every', `is ${ms} ms, shorter than the minimum of ${MIN_INTERVAL_MS / 1000}s`, 'use every: 1s or longer');
-        }
-        trigger = { kind: 'schedule', everyMs: ms };
-        break;
-      }
-      case 'manual': {
-        if (v.manual !== true) {
-          this._add('trigger.manual', `must be true (got ${show(v.manual)})`, 'write manual: true, or use another trigger');
-        }
-        trigger = { kind: 'manual' };
-        break;
-      }
-    }
-    return this.issues.length === before ? trigger : undefined;
-  }
-
-  private _events(v: unknown): FileEventKind[] | undefined {
-    if (v === undefined || v === null) {
-      return [...DEFAULT_FILE_EVENTS];
-    }
-    const list = typeof v === 'string' ? [v] : v;
-    const fix = `use a list of: ${FILE_EVENT_KINDS.join(', ')}, e.g. events: [created, modified]`;
-    if (!Array.isArray(list) || list.length === 0) {
-      this._add('trigger.events', `must be a non-empty list (got ${show(v)})`, fix);
-      return undefined;
-    }
-    let ok = true;
-    list.forEach((e, i) => {
-      if (!(FILE_EVENT_KINDS as readonly unknown[]).includes(e)) {
-        this._add(`trigger.events[${i}]`, `is not an event kind (got ${show(e)})`, fix);
-        ok = false;
-      }
-    });
-    // Canonical order, no duplicates: the same filter has the same digest.
-    return ok ? FILE_EVENT_KINDS.filter(k => list.includes(k)) : undefined;
-  }
-}
-
-function toNumber(v: unknown): number {
-  if (v instanceof PyFloat) {
-    return v.value;
-  }
-  return typeof v === 'number' ? v : NaN;
-}
-
-function typeName(v: unknown): string {
-  if (v === null) {
-    return 'null';
-  }
-  if (Array.isArray(v)) {
-    return 'a list';
-  }
-  if (v instanceof PyFloat || typeof v === 'number' || typeof v === 'bigint') {
-    return `the number ${String(v)}`;
-  }
-  if (typeof v === 'string') {
-    return `the text "${clipText(v)}"`;
-  }
-  if (typeof v === 'boolean') {
-    return `${v}`;
-  }
-  return isPlainObject(v) ? 'a mapping' : typeof v;
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? `"${clipText(v)}"` : v === undefined ? 'nothing' : typeName(v).replace(/^the (number|text) /, '');
 }
 
 // ---------------------------------------------------------------------------
@@ -526,22 +394,7 @@ export function patternToObject(
     out.variables = p.parameters;
     return Object.assign(out, limitsToObject(p));
   }
-  const out: Record<string, unknown> = { recipe: p.recipe };
-  const t = p.trigger;
-  switch (t.kind) {
-    case 'file':
-      out.trigger = { path: t.path, events: [...t.events] };
-      break;
-    case 'network':
-      out.trigger = { port: t.port };
-      break;
-    case 'schedule':
-      out.trigger = t.everyMs !== undefined ? { every: formatDuration(t.everyMs) } : { schedule: t.cron };
-      break;
-    case 'manual':
-      out.trigger = { manual: true };
-      break;
-  }
+  const out: Record<string, unknown> = { recipe: p.recipe, trigger: triggerToObject(p.trigger) };
   if (p.input !== undefined) {
     out.input = p.input;
   }
@@ -600,7 +453,7 @@ export function patternDigest(p: IPattern): string {
   return canonical({
     name: p.name,
     recipe: p.recipe,
-    trigger: p.trigger,
+    trigger: triggerDigestValue(p.trigger),
     input: p.input ?? null,
     parameters: p.parameters,
     outputs: p.outputs,

@@ -5,7 +5,8 @@
  * - an output that resolves outside the workgroup (`{VGRID}/../../tmp/x`,
  *   `/tmp/x`): jobs would write where meow does not watch or track;
  * - an upper-case `{WORD}` that is not a keyword (`{VGIRD}`): it is passed
- *   through literally, which is almost never what was meant.
+ *   through literally, which is almost never what was meant;
+ * - a network trigger reachable from other machines without a secret.
  */
 import { globBase } from './glob';
 import { KEYWORDS, substituteString, keywordValues } from './keywords';
@@ -27,10 +28,11 @@ export interface ISectionFields {
 export function patternWarnings(p: IPattern, fields: ISectionFields): IValidationIssue[] {
   const warnings: IValidationIssue[] = [];
   // The shallowest trigger file the glob allows: `{REL_DIR}/..` climbs out
-  // soonest there. Non-file triggers have no file (every file keyword '').
+  // soonest there. Other triggers' files are made by meow under the state
+  // folder; they are treated as no file (every file keyword '').
   const t = p.trigger;
-  const base = t.kind === 'file' ? globBase(t.path) : '';
-  const trigger = t.kind === 'file' ? join(base, 'file.ext').replace(/^\.\//, '') : '';
+  const glob = t.kind === 'file' || t.kind === 'manual' ? t.path : undefined;
+  const trigger = glob !== undefined ? join(globBase(glob), 'file.ext').replace(/^\.\//, '') : '';
   const values = keywordValues({ root: ROOT, path: trigger === '.' ? '' : trigger, jobId: 'job' });
   strings(p.outputs, fields.outputs, (field, text) => {
     const resolved = normalise(substituteString(text, values));
@@ -48,6 +50,15 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
       );
     }
   });
+  if (t.kind === 'network' && t.secret === undefined && !isLoopback(t.host)) {
+    warnings.push(
+      issue(
+        'trigger.host',
+        `listens on "${t.host}" without a secret: anyone who can reach port ${t.port} on this machine can start jobs`,
+        'add secret: "a-long-random-text" (and tls to encrypt), or listen on host: "127.0.0.1"'
+      )
+    );
+  }
   for (const [section, field] of [
     [p.parameters, fields.parameters],
     [p.outputs, fields.outputs]
@@ -69,6 +80,11 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
     });
   }
   return warnings;
+}
+
+/** Only this machine can connect. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** Call `visit` for every string inside a section, with its field path. */

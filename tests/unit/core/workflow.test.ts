@@ -269,7 +269,7 @@ describe('M2 a rule inherits the pattern filter', () => {
     wf.setRecipe(recipe('r'));
     const [rule] = wf.setPattern({ ...pattern('D', 'r', 'x/*'), trigger: { kind: 'file', path: 'x/*', events: ['deleted'] } }).created;
     expect(wf.ruleMatchesPath(rule, 'x/a')).toBe(true);
-    const [timer] = wf.setPattern({ ...pattern('T', 'r'), trigger: { kind: 'schedule', everyMs: 60000 } }).created;
+    const [timer] = wf.setPattern({ ...pattern('T', 'r'), trigger: { kind: 'schedule', everyMs: 60000, missed: 'once' } }).created;
     expect(wf.ruleMatchesPath(timer, 'start/a')).toBe(false);
   });
 });
@@ -364,8 +364,8 @@ describe('M7/M8 every event is compared with every current rule by its filter', 
   it('only file rules match file events; others are listed by kind and port', () => {
     const wf = new Workflow();
     wf.setRecipe(recipe('r'));
-    wf.setPattern({ ...pattern('net', 'r'), trigger: { kind: 'network', port: 9000 } });
-    wf.setPattern({ ...pattern('timer', 'r'), trigger: { kind: 'schedule', cron: '* * * * *' } });
+    wf.setPattern({ ...pattern('net', 'r'), trigger: { kind: 'network', port: 9000, host: '127.0.0.1', maxBytes: 1024, maxConnections: 1 } });
+    wf.setPattern({ ...pattern('timer', 'r'), trigger: { kind: 'schedule', cron: '* * * * *', missed: 'once' } });
     wf.setPattern({ ...pattern('man', 'r'), trigger: { kind: 'manual' } });
     expect(wf.match(event('start/a'))).toEqual([]);
     expect(wf.rulesForPort(9000).map(r => r.pattern.name)).toEqual(['net']);
