@@ -24,10 +24,13 @@ import type {
   IRecipeWrite,
   IResumeResult,
   IRuleInfo,
+  IRunRequest,
+  IRunResult,
   IServiceEvent,
   IServiceSettings,
   ISettingsResult,
-  IStatus
+  IStatus,
+  IWaitingFiles
 } from '../core/api';
 import type { IJob, INotebook, IPausedRule } from '../core/types';
 import type { IProvenanceFilter, IProvenanceGraph } from '../core/provenance';
@@ -264,6 +267,47 @@ export class MeowClient implements IDisposable {
     return body?.resumed === true;
   }
 
+  /**
+   * Fire pattern `name` by hand ("Run now" / "Approve"): on an existing
+   * workgroup file (`{path}`), on an uploaded file (`{file, filename}`, sent
+   * as the raw body; `filename` keeps its extension), or with nothing (`{}`).
+   * Resolves with the jobs made and their trigger path.
+   */
+  runPattern(name: string, input: MeowClient.RunInput = {}): Promise<IRunResult> {
+    const path = ['patterns', name, 'run'];
+    if ('file' in input && input.file) {
+      // Any Content-Type but JSON means "the body is the file": a .json
+      // upload must not be read as a `{path}` request.
+      const type = input.file.type && !/json/i.test(input.file.type) ? input.file.type : 'application/octet-stream';
+      const filename = input.filename ?? (input.file as File).name;
+      return this.request<IRunResult>(
+        path,
+        { method: 'POST', body: input.file, headers: { 'Content-Type': type } },
+        filename ? { filename } : undefined
+      );
+    }
+    if ('path' in input && input.path !== undefined) {
+      const body: IRunRequest = { path: input.path };
+      return this.request<IRunResult>(path, { method: 'POST', body: JSON.stringify(body) });
+    }
+    // No body (Jupyter labels the request JSON; the service reads an empty
+    // body as "nothing").
+    return this.request<IRunResult>(path, { method: 'POST' });
+  }
+
+  /**
+   * Files waiting for a person's approval: for a manual pattern with a path
+   * glob, the matching files no job of the pattern has taken yet.
+   */
+  async waitingFiles(name: string): Promise<IWaitingFiles> {
+    const body = await this.request<IWaitingFiles | undefined>(['patterns', name, 'waiting']);
+    return {
+      pattern: body?.pattern ?? name,
+      files: Array.isArray(body?.files) ? body!.files : [],
+      truncated: body?.truncated === true
+    };
+  }
+
   getProvenance(filter: IProvenanceFilter = {}): Promise<IProvenanceGraph> {
     return this.request<IProvenanceGraph>(['provenance'], {}, filter as Record<string, unknown>);
   }
@@ -412,6 +456,12 @@ function listOf<T>(body: unknown, key: string): T[] {
 }
 
 export namespace MeowClient {
+  /** What `runPattern` runs on: a workgroup file, an upload, or nothing. */
+  export type RunInput =
+    | { path: string }
+    | { file: Blob; filename?: string }
+    | Record<string, never>;
+
   export interface IOptions {
     /** Jupyter server settings (base URL, token, fetch, WebSocket). */
     serverSettings: ServerConnection.ISettings;

@@ -4,12 +4,17 @@
  *
  * - a node per pattern: `active` (green) when its recipe exists, `missing`
  *   (red) when it does not, `invalid` when its file does not parse;
- * - a node per trigger glob (shared by patterns with the same glob) with an
- *   edge glob → pattern;
+ * - a node per trigger with an edge trigger → pattern, drawn by kind: a path
+ *   glob for file events (shared by patterns with the same glob), a port
+ *   (`:9000`, shared by the patterns on that port, as their listener is), a
+ *   clock (`*\/10 * * * *`, `every 30s`), a person (manual; `approve
+ *   review/*` when files wait for approval) and an absence (`no in/* for
+ *   10m`);
  * - a node per output of a pattern (`outputs` values that are strings) with
  *   an edge pattern → output;
  * - an edge output → trigger glob where a file written to that output can
- *   match the glob, i.e. the output can start another pattern.
+ *   match the glob, i.e. the output can start another pattern (or, for an
+ *   approval glob, waits there for a person to approve it).
  *
  * Outputs are templates with keywords (`{VGRID}/first/{FILENAME}`); they are
  * read as globs over workgroup-relative paths (`first/*`) and two globs
@@ -18,7 +23,10 @@
  */
 import type { IPatternInfo, IRecipeInfo } from '../core/api';
 import { globBase, globMatches } from '../core/glob';
-import type { IPattern } from '../core/types';
+import type { IPattern, TriggerKind } from '../core/types';
+import { formatDuration } from '../core/timers';
+import { formatSize } from '../core/pattern';
+import { portText, scheduleText, triggerSummary } from './triggers';
 
 export type WorkflowNodeKind = 'pattern' | 'trigger' | 'output';
 export type PatternState = 'active' | 'missing' | 'invalid';
@@ -29,6 +37,8 @@ export interface IWorkflowNode {
   label: string;
   /** Pattern nodes: green / red / invalid. */
   state?: PatternState;
+  /** Trigger nodes: what fires the patterns it points to. */
+  trigger?: TriggerKind;
   /** Pattern name (pattern and output nodes). */
   pattern?: string;
   /** Hover details, one line each. */
@@ -144,12 +154,61 @@ function triggerText(p: IPattern): string {
     case 'file':
       return t.path;
     case 'network':
-      return `port ${t.port}`;
+      return `port ${portText(t)}`;
     case 'schedule':
-      return t.cron !== undefined ? `schedule ${t.cron}` : `every ${t.everyMs! / 1000}s`;
+      return t.cron !== undefined ? `schedule ${t.cron}${t.timezone ? ` (${t.timezone})` : ''}` : scheduleText(t);
     case 'manual':
-      return 'manual';
+      return t.path ? `manual, files in ${t.path} wait for approval` : 'manual';
+    case 'absent':
+      return `absence: no ${t.path} for ${formatDuration(t.forMs)}`;
   }
+  return (t as { kind: string }).kind;
+}
+
+/** The trigger node a pattern hangs from: id, label and its own details. */
+function triggerNode(p: IPattern): { id: string; label: string; details: string[]; glob?: string } {
+  const t = p.trigger;
+  switch (t.kind) {
+    case 'file':
+      return { id: `trigger:${t.path}`, label: t.path, details: [`trigger glob: ${t.path}`], glob: t.path };
+    case 'network': {
+      const details = [`network listener on ${t.host ?? '127.0.0.1'}:${t.port}`];
+      details.push(t.tls ? `TLS (certificate ${t.tls.cert})` : 'plain TCP');
+      if (t.secret) {
+        details.push('a shared secret is required');
+      }
+      if (t.maxBytes !== undefined) {
+        details.push(`at most ${formatSize(t.maxBytes)} per message, ${t.maxConnections} connections at once`);
+      }
+      return { id: `port:${t.port}`, label: portText(t), details };
+    }
+    case 'schedule': {
+      const text = scheduleText(t);
+      const zone = t.cron !== undefined && t.timezone ? ` ${t.timezone}` : '';
+      return {
+        id: `clock:${text}${zone}`,
+        label: `${text}${zone}`,
+        details: [t.cron !== undefined ? `cron schedule: ${t.cron}${zone ? ` (time zone${zone})` : ''}` : `timer: ${text}`]
+      };
+    }
+    case 'manual':
+      return {
+        id: `person:${p.name}`,
+        label: triggerSummary(t),
+        details: t.path
+          ? [`a person approves each file in ${t.path}`, 'approve waiting files or run it in the pattern list']
+          : ['run by a person: Run in the pattern list, the API or meow trigger'],
+        glob: t.path
+      };
+    case 'absent':
+      return {
+        id: `absent:${t.forMs}:${t.path}`,
+        label: triggerSummary(t),
+        details: [`fires once when no file matching ${t.path} appeared or changed for ${formatDuration(t.forMs)}`]
+      };
+  }
+  const kind = (t as { kind: string }).kind;
+  return { id: `trigger-kind:${kind}`, label: kind, details: [] };
 }
 
 function show(v: unknown): string {
@@ -166,8 +225,8 @@ export function buildWorkflowGraph(
   const edges: IWorkflowEdge[] = [];
   const links: IPatternLink[] = [];
   const triggers = new Map<string, IWorkflowNode>();
-  /** glob → patterns it triggers */
-  const triggered = new Map<string, string[]>();
+  /** Trigger node id → its glob and the patterns it fires (file and approval globs). */
+  const matchable = new Map<string, { glob: string; patterns: string[] }>();
   const outputs: { node: IWorkflowNode; glob: string; pattern: string; variable: string }[] = [];
 
   for (const info of patterns) {
@@ -203,19 +262,25 @@ export function buildWorkflowGraph(
     }
     nodes.push({ id, kind: 'pattern', label: info.name, state, pattern: info.name, details });
 
-    if (p.trigger.kind === 'file') {
-      const glob = p.trigger.path;
-      let t = triggers.get(glob);
-      if (!t) {
-        t = { id: `trigger:${glob}`, kind: 'trigger', label: glob, details: [`trigger glob: ${glob}`] };
-        triggers.set(glob, t);
-        nodes.push(t);
-        triggered.set(glob, []);
+    const tn = triggerNode(p);
+    let t = triggers.get(tn.id);
+    if (!t) {
+      t = { id: tn.id, kind: 'trigger', trigger: p.trigger.kind, label: tn.label, details: tn.details };
+      triggers.set(tn.id, t);
+      nodes.push(t);
+      if (tn.glob) {
+        matchable.set(tn.id, { glob: tn.glob, patterns: [] });
       }
-      t.details.push(`triggers ${info.name} on ${p.trigger.events.join(', ')}`);
-      triggered.get(glob)!.push(info.name);
-      edges.push({ from: t.id, to: id, kind: 'triggers' });
     }
+    t.details.push(
+      p.trigger.kind === 'file'
+        ? `triggers ${info.name} on ${p.trigger.events.join(', ')}`
+        : p.trigger.kind === 'schedule'
+        ? `triggers ${info.name} (missed firings: ${p.trigger.missed === 'skip' ? 'skipped' : 'run once'})`
+        : `triggers ${info.name}`
+    );
+    matchable.get(tn.id)?.patterns.push(info.name);
+    edges.push({ from: t.id, to: id, kind: 'triggers' });
 
     for (const [variable, value] of Object.entries(p.outputs)) {
       const glob = outputGlob(value);
@@ -236,10 +301,12 @@ export function buildWorkflowGraph(
   }
 
   for (const out of outputs) {
-    for (const [glob, names] of triggered) {
+    for (const [nodeId, { glob, patterns: names }] of matchable) {
       if (globsCanOverlap(out.glob, glob)) {
-        edges.push({ from: out.node.id, to: `trigger:${glob}`, kind: 'matches' });
-        out.node.details.push(`can trigger: ${names.join(', ')}`);
+        edges.push({ from: out.node.id, to: nodeId, kind: 'matches' });
+        out.node.details.push(
+          nodeId.startsWith('person:') ? `waits for approval: ${names.join(', ')}` : `can trigger: ${names.join(', ')}`
+        );
         for (const to of names) {
           links.push({ from: out.pattern, to, variable: out.variable });
         }

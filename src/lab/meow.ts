@@ -8,7 +8,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IStatus } from '../core/api';
 import { MeowClient } from './client';
-import { JobsModel, PausedModel, StatusModel, WorkflowModel } from './models';
+import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from './models';
 import { DEFAULT_SETTINGS, IMeow, IMeowSettings } from './tokens';
 
 /**
@@ -43,6 +43,7 @@ export class Meow implements IMeow {
     this.workflow = new WorkflowModel({ client: this.client });
     this.status = new StatusModel({ client: this.client });
     this.paused = new PausedModel({ client: this.client });
+    this.manual = new ManualModel({ client: this.client });
   }
 
   readonly client: MeowClient;
@@ -50,6 +51,7 @@ export class Meow implements IMeow {
   readonly workflow: WorkflowModel;
   readonly status: StatusModel;
   readonly paused: PausedModel;
+  readonly manual: ManualModel;
 
   get settings(): IMeowSettings {
     return this._settings;
@@ -107,6 +109,7 @@ export class Meow implements IMeow {
     this.workflow.dispose();
     this.status.dispose();
     this.paused.dispose();
+    this.manual.dispose();
     this.client.dispose();
   }
 

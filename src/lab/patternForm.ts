@@ -6,11 +6,35 @@
 import type { IRecipeInfo } from '../core/api';
 import { patternToYaml, validatePatternObject } from '../core/pattern';
 import { PyFloat, parseYaml, stringifyYamlValues } from '../core/pyvalue';
-import { DEFAULT_FILE_EVENTS, FileEventKind, IPattern } from '../core/types';
+import {
+  DEFAULT_FILE_EVENTS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_NETWORK_HOST,
+  FileEventKind,
+  IPattern,
+  MissedFiringPolicy
+} from '../core/types';
 import { FILE_FIELD, IValidationIssue, issue } from '../core/validation';
-import { formatDuration } from '../core/pattern';
+import { formatDuration } from '../core/timers';
+import { formatSize } from '../core/pattern';
 
-export type TriggerChoice = 'path' | 'port' | 'schedule' | 'every' | 'manual';
+/**
+ * The trigger kinds of the form: file events (`path`), a network port, a
+ * timer as a cron `schedule` or a fixed interval (`every`), `manual` (a
+ * person runs it or approves waiting files) and `absent` (nothing arrived).
+ */
+export type TriggerChoice = 'path' | 'port' | 'schedule' | 'every' | 'manual' | 'absent';
+
+/** The choices in the order the form offers them, with their labels. */
+export const TRIGGER_CHOICES: readonly { value: TriggerChoice; label: string }[] = [
+  { value: 'path', label: 'File event (glob)' },
+  { value: 'port', label: 'Network port' },
+  { value: 'schedule', label: 'Timer: cron schedule' },
+  { value: 'every', label: 'Timer: fixed interval' },
+  { value: 'manual', label: 'Manual (a person runs or approves)' },
+  { value: 'absent', label: 'Absence (nothing arrived for a while)' }
+];
 
 /** A variable row: name and its value as YAML text (`3`, `"text"`, `[1, 2]`). */
 export interface IVariableRow {
@@ -31,11 +55,29 @@ export interface IPatternForm {
   name: string;
   recipe: string;
   trigger: TriggerChoice;
+  /** The glob of a file trigger, a manual trigger's approval folder, an absence trigger. */
   path: string;
   events: FileEventKind[];
   port: string;
+  /** Network: listen address (empty = the default, 127.0.0.1). */
+  host: string;
+  /** Network: shared secret (empty = none). */
+  secret: string;
+  /** Network: TLS certificate and key files (both empty = plain TCP). */
+  tlsCert: string;
+  tlsKey: string;
+  /** Network: largest message, e.g. `100MB` (empty = the default). */
+  maxBytes: string;
+  /** Network: most connections at once (empty = the default). */
+  maxConnections: string;
   schedule: string;
+  /** Cron: IANA time zone (empty = the machine's). */
+  timezone: string;
   every: string;
+  /** Timers: firings missed while meow was down. */
+  missed: MissedFiringPolicy;
+  /** Absence: how long nothing must arrive, e.g. `10m`. */
+  absentFor: string;
   input: string;
   parameters: IVariableRow[];
   outputs: IVariableRow[];
@@ -48,12 +90,25 @@ export interface IPatternForm {
 export const FIELD_HELP: Record<string, string> = {
   name: 'Unique pattern name; the file is .meow/patterns/<name>.yaml. Letters, digits, "_", "-", ".".',
   recipe: 'The registered recipe (notebook) this pattern runs. A pattern whose recipe does not exist yet is kept but does nothing (red in the graph).',
-  trigger: 'When the recipe runs: a file glob, a network port, a cron schedule, a fixed interval, or only manually.',
+  trigger:
+    'When the recipe runs: a file event, a message on a network port, a timer, a person (run by hand or approve waiting files), or a silence (nothing arrived for a while).',
   path: 'Glob relative to the workgroup, e.g. "start/*" (one folder level) or "data/**/*.csv" (any depth).',
   events: 'File events that trigger a job (default: created and modified).',
-  port: 'TCP port; each message received becomes a file that triggers a job.',
+  port: 'TCP port (1–65535); each message received becomes a file under .meow/incoming/ that triggers a job. Send with "meow send HOST:PORT FILE", nc or any TCP client. Patterns on the same port share one listener.',
+  host: `Address to listen on. Empty: ${DEFAULT_NETWORK_HOST} (this machine only); 0.0.0.0 accepts other machines.`,
+  secret: 'Optional shared secret: a connection must send it as its first line, else it is refused.',
+  tlsCert: 'Optional TLS: PEM certificate file (workgroup-relative or absolute). Give the key too; empty = plain TCP.',
+  tlsKey: 'PEM private key file of the TLS certificate.',
+  maxBytes: `Largest message accepted, e.g. 100MB, 512KB or 2GiB (KB, MB, GB: powers of 1000; KiB, MiB, GiB: of 1024). Empty: ${formatSize(DEFAULT_MAX_PAYLOAD_BYTES)}. A larger message is refused with a reply.`,
+  maxConnections: `Most connections received at the same time (empty: ${DEFAULT_MAX_CONNECTIONS}).`,
   schedule: 'Cron expression "minute hour day month weekday", e.g. "*/10 * * * *", or a macro like @hourly.',
+  timezone: 'IANA time zone of the cron expression, e.g. Europe/Copenhagen (empty: the machine\'s).',
   every: 'Fixed interval, e.g. 30s, 5m, 2h, 1h30m (at least 1s).',
+  missed: 'Firings missed while meow was not running: run once when it starts, or skip them.',
+  manualPath:
+    'Optional glob of files that wait for a person\'s approval, e.g. "review/*": each appears under "Waiting for approval" in the pattern list, and Approve runs the recipe on it. Empty: the pattern only runs when someone presses Run.',
+  absentPath: 'Glob of the files expected to keep arriving, e.g. "in/*".',
+  absentFor: 'Fires once when no matching file appeared or changed for this long, e.g. 10m, 2h, 1d; again only after files resumed and went silent again.',
   input: 'Recipe variable that receives the path of the triggering file (optional).',
   parameters: 'Variables passed to the recipe. Values are YAML: 3, 1.5, true, "text", [1, 2]. Keywords like {FILENAME}, {REL_DIR}, {VGRID} are replaced per job.',
   outputs: 'Like parameters, but also drawn as outputs in the graph, e.g. outfile = {VGRID}/first/{FILENAME}.',
@@ -68,8 +123,17 @@ export function emptyForm(): IPatternForm {
     path: '',
     events: [...DEFAULT_FILE_EVENTS],
     port: '',
+    host: '',
+    secret: '',
+    tlsCert: '',
+    tlsKey: '',
+    maxBytes: '',
+    maxConnections: '',
     schedule: '',
+    timezone: '',
     every: '',
+    missed: 'once',
+    absentFor: '',
     input: '',
     parameters: [],
     outputs: [],
@@ -129,6 +193,14 @@ export function formFromPattern(p: IPattern): IPatternForm {
     case 'network':
       f.trigger = 'port';
       f.port = String(t.port);
+      // Defaults stay empty (the placeholder shows them).
+      f.host = t.host && t.host !== DEFAULT_NETWORK_HOST ? t.host : '';
+      f.secret = t.secret ?? '';
+      f.tlsCert = t.tls?.cert ?? '';
+      f.tlsKey = t.tls?.key ?? '';
+      f.maxBytes = t.maxBytes !== undefined && t.maxBytes !== DEFAULT_MAX_PAYLOAD_BYTES ? formatSize(t.maxBytes) : '';
+      f.maxConnections =
+        t.maxConnections !== undefined && t.maxConnections !== DEFAULT_MAX_CONNECTIONS ? String(t.maxConnections) : '';
       break;
     case 'schedule':
       if (t.everyMs !== undefined) {
@@ -137,10 +209,18 @@ export function formFromPattern(p: IPattern): IPatternForm {
       } else {
         f.trigger = 'schedule';
         f.schedule = t.cron ?? '';
+        f.timezone = t.timezone ?? '';
       }
+      f.missed = t.missed ?? 'once';
       break;
     case 'manual':
       f.trigger = 'manual';
+      f.path = t.path ?? '';
+      break;
+    case 'absent':
+      f.trigger = 'absent';
+      f.path = t.path;
+      f.absentFor = formatDuration(t.forMs);
       break;
   }
   f.input = p.input ?? '';
@@ -169,10 +249,7 @@ export function formFieldOf(field: string): string {
     case 'recipes':
       return 'recipe';
     case 'trigger':
-      if (!rest) {
-        return 'trigger';
-      }
-      return rest === 'events' ? 'events' : rest;
+      return triggerFieldOf(field.split(/[.[]/).slice(1));
     case 'input':
     case 'input_file':
       return 'input';
@@ -189,6 +266,40 @@ export function formFieldOf(field: string): string {
       return rest ? `sweep.${rest}` : 'sweep';
   }
   return 'form';
+}
+
+/** Core field names under `trigger` (YAML spelling) → form fields. */
+const TRIGGER_FIELDS: Record<string, string> = {
+  path: 'path',
+  events: 'events',
+  port: 'port',
+  host: 'host',
+  secret: 'secret',
+  max_bytes: 'maxBytes',
+  maxBytes: 'maxBytes',
+  max_connections: 'maxConnections',
+  maxConnections: 'maxConnections',
+  schedule: 'schedule',
+  cron: 'schedule',
+  timezone: 'timezone',
+  every: 'every',
+  missed: 'missed',
+  manual: 'trigger'
+};
+
+/** `trigger.tls.key` → `tlsKey`, `trigger.absent.for` → `absentFor`, `trigger.max_bytes` → `maxBytes`. */
+function triggerFieldOf(parts: string[]): string {
+  const [first, second] = parts;
+  if (!first) {
+    return 'trigger';
+  }
+  if (first === 'tls') {
+    return second === 'key' ? 'tlsKey' : 'tlsCert';
+  }
+  if (first === 'absent') {
+    return second === 'for' ? 'absentFor' : second === 'path' || !second ? 'path' : 'trigger';
+  }
+  return TRIGGER_FIELDS[first] ?? 'trigger';
 }
 
 /** The result of validating the form. */
@@ -221,17 +332,61 @@ export function formToObject(form: IPatternForm): { object: Record<string, unkno
     case 'port': {
       const v = parseValueText(form.port);
       trigger.port = form.port.trim() === '' ? '' : v.value;
+      if (form.host.trim()) {
+        trigger.host = form.host.trim();
+      }
+      if (form.secret !== '') {
+        // Kept as typed: the connection's first line must equal it exactly.
+        trigger.secret = form.secret;
+      }
+      if (form.tlsCert.trim() || form.tlsKey.trim()) {
+        // One without the other is the core's to report, on its field.
+        const tls: Record<string, string> = {};
+        if (form.tlsCert.trim()) {
+          tls.cert = form.tlsCert.trim();
+        }
+        if (form.tlsKey.trim()) {
+          tls.key = form.tlsKey.trim();
+        }
+        trigger.tls = tls;
+      }
+      if (form.maxBytes.trim()) {
+        trigger.max_bytes = parseValueText(form.maxBytes).value;
+      }
+      if (form.maxConnections.trim()) {
+        trigger.max_connections = parseValueText(form.maxConnections).value;
+      }
       break;
     }
     case 'schedule':
       trigger.schedule = form.schedule;
+      if (form.timezone.trim()) {
+        trigger.timezone = form.timezone.trim();
+      }
+      trigger.missed = form.missed;
       break;
     case 'every':
       trigger.every = form.every.trim();
+      trigger.missed = form.missed;
       break;
     case 'manual':
       trigger.manual = true;
+      if (form.path.trim()) {
+        trigger.path = form.path.trim();
+      }
       break;
+    case 'absent': {
+      // Empty fields are left out, so the core says "is missing" with an example.
+      const absent: Record<string, unknown> = {};
+      if (form.path.trim() !== '') {
+        absent.path = form.path;
+      }
+      if (form.absentFor.trim() !== '') {
+        absent.for = form.absentFor.trim();
+      }
+      trigger.absent = absent;
+      break;
+    }
   }
   obj.trigger = trigger;
   if (form.input.trim() !== '') {

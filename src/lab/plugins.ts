@@ -255,7 +255,7 @@ export const workflowPlugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null
   ) => {
-    const panel = new WorkflowPanel(meow);
+    const panel = new WorkflowPanel(meow, { commands: app.commands });
     app.shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, 'jp-meow-workflow');
     app.commands.addCommand(CommandIDs.openWorkflow, {

@@ -6,7 +6,7 @@ import { ISignal } from '@lumino/signaling';
 
 import type { JobStatus } from '../core/types';
 import type { MeowClient } from './client';
-import type { JobsModel, PausedModel, StatusModel, WorkflowModel } from './models';
+import type { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from './models';
 
 /** User-interface settings (`schema/plugin.json`). */
 export interface IMeowSettings {
@@ -41,6 +41,8 @@ export interface IMeow {
   readonly status: StatusModel;
   /** Rules paused by a runaway limit. */
   readonly paused: PausedModel;
+  /** Running patterns by hand, and files waiting for a person's approval. */
+  readonly manual: ManualModel;
   readonly settings: IMeowSettings;
   readonly settingsChanged: ISignal<IMeow, IMeowSettings>;
   /**

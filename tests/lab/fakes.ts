@@ -59,7 +59,16 @@ export function fakeSettings(route: Route, extra: Partial<ServerConnection.ISett
     const text = req.method === 'GET' || req.method === 'HEAD' ? '' : await req.text();
     const headers: Record<string, string> = {};
     req.headers.forEach((v, k) => (headers[k] = v));
-    const rec: IRecordedRequest = { url: req.url, method: req.method, headers, body: text ? JSON.parse(text) : undefined };
+    // JSON bodies are parsed; anything else (an upload) is kept as text.
+    let body: unknown = undefined;
+    if (text) {
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    const rec: IRecordedRequest = { url: req.url, method: req.method, headers, body };
     requests.push(rec);
     const answer = route(rec) ?? { status: 404, body: { error: `no route for ${rec.method} ${rec.url}` } };
     const status = answer.status ?? 200;

@@ -108,4 +108,61 @@ describe('buildWorkflowGraph', () => {
     }
     expect(layout.width).toBeGreaterThan(100);
   });
+
+  it('draws what fires each kind of pattern: path, port, clock, person, absence', () => {
+    const patterns = [
+      info('Files', 'recipe: r\ntrigger: {path: "in/*"}\noutputs: {out: "{VGRID}/review/{FILENAME}"}\n'),
+      info('Net', 'recipe: r\ntrigger: {port: 9000, secret: s, tls: {cert: c.pem, key: k.pem}, max_bytes: 100MB}\n'),
+      info('Net2', 'recipe: r\ntrigger: {port: 9000, secret: s, tls: {cert: c.pem, key: k.pem}, max_bytes: 100MB}\n'),
+      info('Wide', 'recipe: r\ntrigger: {port: 9100, host: 0.0.0.0}\n'),
+      info('Cron', 'recipe: r\ntrigger: {schedule: "*/10 * * * *", timezone: Europe/Copenhagen, missed: skip}\n'),
+      info('Tick', 'recipe: r\ntrigger: {every: 30s}\n'),
+      info('Review', 'recipe: r\ntrigger: {manual: true, path: "review/*"}\n'),
+      info('ByHand', 'recipe: r\ntrigger: {manual: true}\n'),
+      info('Silence', 'recipe: r\ntrigger: {absent: {path: "in/*", for: 10m}}\n')
+    ];
+    expect(patterns.filter(p => p.problem)).toEqual([]);
+    const g = buildWorkflowGraph(patterns, [recipe('r')]);
+    const triggerOf = (pattern: string) => {
+      const edge = g.edges.find(e => e.kind === 'triggers' && e.to === `pattern:${pattern}`)!;
+      return g.nodes.find(n => n.id === edge.from)!;
+    };
+    const seen = (pattern: string) => {
+      const n = triggerOf(pattern);
+      return { id: n.id, kind: n.kind, trigger: n.trigger, label: n.label };
+    };
+    expect(seen('Files')).toEqual({ id: 'trigger:in/*', kind: 'trigger', trigger: 'file', label: 'in/*' });
+    expect(seen('Net')).toEqual({ id: 'port:9000', kind: 'trigger', trigger: 'network', label: ':9000' });
+    expect(seen('Wide')).toEqual({ id: 'port:9100', kind: 'trigger', trigger: 'network', label: '0.0.0.0:9100' });
+    expect(seen('Cron')).toEqual({
+      id: 'clock:*/10 * * * * Europe/Copenhagen',
+      kind: 'trigger',
+      trigger: 'schedule',
+      label: '*/10 * * * * Europe/Copenhagen'
+    });
+    expect(seen('Tick')).toEqual({ id: 'clock:every 30s', kind: 'trigger', trigger: 'schedule', label: 'every 30s' });
+    expect(seen('Review')).toEqual({ id: 'person:Review', kind: 'trigger', trigger: 'manual', label: 'approve review/*' });
+    expect(seen('ByHand')).toEqual({ id: 'person:ByHand', kind: 'trigger', trigger: 'manual', label: 'run by hand' });
+    expect(seen('Silence')).toEqual({ id: 'absent:600000:in/*', kind: 'trigger', trigger: 'absent', label: 'no in/* for 10m' });
+
+    // Two patterns on one port share its node (they share the listener).
+    expect(triggerOf('Net2')).toBe(triggerOf('Net'));
+    expect(g.nodes.filter(n => n.id === 'port:9000')).toHaveLength(1);
+    const port = triggerOf('Net').details.join('\n');
+    expect(port).toMatch(/TLS \(certificate c\.pem\)/);
+    expect(port).toMatch(/a shared secret is required/);
+    expect(port).not.toMatch(/: s$/m); // never the secret itself
+    expect(port).toMatch(/100MB per message, 64 connections/);
+    expect(port).toMatch(/triggers Net\ntriggers Net2/);
+    expect(triggerOf('Cron').details.join('\n')).toMatch(/missed firings: skipped/);
+    expect(g.nodes.find(n => n.id === 'pattern:Tick')!.details).toContain('trigger: every 30s');
+    expect(g.nodes.find(n => n.id === 'pattern:Silence')!.details).toContain('trigger: absence: no in/* for 10m');
+
+    // An output landing in an approval folder waits there for a person.
+    expect(g.edges).toContainEqual({ from: 'output:Files:out', to: 'person:Review', kind: 'matches' });
+    expect(g.links).toEqual([{ from: 'Files', to: 'Review', variable: 'out' }]);
+    expect(g.nodes.find(n => n.id === 'output:Files:out')!.details).toContain('waits for approval: Review');
+    // An absence glob is not a trigger of files: no edge into it.
+    expect(g.edges.filter(e => e.to === 'absent:600000:in/*' && e.kind === 'matches')).toEqual([]);
+  });
 });

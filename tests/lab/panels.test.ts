@@ -11,7 +11,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 import { act } from 'react';
 
 import { MeowClient } from '../../src/lab/client';
-import { JobsModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
+import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
 import { DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
 import { MonitorPanel } from '../../src/lab/widgets/monitorPanel';
 import { PatternEditor } from '../../src/lab/widgets/patternEditor';
@@ -38,6 +38,7 @@ function fakeMeow(jobs: IJob[]): IMeow {
     workflow,
     status: new StatusModel(),
     paused: new PausedModel(),
+    manual: new ManualModel(),
     settings: { ...DEFAULT_SETTINGS },
     settingsChanged: new Signal<IMeow, any>({} as IMeow),
     contentsPath: p => p

@@ -71,10 +71,16 @@ describe('pattern form', () => {
   it('validates every trigger kind with the core', () => {
     const base = { name: 'P', recipe: 'r' };
     expect(validateForm(form({ ...base, trigger: 'port', port: '70000' })).byField.port[0]).toMatch(/1 to 65535/);
-    expect(validateForm(form({ ...base, trigger: 'port', port: '9000' })).pattern!.trigger).toEqual({ kind: 'network', port: 9000 });
+    expect(validateForm(form({ ...base, trigger: 'port', port: '9000' })).pattern!.trigger).toEqual({
+      kind: 'network',
+      port: 9000,
+      host: '127.0.0.1',
+      maxBytes: 1024 ** 3,
+      maxConnections: 64
+    });
     expect(validateForm(form({ ...base, trigger: 'schedule', schedule: '61 * * * *' })).byField.schedule[0]).toMatch(/minute/);
     expect(validateForm(form({ ...base, trigger: 'every', every: '500ms' })).byField.every[0]).toMatch(/minimum/);
-    expect(validateForm(form({ ...base, trigger: 'every', every: '30s' })).pattern!.trigger).toEqual({ kind: 'schedule', everyMs: 30000 });
+    expect(validateForm(form({ ...base, trigger: 'every', every: '30s' })).pattern!.trigger).toEqual({ kind: 'schedule', everyMs: 30000, missed: 'once' });
     expect(validateForm(form({ ...base, trigger: 'manual' })).yaml).toBe('recipe: r\ntrigger:\n  manual: true\n');
     expect(validateForm(form({ ...base, path: 'in/*', events: [] })).byField.events[0]).toMatch(/non-empty list/);
   });
@@ -110,5 +116,123 @@ describe('pattern form', () => {
     expect(formFieldOf('trigger.events[0]')).toBe('events');
     expect(formFieldOf('parameterize_over.x.increment')).toBe('sweep.x');
     expect(formFieldOf('(file)')).toBe('form');
+  });
+
+  describe('trigger kinds', () => {
+    /** Each kind as a pattern file, with every option it has. */
+    const FILES: [string, string][] = [
+      ['file', 'recipe: r\ntrigger:\n  path: in/*.csv\n  events:\n    - created\n    - moved\n'],
+      [
+        'network (all options)',
+        'recipe: r\ntrigger:\n  port: 9000\n  host: 0.0.0.0\n  secret: s3cret\n  tls:\n    cert: certs/server.pem\n    key: certs/server.key\n  max_bytes: 100MB\n  max_connections: 8\ninput: infile\n'
+      ],
+      ['network (defaults)', 'recipe: r\ntrigger:\n  port: 9001\n'],
+      ['cron', 'recipe: r\ntrigger:\n  schedule: "*/10 * * * *"\n  timezone: Europe/Copenhagen\n  missed: skip\n'],
+      ['cron (defaults)', 'recipe: r\ntrigger:\n  schedule: "@hourly"\n'],
+      ['every', 'recipe: r\ntrigger:\n  every: 1h30m\n  missed: skip\n'],
+      ['manual', 'recipe: r\ntrigger:\n  manual: true\n'],
+      ['manual with approval glob', 'recipe: r\ntrigger:\n  manual: true\n  path: review/*\ninput: infile\n'],
+      ['absent', 'recipe: r\ntrigger:\n  absent:\n    path: in/*\n    for: 10m\nparameters:\n  alert: "nothing arrived"\n']
+    ];
+
+    it.each(FILES)('%s: pattern → form → pattern keeps every field', (_kind, text) => {
+      const parsed = parsePattern('P', text);
+      expect(parsed.issues).toEqual([]);
+      const f = formFromPattern(parsed.pattern!);
+      const v = validateForm(f);
+      expect(v.issues).toEqual([]);
+      expect(v.pattern).toEqual(parsed.pattern);
+      // And the file written is read back as the same pattern.
+      expect(parsePattern('P', v.yaml!).pattern).toEqual(parsed.pattern);
+      // The form shown again is the same form.
+      expect(formFromPattern(v.pattern!)).toEqual(f);
+    });
+
+    it('shows each kind\'s options in the form, defaults left empty', () => {
+      const net = formFromPattern(parsePattern('P', FILES[1][1]).pattern!);
+      expect(net).toMatchObject({
+        trigger: 'port',
+        port: '9000',
+        host: '0.0.0.0',
+        secret: 's3cret',
+        tlsCert: 'certs/server.pem',
+        tlsKey: 'certs/server.key',
+        maxBytes: '100MB',
+        maxConnections: '8'
+      });
+      expect(formFromPattern(parsePattern('P', FILES[2][1]).pattern!)).toMatchObject({ host: '', maxBytes: '', maxConnections: '' });
+      expect(formFromPattern(parsePattern('P', FILES[3][1]).pattern!)).toMatchObject({
+        trigger: 'schedule',
+        schedule: '*/10 * * * *',
+        timezone: 'Europe/Copenhagen',
+        missed: 'skip'
+      });
+      expect(formFromPattern(parsePattern('P', FILES[5][1]).pattern!)).toMatchObject({ trigger: 'every', every: '90m', missed: 'skip' });
+      expect(formFromPattern(parsePattern('P', FILES[7][1]).pattern!)).toMatchObject({ trigger: 'manual', path: 'review/*' });
+      expect(formFromPattern(parsePattern('P', FILES[8][1]).pattern!)).toMatchObject({ trigger: 'absent', path: 'in/*', absentFor: '10m' });
+    });
+
+    it('builds each kind from the form', () => {
+      const base = form({ name: 'P', recipe: 'r' });
+      expect(validateForm({ ...base, trigger: 'port', port: '9000', host: '0.0.0.0', maxBytes: '2GiB', maxConnections: '10' }).pattern!.trigger).toEqual({
+        kind: 'network',
+        port: 9000,
+        host: '0.0.0.0',
+        maxBytes: 2 * 1024 ** 3,
+        maxConnections: 10
+      });
+      expect(validateForm({ ...base, trigger: 'port', port: '9000', tlsCert: 'c.pem', tlsKey: 'k.pem', secret: 'x' }).pattern!.trigger).toMatchObject({
+        tls: { cert: 'c.pem', key: 'k.pem' },
+        secret: 'x'
+      });
+      expect(validateForm({ ...base, trigger: 'schedule', schedule: '0 6 * * MON-FRI', timezone: 'UTC', missed: 'skip' }).pattern!.trigger).toEqual({
+        kind: 'schedule',
+        cron: '0 6 * * MON-FRI',
+        timezone: 'UTC',
+        missed: 'skip'
+      });
+      // An interval has no time zone: a left-over one is not sent.
+      expect(validateForm({ ...base, trigger: 'every', every: '5m', timezone: 'UTC' }).pattern!.trigger).toEqual({
+        kind: 'schedule',
+        everyMs: 300000,
+        missed: 'once'
+      });
+      expect(validateForm({ ...base, trigger: 'manual', path: 'review/*' }).yaml).toBe('recipe: r\ntrigger:\n  manual: true\n  path: review/*\n');
+      expect(validateForm({ ...base, trigger: 'manual', path: '  ' }).pattern!.trigger).toEqual({ kind: 'manual' });
+      expect(validateForm({ ...base, trigger: 'absent', path: 'in/*', absentFor: '2h' }).pattern!.trigger).toEqual({
+        kind: 'absent',
+        path: 'in/*',
+        forMs: 7200000
+      });
+    });
+
+    it('puts the core\'s messages on the fields of each kind', () => {
+      const base = form({ name: 'P', recipe: 'r' });
+      const net = validateForm({ ...base, trigger: 'port', port: '9000', host: 'a b', maxBytes: 'lots', maxConnections: '0', secret: ' x ', tlsCert: 'c.pem' });
+      expect(net.pattern).toBeUndefined();
+      expect(net.byField.host[0]).toMatch(/spaces/);
+      expect(net.byField.maxBytes[0]).toMatch(/must be a size/);
+      expect(net.byField.maxConnections[0]).toMatch(/whole number from 1/);
+      expect(net.byField.secret[0]).toMatch(/leading or trailing spaces/);
+      expect(net.byField.tlsKey[0]).toMatch(/is missing/);
+      expect(net.byField.tlsCert).toBeUndefined();
+      const cron = validateForm({ ...base, trigger: 'schedule', schedule: '* * *', timezone: 'Mars/Olympus' });
+      expect(cron.byField.schedule[0]).toMatch(/cron|field/);
+      expect(cron.byField.timezone[0]).toMatch(/time zone/);
+      const absent = validateForm({ ...base, trigger: 'absent', path: '/abs/*', absentFor: 'soon' });
+      expect(absent.byField.path[0]).toMatch(/relative to the workgroup/);
+      expect(absent.byField.absentFor[0]).toMatch(/interval/);
+      expect(validateForm({ ...base, trigger: 'absent', path: 'in/*', absentFor: '' }).byField.absentFor).toBeDefined();
+      expect(validateForm({ ...base, trigger: 'manual', path: '/x/*' }).byField.path[0]).toMatch(/relative/);
+      expect(formFieldOf('trigger.tls.cert')).toBe('tlsCert');
+      expect(formFieldOf('trigger.tls')).toBe('tlsCert');
+      expect(formFieldOf('trigger.max_bytes')).toBe('maxBytes');
+      expect(formFieldOf('trigger.max_connections')).toBe('maxConnections');
+      expect(formFieldOf('trigger.absent.for')).toBe('absentFor');
+      expect(formFieldOf('trigger.absent.path')).toBe('path');
+      expect(formFieldOf('trigger.absent')).toBe('path');
+      expect(formFieldOf('trigger.missed')).toBe('missed');
+      expect(formFieldOf('trigger.nonsense')).toBe('trigger');
+    });
   });
 });

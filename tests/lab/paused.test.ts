@@ -12,7 +12,7 @@ import { act } from 'react';
 import type { IPatternInfo } from '../../src/core/api';
 import type { IPausedRule } from '../../src/core/types';
 import { MeowClient } from '../../src/lab/client';
-import { JobsModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
+import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
 import { DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
 import { MonitorPanel } from '../../src/lab/widgets/monitorPanel';
 import { MeowStatusItem } from '../../src/lab/widgets/statusItem';
@@ -84,6 +84,7 @@ function fakeMeow(client: MeowClient): IMeow {
     workflow,
     status,
     paused: new PausedModel({ client }),
+    manual: new ManualModel(),
     settings: { ...DEFAULT_SETTINGS },
     settingsChanged: new Signal<IMeow, any>({} as IMeow),
     contentsPath: p => p

@@ -8,7 +8,7 @@ import { CommandRegistry } from '@lumino/commands';
 import { Signal } from '@lumino/signaling';
 
 import { MeowClient } from '../../src/lab/client';
-import { JobsModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
+import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
 import { registerPlugin } from '../../src/lab/plugins';
 import { CommandIDs, DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
 import { fakeSettings } from './fakes';
@@ -42,6 +42,7 @@ function setup(existing: string[]) {
     workflow: new WorkflowModel({ client }),
     status: new StatusModel(),
     paused: new PausedModel(),
+    manual: new ManualModel(),
     settings: { ...DEFAULT_SETTINGS },
     settingsChanged: new Signal<IMeow, any>({} as IMeow),
     contentsPath: p => p

@@ -2,3 +2,4 @@ export * from './jobs';
 export * from './status';
 export * from './workflow';
 export * from './paused';
+export * from './manual';

@@ -14,6 +14,7 @@ import type { IServiceEvent } from '../../core/api';
 import { FINAL_JOB_STATUSES, IJob, JobStatus } from '../../core/types';
 import { JOB_STATUSES } from '../../core/jobs';
 import type { MeowClient } from '../client';
+import { TRIGGER_GROUPS, TriggerGroup, triggerGroup } from '../triggers';
 
 /** Filters of the Monitor panel; unset ones keep everything. */
 export interface IJobsFilter {
@@ -24,7 +25,9 @@ export interface IJobsFilter {
   after?: string | number;
   /** ISO time or ms; jobs created at or before. */
   before?: string | number;
-  /** Case-insensitive substring of id, pattern, recipe, trigger path or error. */
+  /** What fired the job: `file` (any file event), `network`, `schedule`, `manual`, `absent`, `rerun`. */
+  trigger?: TriggerGroup;
+  /** Case-insensitive substring of id, pattern, recipe, trigger path or source, or error. */
   text?: string;
 }
 
@@ -135,6 +138,11 @@ export class JobsModel implements IDisposable {
     return [...this._recipeNames].sort();
   }
 
+  /** Jobs by what fired them (all jobs, unfiltered), for the trigger filter. */
+  get triggerCounts(): Record<TriggerGroup, number> {
+    return { ...this._triggerCounts };
+  }
+
   get(id: string): IJob | undefined {
     return this._jobs.get(id);
   }
@@ -189,6 +197,9 @@ export class JobsModel implements IDisposable {
     if (f.recipe && job.recipe !== f.recipe) {
       return false;
     }
+    if (f.trigger && triggerGroup(job.trigger?.kind) !== f.trigger) {
+      return false;
+    }
     if (this._after !== undefined || this._before !== undefined) {
       const created = Date.parse(job.created);
       if (this._after !== undefined && !(created >= this._after)) {
@@ -199,7 +210,7 @@ export class JobsModel implements IDisposable {
       }
     }
     if (this._text) {
-      const hay = [job.id, job.pattern, job.recipe, job.trigger?.path ?? '', job.error?.message ?? '']
+      const hay = [job.id, job.pattern, job.recipe, job.trigger?.path ?? '', job.trigger?.source ?? '', job.error?.message ?? '']
         .join('\n')
         .toLowerCase();
       if (!hay.includes(this._text)) {
@@ -252,6 +263,7 @@ export class JobsModel implements IDisposable {
     this._filteredSet.clear();
     this._children.clear();
     this._counts = emptyCounts();
+    this._triggerCounts = emptyTriggerCounts();
     this._patternNames.clear();
     this._recipeNames.clear();
     const sorted = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -323,6 +335,7 @@ export class JobsModel implements IDisposable {
     this._jobs.set(job.id, job);
     if (old) {
       this._counts[old.status] = (this._counts[old.status] ?? 1) - 1;
+      this._triggerCounts[triggerGroup(old.trigger?.kind)]--;
       if (old.parent && old.parent !== job.parent) {
         this._children.get(old.parent)?.delete(job.id);
       }
@@ -330,6 +343,7 @@ export class JobsModel implements IDisposable {
       insertSorted(this._ids, job.id);
     }
     this._counts[job.status] = (this._counts[job.status] ?? 0) + 1;
+    this._triggerCounts[triggerGroup(job.trigger?.kind)]++;
     if (job.parent) {
       let set = this._children.get(job.parent);
       if (!set) {
@@ -362,6 +376,7 @@ export class JobsModel implements IDisposable {
       const job = this._jobs.get(id)!;
       this._jobs.delete(id);
       this._counts[job.status]--;
+      this._triggerCounts[triggerGroup(job.trigger?.kind)]--;
       if (this._filteredSet.delete(id)) {
         removeSorted(this._filtered, id);
       }
@@ -377,6 +392,7 @@ export class JobsModel implements IDisposable {
   private _filteredSet = new Set<string>();
   private _children = new Map<string, Set<string>>();
   private _counts: Record<JobStatus, number> = emptyCounts();
+  private _triggerCounts: Record<TriggerGroup, number> = emptyTriggerCounts();
   private _patternNames = new Set<string>();
   private _recipeNames = new Set<string>();
   private _filter: IJobsFilter = {};
@@ -404,6 +420,14 @@ function emptyCounts(): Record<JobStatus, number> {
   const c = {} as Record<JobStatus, number>;
   for (const s of JOB_STATUSES) {
     c[s] = 0;
+  }
+  return c;
+}
+
+function emptyTriggerCounts(): Record<TriggerGroup, number> {
+  const c = {} as Record<TriggerGroup, number>;
+  for (const g of TRIGGER_GROUPS) {
+    c[g] = 0;
   }
   return c;
 }

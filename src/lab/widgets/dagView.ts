@@ -18,8 +18,13 @@ export interface IDagViewNode {
   textColour?: string;
   strokeWidth?: number;
   dashed?: boolean;
-  /** `rect` (jobs, patterns) or `pill` (paths). */
-  shape?: 'rect' | 'pill';
+  /**
+   * `rect` (jobs, patterns), `pill` (paths), `box` (square corners: ports),
+   * `hexagon` (timers).
+   */
+  shape?: 'rect' | 'pill' | 'box' | 'hexagon';
+  /** A 24×24 SVG path drawn left of the label (trigger kinds). */
+  icon?: string;
   /** Native tooltip text. */
   title?: string;
   /** Small badge at the top-right corner, e.g. "✗" for failed jobs. */
@@ -51,6 +56,21 @@ export interface IDagViewOptions {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 let markerSeq = 0;
+
+/** Corners of a hexagon filling a `w`×`h` box (pointed left and right). */
+function hexagonPoints(w: number, h: number): string {
+  const i = Math.min(10, h / 2, w / 4);
+  return [
+    [i, 0],
+    [w - i, 0],
+    [w, h / 2],
+    [w - i, h],
+    [i, h],
+    [0, h / 2]
+  ]
+    .map(([x, y]) => `${x},${y}`)
+    .join(' ');
+}
 
 /** Draw into `container` (its content is replaced); returns the `<svg>`. */
 export function renderDag(
@@ -164,22 +184,38 @@ export function renderDag(
     for (const [k, v] of Object.entries(n.attrs ?? {})) {
       g.attr(k, v);
     }
-    g.append('rect')
-      .attr('width', n.width)
-      .attr('height', n.height)
-      .attr('rx', n.shape === 'pill' ? n.height / 2 : 5)
+    const outline: d3.Selection<SVGElement, unknown, null, undefined> =
+      n.shape === 'hexagon'
+        ? g.append<SVGElement>('polygon').attr('points', hexagonPoints(n.width, n.height))
+        : g
+            .append<SVGElement>('rect')
+            .attr('width', n.width)
+            .attr('height', n.height)
+            .attr('rx', n.shape === 'pill' ? n.height / 2 : n.shape === 'box' ? 1 : 5);
+    outline
       .attr('fill', n.fill)
       .attr('stroke', n.stroke)
       .attr('stroke-width', n.strokeWidth ?? 1.5)
       .attr('stroke-dasharray', n.dashed ? '4 3' : null);
     const colour = n.textColour ?? '#ffffff';
+    // The icon takes the left of the node; the label is centred in the rest.
+    const iconSize = 14;
+    const inset = n.icon ? (n.shape === 'hexagon' ? 10 : n.shape === 'pill' ? n.height / 3 : 6) : 0;
+    const textLeft = n.icon ? inset + iconSize + 2 : 0;
+    if (n.icon) {
+      g.append('path')
+        .attr('class', 'jp-meow-dagIcon')
+        .attr('d', n.icon)
+        .attr('fill', colour)
+        .attr('transform', `translate(${inset},${(n.height - iconSize) / 2}) scale(${iconSize / 24})`);
+    }
     // Average glyph width ≈ 0.62 em for the bold label, 0.6 em for the sublabel.
     const fit = (s: string, charWidth = 7.5) => {
-      const max = Math.floor((n.width - 12) / charWidth);
+      const max = Math.floor((n.width - textLeft - 12) / charWidth);
       return s.length > max ? `${s.slice(0, Math.max(1, max - 1))}…` : s;
     };
     g.append('text')
-      .attr('x', n.width / 2)
+      .attr('x', textLeft + (n.width - textLeft) / 2)
       .attr('y', n.sublabel ? n.height / 2 - 3 : n.height / 2 + 4)
       .attr('text-anchor', 'middle')
       .attr('font-size', 12)

@@ -11,6 +11,7 @@ import type { IJob } from '../../core/types';
 import { formatElapsed, formatTime, jobDuration } from '../format';
 import { CommandIDs, IMeow } from '../tokens';
 import { useNow, useSignal } from './hooks';
+import { TriggerKindLabel } from './triggerLabel';
 
 function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
@@ -134,14 +135,20 @@ export function JobDetail(props: IJobDetailProps): JSX.Element {
           </tr>
           <tr>
             <th>Trigger</th>
-            <td>
-              {job.trigger.kind}
+            <td data-testid="meow-job-trigger" data-meow-trigger-kind={job.trigger.kind}>
+              <TriggerKindLabel trigger={job.trigger} withSource={false} />
               {job.trigger.retroactive ? ' (existing file, retroactive)' : ''}:{' '}
               <a className="jp-meow-link" onClick={openFile(job.trigger.path)}>
                 {job.trigger.path}
               </a>
             </td>
           </tr>
+          {job.trigger.source && (
+            <tr>
+              <th>Fired by</th>
+              <td data-testid="meow-job-source">{job.trigger.source}</td>
+            </tr>
+          )}
           <tr>
             <th>Trigger hash</th>
             <td className="jp-meow-mono" data-testid="meow-job-hash">

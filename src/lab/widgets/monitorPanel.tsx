@@ -13,9 +13,11 @@ import type { IJob, JobStatus } from '../../core/types';
 import { formatElapsed, formatRelative, formatTime, jobDuration, localInputToIso, shortJobId } from '../format';
 import type { IJobsFilter } from '../models';
 import type { IMeow } from '../tokens';
+import { TRIGGER_GROUPS, TRIGGER_GROUP_HELP, TRIGGER_GROUP_LABEL, TriggerGroup } from '../triggers';
 import { visibleRows } from '../virtual';
 import { useNow, useSignal } from './hooks';
 import { JobDetail, StatusBadge } from './jobDetail';
+import { TriggerKindLabel } from './triggerLabel';
 import { PausedBanner } from './paused';
 
 export const ROW_HEIGHT = 26;
@@ -39,6 +41,7 @@ function Filters(props: { meow: IMeow }): JSX.Element {
   useSignal(workflow.changed);
   const filter = jobs.filter;
   const counts = jobs.counts;
+  const triggerCounts = jobs.triggerCounts;
   const [text, setText] = React.useState(filter.text ?? '');
   const set = (patch: Partial<IJobsFilter>) => jobs.setFilter({ ...jobs.filter, ...patch });
   React.useEffect(() => {
@@ -84,6 +87,21 @@ function Filters(props: { meow: IMeow }): JSX.Element {
           </option>
         ))}
       </select>
+      <select
+        className="jp-mod-styled"
+        aria-label="Trigger"
+        title="What fired the jobs"
+        data-testid="meow-filter-trigger"
+        value={filter.trigger ?? ''}
+        onChange={e => set({ trigger: (e.target.value || undefined) as TriggerGroup | undefined })}
+      >
+        <option value="">all triggers</option>
+        {TRIGGER_GROUPS.map(g => (
+          <option key={g} value={g} title={TRIGGER_GROUP_HELP[g]}>
+            {TRIGGER_GROUP_LABEL[g]} ({triggerCounts[g] ?? 0})
+          </option>
+        ))}
+      </select>
       <label className="jp-meow-time">
         after
         <input
@@ -125,7 +143,7 @@ function Filters(props: { meow: IMeow }): JSX.Element {
   );
 }
 
-const COLUMNS = ['Job', 'Pattern', 'Recipe', 'Trigger path', 'Status', 'Created', 'Duration'];
+const COLUMNS = ['Job', 'Pattern', 'Recipe', 'Trigger', 'Trigger path', 'Status', 'Created', 'Duration'];
 
 function JobRow(props: { job: IJob; now: number; selected: boolean; onSelect: (id: string) => void }): JSX.Element {
   const { job, now, selected } = props;
@@ -145,6 +163,9 @@ function JobRow(props: { job: IJob; now: number; selected: boolean; onSelect: (i
       </span>
       <span title={job.pattern}>{job.pattern}</span>
       <span title={job.recipe}>{job.recipe}</span>
+      <span>
+        <TriggerKindLabel trigger={job.trigger} />
+      </span>
       <span title={job.trigger?.path}>{job.trigger?.path}</span>
       <span>
         <StatusBadge job={job} />

@@ -7,13 +7,15 @@ import * as React from 'react';
 
 import type { IPatternInfo, IRecipeInfo } from '../../core/api';
 import { parsePattern } from '../../core/pattern';
-import { FILE_EVENT_KINDS } from '../../core/types';
+import { formatSize } from '../../core/pattern';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NETWORK_HOST, FILE_EVENT_KINDS } from '../../core/types';
 import { MeowApiError } from '../client';
 import {
   FIELD_HELP,
   IPatternForm,
   ISweepRow,
   IVariableRow,
+  TRIGGER_CHOICES,
   TriggerChoice,
   emptyForm,
   formFromPattern,
@@ -159,6 +161,131 @@ function SweepRows(props: {
       </button>
     </div>
   );
+}
+
+/** A one-line text field of the form, bound to `form[name]`. */
+function TextField(props: {
+  name: keyof IPatternForm & string;
+  label: string;
+  placeholder?: string;
+  help?: string;
+  type?: 'text' | 'password';
+  form: IPatternForm;
+  update: (patch: Partial<IPatternForm>) => void;
+  errs: (key: string) => string[] | undefined;
+}): JSX.Element {
+  const { name, form } = props;
+  return (
+    <Field id={name} label={props.label} help={props.help ?? FIELD_HELP[name]} errors={props.errs(name)}>
+      <input
+        id={`jp-meow-pattern-${name}`}
+        data-testid={`meow-pattern-${name}`}
+        className="jp-mod-styled"
+        type={props.type ?? 'text'}
+        autoComplete="off"
+        spellCheck={false}
+        value={form[name] as string}
+        placeholder={props.placeholder}
+        onChange={e => props.update({ [name]: e.target.value } as Partial<IPatternForm>)}
+      />
+    </Field>
+  );
+}
+
+/** The fields of the chosen trigger kind. */
+function TriggerFields(props: {
+  form: IPatternForm;
+  update: (patch: Partial<IPatternForm>) => void;
+  errs: (key: string) => string[] | undefined;
+}): JSX.Element | null {
+  const { form, update, errs } = props;
+  const text = (name: keyof IPatternForm & string, label: string, placeholder?: string, extra: { help?: string; type?: 'password' } = {}) => (
+    <TextField name={name} label={label} placeholder={placeholder} form={form} update={update} errs={errs} {...extra} />
+  );
+  const missed = (
+    <Field id="missed" label="Missed firings" help={FIELD_HELP.missed} errors={errs('missed')}>
+      <select
+        id="jp-meow-pattern-missed"
+        data-testid="meow-pattern-missed"
+        className="jp-mod-styled"
+        value={form.missed}
+        onChange={e => update({ missed: e.target.value as IPatternForm['missed'] })}
+      >
+        <option value="once">run once when meow starts</option>
+        <option value="skip">skip them</option>
+      </select>
+    </Field>
+  );
+  switch (form.trigger) {
+    case 'path':
+      return (
+        <>
+          {text('path', 'Path glob', 'start/*')}
+          <Field id="events" label="Events" help={FIELD_HELP.events} errors={errs('events')}>
+            <div className="jp-meow-checks">
+              {FILE_EVENT_KINDS.map(k => (
+                <label key={k}>
+                  <input
+                    type="checkbox"
+                    data-testid={`meow-event-${k}`}
+                    checked={form.events.includes(k)}
+                    onChange={e =>
+                      update({
+                        events: e.target.checked
+                          ? FILE_EVENT_KINDS.filter(x => x === k || form.events.includes(x))
+                          : form.events.filter(x => x !== k)
+                      })
+                    }
+                  />
+                  {k}
+                </label>
+              ))}
+            </div>
+          </Field>
+        </>
+      );
+    case 'port':
+      return (
+        <>
+          {text('port', 'Port', '9000')}
+          {text('host', 'Listen address', `${DEFAULT_NETWORK_HOST} (default)`)}
+          {text('secret', 'Shared secret', 'none', { type: 'password' })}
+          <div className="jp-meow-fieldPair">
+            {text('tlsCert', 'TLS certificate', 'none: plain TCP')}
+            {text('tlsKey', 'TLS key', 'key.pem')}
+          </div>
+          <div className="jp-meow-fieldPair">
+            {text('maxBytes', 'Largest message', `${formatSize(DEFAULT_MAX_PAYLOAD_BYTES)} (default)`)}
+            {text('maxConnections', 'Connections at once', `${DEFAULT_MAX_CONNECTIONS} (default)`)}
+          </div>
+        </>
+      );
+    case 'schedule':
+      return (
+        <>
+          {text('schedule', 'Cron expression', '*/10 * * * *')}
+          {text('timezone', 'Time zone', "the machine's")}
+          {missed}
+        </>
+      );
+    case 'every':
+      return (
+        <>
+          {text('every', 'Every', '30s')}
+          {missed}
+        </>
+      );
+    case 'manual':
+      return text('path', 'Files waiting for approval (optional glob)', 'review/*', { help: FIELD_HELP.manualPath });
+    case 'absent':
+      return (
+        <>
+          {text('path', 'Watched glob', 'in/*', { help: FIELD_HELP.absentPath })}
+          {text('absentFor', 'Silence lasting', '10m')}
+        </>
+      );
+  }
+  return null;
 }
 
 function initialForm(props: IPatternEditorProps): IPatternForm {
@@ -328,70 +455,15 @@ export function PatternEditor(props: IPatternEditorProps): JSX.Element {
               value={form.trigger}
               onChange={e => update({ trigger: e.target.value as TriggerChoice })}
             >
-              <option value="path">File event (glob)</option>
-              <option value="port">Network port</option>
-              <option value="schedule">Schedule (cron)</option>
-              <option value="every">Interval</option>
-              <option value="manual">Manual only</option>
+              {TRIGGER_CHOICES.map(c => (
+                <option key={c.value} value={c.value}>
+                  {c.label}
+                </option>
+              ))}
             </select>
           </Field>
 
-          {form.trigger === 'path' && (
-            <>
-              <Field id="path" label="Path glob" help={FIELD_HELP.path} errors={errs('path')}>
-                <input
-                  id="jp-meow-pattern-path"
-                  data-testid="meow-pattern-path"
-                  className="jp-mod-styled"
-                  value={form.path}
-                  placeholder="start/*"
-                  onChange={e => update({ path: e.target.value })}
-                />
-              </Field>
-              <Field id="events" label="Events" help={FIELD_HELP.events} errors={errs('events')}>
-                <div className="jp-meow-checks">
-                  {FILE_EVENT_KINDS.map(k => (
-                    <label key={k}>
-                      <input
-                        type="checkbox"
-                        data-testid={`meow-event-${k}`}
-                        checked={form.events.includes(k)}
-                        onChange={e =>
-                          update({
-                            events: e.target.checked
-                              ? FILE_EVENT_KINDS.filter(x => x === k || form.events.includes(x))
-                              : form.events.filter(x => x !== k)
-                          })
-                        }
-                      />
-                      {k}
-                    </label>
-                  ))}
-                </div>
-              </Field>
-            </>
-          )}
-          {form.trigger === 'port' && (
-            <Field id="port" label="Port" help={FIELD_HELP.port} errors={errs('port')}>
-              <input id="jp-meow-pattern-port" className="jp-mod-styled" value={form.port} placeholder="9000" onChange={e => update({ port: e.target.value })} />
-            </Field>
-          )}
-          {form.trigger === 'schedule' && (
-            <Field id="schedule" label="Cron expression" help={FIELD_HELP.schedule} errors={errs('schedule')}>
-              <input
-                id="jp-meow-pattern-schedule"
-                className="jp-mod-styled"
-                value={form.schedule}
-                placeholder="*/10 * * * *"
-                onChange={e => update({ schedule: e.target.value })}
-              />
-            </Field>
-          )}
-          {form.trigger === 'every' && (
-            <Field id="every" label="Every" help={FIELD_HELP.every} errors={errs('every')}>
-              <input id="jp-meow-pattern-every" className="jp-mod-styled" value={form.every} placeholder="30s" onChange={e => update({ every: e.target.value })} />
-            </Field>
-          )}
+          <TriggerFields form={form} update={update} errs={errs} />
 
           <Field id="input" label="Input variable" help={FIELD_HELP.input} errors={errs('input')}>
             <input

@@ -5,33 +5,55 @@
  */
 import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import { ReactWidget } from '@jupyterlab/ui-components';
+import type { CommandRegistry } from '@lumino/commands';
+import type { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { IPatternInfo, IServiceSettings, SETTINGS_LIMITS, validateServiceSettings } from '../../core/api';
 import { parsePattern } from '../../core/pattern';
+import type { TriggerKind } from '../../core/types';
 import { formatIssues } from '../../core/validation';
 import { IWorkflowGraph, IWorkflowNode, buildWorkflowGraph } from '../graph';
 import { fileStem } from '../format';
 import { downloadBlob } from '../exportImage';
-import { meowIcon } from '../icons';
+import { meowIcon, triggerIcons } from '../icons';
 import type { IPatternForm } from '../patternForm';
-import type { IMeow } from '../tokens';
+import { CommandIDs, IMeow } from '../tokens';
+import { TRIGGER_GROUP_HELP, TRIGGER_GROUP_LABEL, TRIGGER_ICON_PATHS, triggerSummary } from '../triggers';
 import { IDagViewNode, renderDag } from './dagView';
 import { useSignal } from './hooks';
+import { RunBox, RunOutcomeView, WaitingList, runLabel } from './patternRun';
 import { PatternEditor } from './patternEditor';
 import { PauseNotice } from './paused';
 
-const NODE_STYLE: Record<string, Pick<IDagViewNode, 'fill' | 'stroke' | 'textColour' | 'dashed'>> = {
+type NodeStyle = Pick<IDagViewNode, 'fill' | 'stroke' | 'textColour' | 'dashed' | 'shape'>;
+
+const NODE_STYLE: Record<string, NodeStyle> = {
   active: { fill: '#2e7d32', stroke: '#1b5e20', textColour: '#ffffff' },
   missing: { fill: '#c62828', stroke: '#8e0000', textColour: '#ffffff' },
   invalid: { fill: '#ffffff', stroke: '#c62828', textColour: '#c62828', dashed: true },
-  trigger: { fill: '#e3f2fd', stroke: '#1565c0', textColour: '#0d47a1' },
-  output: { fill: '#fff3e0', stroke: '#ef6c00', textColour: '#e65100' }
+  trigger: { fill: '#e3f2fd', stroke: '#1565c0', textColour: '#0d47a1', shape: 'pill' },
+  output: { fill: '#fff3e0', stroke: '#ef6c00', textColour: '#e65100', shape: 'pill' }
+};
+
+/**
+ * What fires a pattern, told apart by shape, colour and icon: a path (blue
+ * pill), a port (purple box), a clock (teal hexagon), a person (pink pill),
+ * an absence (grey dashed hexagon).
+ */
+export const TRIGGER_NODE_STYLE: Record<TriggerKind, NodeStyle> = {
+  file: NODE_STYLE.trigger,
+  network: { fill: '#ede7f6', stroke: '#5e35b1', textColour: '#311b92', shape: 'box' },
+  schedule: { fill: '#e0f2f1', stroke: '#00796b', textColour: '#004d40', shape: 'hexagon' },
+  manual: { fill: '#fce4ec', stroke: '#ad1457', textColour: '#880e4f', shape: 'pill' },
+  absent: { fill: '#f5f5f5', stroke: '#616161', textColour: '#424242', shape: 'hexagon', dashed: true }
 };
 
 function toDagNode(n: IWorkflowNode, paused: ReadonlyMap<string, string>): IDagViewNode {
-  const style = n.kind === 'pattern' ? NODE_STYLE[n.state!] : NODE_STYLE[n.kind];
+  const style =
+    n.kind === 'pattern' ? NODE_STYLE[n.state!] : n.kind === 'trigger' ? TRIGGER_NODE_STYLE[n.trigger ?? 'file'] : NODE_STYLE[n.kind];
+  const icon = n.kind === 'trigger' ? TRIGGER_ICON_PATHS[n.trigger ?? 'file'] : undefined;
   const label = n.label;
   const limit = n.pattern ? paused.get(n.pattern) : undefined;
   const state = n.state === 'active' ? 'active' : n.state === 'missing' ? 'recipe missing' : 'invalid';
@@ -39,12 +61,14 @@ function toDagNode(n: IWorkflowNode, paused: ReadonlyMap<string, string>): IDagV
     id: n.id,
     label,
     sublabel: n.kind === 'pattern' ? (limit ? `paused: ${limit}` : state) : undefined,
-    width: Math.max(80, Math.min(240, label.length * 7.5 + 24)),
+    width: Math.max(80, Math.min(icon ? 260 : 240, label.length * 7.5 + 24 + (icon ? 22 : 0))),
     height: n.kind === 'pattern' ? 38 : 26,
-    shape: n.kind === 'pattern' ? 'rect' : 'pill',
+    shape: 'rect',
+    icon,
     title: n.details.join('\n'),
     attrs: {
       'data-meow-node-kind': n.kind,
+      ...(n.trigger ? { 'data-meow-trigger-kind': n.trigger } : {}),
       ...(n.state ? { 'data-meow-pattern-state': n.state } : {}),
       ...(n.pattern ? { 'data-meow-pattern': n.pattern } : {}),
       ...(limit ? { 'data-meow-paused': limit } : {})
@@ -160,6 +184,86 @@ function ServiceSettings(props: { meow: IMeow }): JSX.Element {
   );
 }
 
+/** A pattern in the list: state, trigger, actions; Run now and, for manual patterns, its waiting files. */
+function PatternItem(props: {
+  meow: IMeow;
+  panel: WorkflowPanel;
+  info: IPatternInfo;
+  state: string;
+  onEdit: (name: string) => void;
+  onExport: (info: IPatternInfo) => void;
+  onDelete: (name: string) => void;
+}): JSX.Element {
+  const { meow, panel, info: p, state } = props;
+  const [running, setRunning] = React.useState(false);
+  const pause = meow.paused.get(p.name);
+  const pattern = p.pattern;
+  const outcome = meow.manual.outcome(p.name);
+  const trigger = pattern?.trigger;
+  const Icon = trigger ? triggerIcons[trigger.kind] : null;
+  const runnable = !!pattern && state === 'active';
+  const showJob = panel.commands ? (id: string) => void panel.commands!.execute(CommandIDs.showJob, { id }) : undefined;
+  return (
+    <li
+      className={`jp-meow-patternItem${pause ? ' jp-meow-isPaused' : ''}`}
+      data-meow-pattern={p.name}
+      data-meow-state={state}
+      data-meow-paused={pause?.limit}
+      data-meow-trigger-kind={trigger?.kind}
+    >
+      <span className={`jp-meow-dot jp-meow-dot-${state}`} title={state} />
+      <span className="jp-meow-itemMain">
+        <span className="jp-meow-itemName">{p.name}</span>
+        <span className="jp-meow-itemSub" title={trigger ? `${TRIGGER_GROUP_LABEL[trigger.kind]}: ${TRIGGER_GROUP_HELP[trigger.kind]}` : undefined}>
+          {pattern && trigger ? (
+            <>
+              {pattern.recipe} · {Icon && <Icon.react tag="span" className="jp-meow-triggerIcon" />}
+              {triggerSummary(trigger)}
+            </>
+          ) : (
+            p.problem ?? 'cannot be read'
+          )}
+        </span>
+        {pause && <PauseNotice meow={meow} rule={pause} />}
+      </span>
+      {pattern && (
+        <button
+          className="jp-Button jp-mod-minimal"
+          data-testid="meow-run-pattern"
+          title={
+            runnable
+              ? trigger?.kind === 'manual'
+                ? `Run ${p.name} now`
+                : `Run ${p.name} now, without waiting for its trigger`
+              : 'Its recipe is missing: register it first'
+          }
+          disabled={!runnable}
+          aria-expanded={running}
+          onClick={() => setRunning(r => !r)}
+        >
+          {runLabel(pattern)}
+        </button>
+      )}
+      <button className="jp-Button jp-mod-minimal" title="Edit" onClick={() => props.onEdit(p.name)}>
+        Edit
+      </button>
+      <button className="jp-Button jp-mod-minimal" title="Export as YAML file" onClick={() => props.onExport(p)}>
+        Export
+      </button>
+      <button className="jp-Button jp-mod-minimal" title="Delete" data-testid="meow-delete-pattern" onClick={() => props.onDelete(p.name)}>
+        Delete
+      </button>
+      {pattern && (running || outcome || (trigger?.kind === 'manual' && trigger.path)) && (
+        <div className="jp-meow-patternExtra">
+          {running && runnable && <RunBox meow={meow} pattern={pattern} onClose={() => setRunning(false)} />}
+          {outcome && <RunOutcomeView meow={meow} pattern={p.name} outcome={outcome} onShowJob={showJob} />}
+          {trigger?.kind === 'manual' && trigger.path && <WaitingList meow={meow} pattern={pattern} visible={panel.isVisible} />}
+        </div>
+      )}
+    </li>
+  );
+}
+
 type EditorState = { editing?: IPatternInfo; initial?: Partial<IPatternForm>; key: number } | null;
 
 function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element {
@@ -168,6 +272,8 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
   useSignal(workflow.changed);
   useSignal(status.changed);
   useSignal(meow.paused.changed);
+  useSignal(meow.manual.changed);
+  useSignal(panel.visibilityChanged);
   const [editor, setEditor] = React.useState<EditorState>(null);
   const fileInput = React.useRef<HTMLInputElement>(null);
 
@@ -281,46 +387,40 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
         <div className="jp-meow-legend">
           <span className="jp-meow-swatch jp-meow-swatch-active" /> recipe exists
           <span className="jp-meow-swatch jp-meow-swatch-missing" /> recipe missing
-          <span className="jp-meow-swatch jp-meow-swatch-trigger" /> trigger
           <span className="jp-meow-swatch jp-meow-swatch-output" /> output
+        </div>
+        <div className="jp-meow-legend" data-testid="meow-trigger-legend">
+          {(Object.keys(TRIGGER_NODE_STYLE) as TriggerKind[]).map(kind => {
+            const Icon = triggerIcons[kind];
+            const style = TRIGGER_NODE_STYLE[kind];
+            return (
+              <span key={kind} className="jp-meow-legendItem" title={TRIGGER_GROUP_HELP[kind]}>
+                <span
+                  className={`jp-meow-swatch jp-meow-swatch-${style.shape}`}
+                  style={{ background: style.fill, border: `1px ${style.dashed ? 'dashed' : 'solid'} ${style.stroke}` }}
+                />
+                <Icon.react tag="span" className="jp-meow-triggerIcon" />
+                {TRIGGER_GROUP_LABEL[kind]}
+              </span>
+            );
+          })}
         </div>
       </section>
       <section>
         <h3 className="jp-meow-sectionTitle">Patterns ({workflow.patterns.length})</h3>
         <ul className="jp-meow-list" data-testid="meow-pattern-list">
-          {workflow.patterns.map(p => {
-            const state = stateOf(p);
-            const pause = meow.paused.get(p.name);
-            return (
-              <li
-                key={p.name}
-                className={`jp-meow-patternItem${pause ? ' jp-meow-isPaused' : ''}`}
-                data-meow-pattern={p.name}
-                data-meow-state={state}
-                data-meow-paused={pause?.limit}
-              >
-                <span className={`jp-meow-dot jp-meow-dot-${state}`} title={state} />
-                <span className="jp-meow-itemMain">
-                  <span className="jp-meow-itemName">{p.name}</span>
-                  <span className="jp-meow-itemSub">
-                    {p.pattern
-                      ? `${p.pattern.recipe} · ${p.pattern.trigger.kind === 'file' ? p.pattern.trigger.path : p.pattern.trigger.kind}`
-                      : p.problem ?? 'cannot be read'}
-                  </span>
-                  {pause && <PauseNotice meow={meow} rule={pause} />}
-                </span>
-                <button className="jp-Button jp-mod-minimal" title="Edit" onClick={() => edit(p.name)}>
-                  Edit
-                </button>
-                <button className="jp-Button jp-mod-minimal" title="Export as YAML file" onClick={() => exportPattern(p)}>
-                  Export
-                </button>
-                <button className="jp-Button jp-mod-minimal" title="Delete" data-testid="meow-delete-pattern" onClick={() => void deletePattern(p.name)}>
-                  Delete
-                </button>
-              </li>
-            );
-          })}
+          {workflow.patterns.map(p => (
+            <PatternItem
+              key={p.name}
+              meow={meow}
+              panel={panel}
+              info={p}
+              state={stateOf(p)}
+              onEdit={edit}
+              onExport={exportPattern}
+              onDelete={name => void deletePattern(name)}
+            />
+          ))}
         </ul>
       </section>
       <section>
@@ -374,8 +474,9 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
 
 /** The Workflow sidebar panel. */
 export class WorkflowPanel extends ReactWidget {
-  constructor(readonly meow: IMeow) {
+  constructor(readonly meow: IMeow, options: WorkflowPanel.IOptions = {}) {
     super();
+    this.commands = options.commands ?? null;
     this.id = 'jp-meow-workflow';
     this.addClass('jp-meow-WorkflowPanel');
     this.title.icon = meowIcon;
@@ -392,9 +493,35 @@ export class WorkflowPanel extends ReactWidget {
     return this._editRequested;
   }
 
+  /** Commands for links out of the panel (a run's jobs → the Monitor); null in tests. */
+  readonly commands: CommandRegistry | null;
+
+  /** The panel was shown or hidden: waiting files are only polled while it shows. */
+  get visibilityChanged(): ISignal<this, boolean> {
+    return this._visibilityChanged;
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._visibilityChanged.emit(true);
+  }
+
+  protected onAfterHide(msg: Message): void {
+    super.onAfterHide(msg);
+    this._visibilityChanged.emit(false);
+  }
+
   protected render(): JSX.Element {
     return <WorkflowView meow={this.meow} panel={this} />;
   }
 
+  private _visibilityChanged = new Signal<this, boolean>(this);
   private _editRequested = new Signal<WorkflowPanel, { name?: string; initial?: Partial<IPatternForm> }>(this);
+}
+
+export namespace WorkflowPanel {
+  export interface IOptions {
+    /** The application's commands: a run's job links open the Monitor. */
+    commands?: CommandRegistry;
+  }
 }
