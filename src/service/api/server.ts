@@ -373,6 +373,8 @@ export namespace ApiServer {
     ['PUT', '/api/patterns/{name}'],
     ['DELETE', '/api/patterns/{name}'],
     ['POST', '/api/patterns/{name}/resume'],
+    ['POST', '/api/patterns/{name}/run'],
+    ['GET', '/api/patterns/{name}/waiting'],
     ['GET', '/api/paused'],
     ['GET', '/api/recipes'],
     ['GET', '/api/recipes/{name}'],

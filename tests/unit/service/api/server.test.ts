@@ -35,6 +35,8 @@ const ROUTES: [string, string][] = [
   ['PUT', '/api/patterns/One'],
   ['DELETE', '/api/patterns/One'],
   ['POST', '/api/patterns/One/resume'],
+  ['POST', '/api/patterns/One/run'],
+  ['GET', '/api/patterns/One/waiting'],
   ['GET', '/api/paused'],
   ['GET', '/api/recipes'],
   ['GET', '/api/recipes/Append'],
@@ -303,6 +305,39 @@ describe('ApiServer', () => {
     expect((await call('DELETE', '/api/patterns/Two')).status).toBe(204);
     expect(runner.workflow.patterns.has('Two')).toBe(false);
     expect((await call('DELETE', '/api/patterns/Two')).status).toBe(404);
+  });
+
+  it('runs a pattern by hand on a workgroup file, an upload or nothing, and lists files waiting for approval', async () => {
+    // A file pattern needs a file.
+    const none = await call('POST', '/api/patterns/One/run');
+    expect(none.status).toBe(409);
+    expect(none.body.issues[0].fix).toMatch(/give a workgroup path/);
+    const onFile = await call('POST', '/api/patterns/One/run', { path: 'start/a.txt' });
+    expect(onFile.status).toBe(201);
+    expect(onFile.body.jobs[0].trigger).toMatchObject({ kind: 'manual', path: 'start/a.txt' });
+    const upload = await fetch(base + 'api/patterns/One/run?filename=up.txt', {
+      method: 'POST',
+      headers: { 'X-Meow-Secret': SECRET, 'Content-Type': 'application/octet-stream' },
+      body: 'uploaded\n'
+    });
+    expect(upload.status).toBe(201);
+    const uploaded = await upload.json();
+    expect(uploaded.path).toMatch(/^\.meow\/incoming\/manual\/One\/.*\.txt$/);
+    await runner.waitUntilIdle();
+    expect(await fs.readFile(path.join(root, 'first', path.basename(uploaded.path)), 'utf8')).toBe('uploaded\nx\n');
+    expect((await call('POST', '/api/patterns/One/run', { path: '../x' })).status).toBe(400);
+    expect((await call('POST', '/api/patterns/One/run', { path: 'start/nope.txt' })).status).toBe(404);
+    expect((await call('POST', '/api/patterns/One/run', { file: 'x' })).status).toBe(400);
+    expect((await call('POST', '/api/patterns/Nope/run', { path: 'start/a.txt' })).status).toBe(404);
+    // Human in the loop: files wait until approved.
+    await writeFile(root, '.meow/patterns/Check.yaml', 'recipe: Append\ntrigger:\n  manual: true\n  path: "review/*"\ninput: infile\nparameters:\n  extra: ok\noutputs:\n  outfile: "{VGRID}/approved/{FILENAME}"\n');
+    await writeFile(root, 'review/r1.txt', 'R1\n');
+    await until(async () => (await call('GET', '/api/patterns/Check/waiting')).body?.files?.length === 1, 5000, 'the waiting file');
+    expect((await call('GET', '/api/patterns/Check/waiting')).body.files[0]).toMatchObject({ path: 'review/r1.txt', size: 3 });
+    expect((await call('POST', '/api/patterns/Check/run', { path: 'review/r1.txt' })).status).toBe(201);
+    await runner.waitUntilIdle();
+    expect(await fs.readFile(path.join(root, 'approved/r1.txt'), 'utf8')).toBe('R1\nok\n');
+    expect((await call('GET', '/api/patterns/Check/waiting')).body.files).toEqual([]);
   });
 
   it('registers recipes, refusing to replace one without overwrite', async () => {
