@@ -291,6 +291,7 @@ export class MeowRunner {
       this._scheduler.held === 0 &&
       this._inFlight.size === 0 &&
       this.triggers.busy === 0 &&
+      this.store.pendingFolders === 0 &&
       this._fileMonitor.pending === 0 &&
       this.stateMonitor.pending === 0
     );

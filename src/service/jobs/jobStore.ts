@@ -34,6 +34,8 @@ export const JOB_FILES = {
 
 /** The journal's file name inside the jobs folder. */
 export const JOURNAL_FILE = 'journal.jsonl';
+/** Job folders written at the same time in the background. */
+const FOLDER_WRITES_AT_ONCE = 8;
 
 /** After a failed compaction (e.g. a full disk), how long to wait before the next. */
 const RETRY_COMPACTION_MS = 60_000;
@@ -111,6 +113,7 @@ export class JobStore {
     clearTimeout(this._retryTimer);
     await this._compacting;
     await this._retryDirty();
+    await Promise.allSettled([...this._folderWrites.values()]);
     await Promise.allSettled([...this._mirrors.values()]);
     await this._journal.close();
   }
@@ -172,9 +175,44 @@ export class JobStore {
       jobs.forEach(({ job }) => this._remove(job));
       throw err;
     }
-    await Promise.all(jobs.map(({ job, notebooks }) => this.writeFolder(job, notebooks)));
+    // The journal holds the jobs now: they exist. Their folders (a mirror)
+    // are written in the background, a few at a time, so a burst is not
+    // held up by four small files per job; a worker waits for its job's.
+    for (const { job, notebooks } of jobs) {
+      this._writeFolderSoon(job, notebooks);
+    }
     for (const { job } of jobs) {
       this._changed.emit({ job, previous: undefined });
+    }
+  }
+
+  /** Job folders still to be written in the background. */
+  get pendingFolders(): number {
+    return this._folderWrites.size;
+  }
+
+  /** Resolves once the folder of a job just created is written (or failed to be: see writeFolder). */
+  async folderWritten(id: string): Promise<void> {
+    await this._folderWrites.get(id);
+  }
+
+  private _writeFolderSoon(job: IJob, notebooks: { recipe: INotebook; notebook: INotebook }): void {
+    const written = new Promise<boolean>(resolve => {
+      this._folderQueue.push(() => this.writeFolder(job, notebooks).then(resolve));
+    });
+    this._folderWrites.set(job.id, written);
+    void written.then(() => this._folderWrites.delete(job.id));
+    this._pumpFolders();
+  }
+
+  private _pumpFolders(): void {
+    while (this._foldersActive < FOLDER_WRITES_AT_ONCE && this._folderQueue.length) {
+      const next = this._folderQueue.shift()!;
+      this._foldersActive++;
+      void next().finally(() => {
+        this._foldersActive--;
+        this._pumpFolders();
+      });
     }
   }
 
@@ -426,6 +464,9 @@ export class JobStore {
   private _compactFailedAt = 0;
   private _seq = 0;
   private readonly _changed = new Signal<this, JobStore.IChange>(this);
+  private readonly _folderWrites = new Map<string, Promise<boolean>>();
+  private readonly _folderQueue: (() => Promise<void>)[] = [];
+  private _foldersActive = 0;
 }
 
 function push(index: Map<string, string[]>, key: string, id: string): void {

@@ -238,6 +238,7 @@ export class WorkerPool {
   /** The job's parameterised notebook; re-made from its rule if its folder was lost. */
   private async _notebook(job: IJob, rule: IRule) {
     const file = this._o.store.filePath(job.id, 'notebook');
+    await this._o.store.folderWritten(job.id);
     try {
       return JSON.parse(await fs.readFile(file, 'utf8'));
     } catch {

@@ -35,6 +35,9 @@ describe('JobStore', () => {
     const store = new JobStore({ jobsDir: dir });
     await store.load();
     await store.create([{ job: job('j1'), notebooks: { recipe: nb, notebook: nb } }]);
+    // The journal holds the job at once; its folder follows in the background.
+    expect(store.get('j1')).toBeDefined();
+    await store.folderWritten('j1');
     const files = (await fs.readdir(path.join(dir, 'j1'))).sort();
     expect(files).toEqual(['job.ipynb', 'job.yaml', 'recipe.ipynb']);
     const record = YAML.parse(await fs.readFile(path.join(dir, 'j1', 'job.yaml'), 'utf8'));
