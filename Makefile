@@ -67,7 +67,7 @@ typecheck: node_modules/.package-lock.json
 DEMO_ROOT := $(DEMO)/foundational
 
 demo-copy:
-	@rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r examples/foundational examples/abstract examples/self-modifying $(DEMO)/
+	@rm -rf $(DEMO) && mkdir -p $(DEMO) && cp -r examples/foundational examples/abstract examples/self-modifying examples/network examples/approval $(DEMO)/
 
 demo: setup demo-copy
 	@echo "demo workgroup: $(DEMO_ROOT) (Ctrl-C to stop)"
