@@ -494,7 +494,7 @@ export namespace MeowRunner {
     maxQueued?: number;
     /** Pattern and recipe files larger than this are refused unread (default 1 MB). */
     maxDefinitionBytes?: number;
-    /** Trigger kinds beyond timer, manual and absence (the network trigger). */
+    /** Trigger kinds beyond network, timer, manual and absence. */
     triggers?: (context: ITriggerContext) => ITrigger[];
     conductor: IConductor;
     log?: ILogger;

@@ -12,6 +12,7 @@ import type { ILogger } from '../log';
 import { AbsenceTrigger } from './absent';
 import { IncomingFiles } from './incoming';
 import { ManualTrigger } from './manual';
+import { NetworkTrigger } from './network';
 import { TimerTrigger } from './timer';
 import type { IFiring, ITrigger, ITriggerContext } from './trigger';
 
@@ -40,6 +41,7 @@ export class TriggerHub {
       takenPaths: name => this._takenPaths(name)
     });
     this.triggers = [
+      new NetworkTrigger({ context }),
       ...(options.extra?.(context) ?? []),
       new TimerTrigger({ context }),
       this.manual,
@@ -212,7 +214,7 @@ export namespace TriggerHub {
     isPaused: (pattern: string) => boolean;
     /** Whether the scheduler holds an event for this path (queue or disk full). */
     isHeld: (rel: string) => boolean;
-    /** Further trigger kinds (the network trigger is added by the runner). */
+    /** Further trigger kinds (tests, plug-ins). */
     extra?: (context: ITriggerContext) => ITrigger[];
     now?: () => number;
   }
