@@ -9,6 +9,7 @@
  *
  * report and validate live in cliInspect.ts.
  */
+import { addSendCommand } from './cliSend';
 import { addTriggerCommand } from './cliTrigger';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { randomBytes } from 'crypto';
@@ -463,6 +464,7 @@ export function makeProgram(): Command {
 
   addLimitCommands(program);
   addTriggerCommand(program);
+  addSendCommand(program);
   return program;
 }
 
