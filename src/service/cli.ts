@@ -225,7 +225,9 @@ async function openJupyter(
     const token = options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? '';
     return { link: fixedServerLink(makeServerSettings(options.jupyterUrl, token)) };
   }
-  const server = new PrivateJupyterServer({ rootDir: root, python: options.python, log });
+  // A relative --python is relative to where the command was typed, not to the server's folder.
+  const python = options.python?.includes('/') ? path.resolve(options.python) : options.python;
+  const server = new PrivateJupyterServer({ rootDir: root, python, log });
   log.info('starting a private Jupyter server (loopback only)…');
   await server.start();
   log.info(`private Jupyter server ready at ${server.url}`);
