@@ -9,7 +9,7 @@
  * only logs them. A firing recorded twice (a crash between the job and the
  * state) is the same file with the same content, so it makes no second job.
  */
-import { formatDuration, missedFirings, nextFiring } from '../../core/timers';
+import { formatDuration, missedFirings, nextFiring, scheduleText } from '../../core/timers';
 import type { IRule, IScheduleTrigger } from '../../core/types';
 import type { ITrigger, ITriggerContext } from './trigger';
 import { TriggerState } from './triggerState';
@@ -171,11 +171,6 @@ export namespace TimerTrigger {
     context: ITriggerContext;
   }
 
-  /** A timer as people write it: `every 30s`, `cron 0 * * * * (Europe/Copenhagen)`. */
-  export function describe(t: IScheduleTrigger): string {
-    if (t.everyMs !== undefined) {
-      return `every ${formatDuration(t.everyMs)}`;
-    }
-    return `cron ${t.cron}${t.timezone ? ` (${t.timezone})` : ''}`;
-  }
+  /** A timer as people write it: `every 30s`, `cron "0 * * * *" (Europe/Copenhagen)`. */
+  export const describe = scheduleText;
 }
