@@ -103,7 +103,7 @@ export class MeowRunner {
       log: this._log,
       store: this.store,
       workflow: this.workflow,
-      fire: (rules, firing) => this._scheduler.schedule(rules, firing),
+      fire: (rules, firing) => this._scheduler.schedule(rules, firing, firing.hash),
       walk: rel => walkWorkgroup(this.root, rel, this.stateDir, this._log),
       isPaused: name => this.limits.isPaused(name),
       isHeld: rel => this._scheduler.isHeld(rel),

@@ -303,8 +303,15 @@ export class JobStore {
 
   /** Write `job.yaml` from the latest record, one write per job at a time. */
   private _mirror(id: string): Promise<void> {
+    // A write that has not started yet reads the record when it starts, so
+    // it carries this change too: quick changes share one write.
+    const waiting = this._mirrorWaiting.get(id);
+    if (waiting) {
+      return waiting;
+    }
     const previous = this._mirrors.get(id) ?? Promise.resolve();
     const write = previous.then(async () => {
+      this._mirrorWaiting.delete(id);
       const job = this._jobs.get(id);
       if (!job) {
         return;
@@ -318,6 +325,7 @@ export class JobStore {
       }
     });
     this._mirrors.set(id, write);
+    this._mirrorWaiting.set(id, write);
     void write.then(() => {
       if (this._mirrors.get(id) === write) {
         this._mirrors.delete(id);
@@ -465,6 +473,8 @@ export class JobStore {
   private _seq = 0;
   private readonly _changed = new Signal<this, JobStore.IChange>(this);
   private readonly _folderWrites = new Map<string, Promise<boolean>>();
+  /** Mirror writes queued but not started, per job. */
+  private readonly _mirrorWaiting = new Map<string, Promise<void>>();
   private readonly _folderQueue: (() => Promise<void>)[] = [];
   private _foldersActive = 0;
 }

@@ -393,8 +393,8 @@ export class NetworkTrigger implements ITrigger {
         log.warn(`${rel}: received on port ${l.port} after its patterns went; it fires when a pattern on port ${l.port} returns`);
         return;
       }
-      // The hash saves the scheduler reading the file back (once IFiring carries it).
-      const firing: IFiring & { hash?: string } = { kind: 'network', path: rel, time, source: peer, hash: outcome.hash };
+      // The hash saves the scheduler reading the file back.
+      const firing: IFiring = { kind: 'network', path: rel, time, source: peer, hash: outcome.hash };
       await this._context.fire(rules, firing);
     } catch (err) {
       log.error(`${rel}: its jobs could not be made (${(err as Error).message}); it is fired again when its patterns are next loaded`);

@@ -22,6 +22,8 @@ export interface IFiring {
   source?: string;
   /** See IJobTrigger.firing: set when `path` is a workgroup file run by hand. */
   firing?: string;
+  /** sha256 of the file, when the trigger computed it while writing (saves reading it back). */
+  hash?: string;
 }
 
 /** What the runner gives each trigger. */
