@@ -27,23 +27,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { MeowRunner } from '../src/service/runner';
 import { NetworkTrigger } from '../src/service/triggers/network';
-import type { IConductor, IExecutionResult } from '../src/service/tokens';
+import { NoopConductor, recipe } from './common';
 
-class NoopConductor implements IConductor {
-  readonly name = 'noop';
-  async start(): Promise<void> {}
-  async execute(): Promise<IExecutionResult> {
-    return { status: 'done', filesWritten: [] };
-  }
-  async dispose(): Promise<void> {}
-}
-
-const RECIPE = JSON.stringify({
-  cells: [{ cell_type: 'code', source: "infile = ''\n", metadata: {}, outputs: [], execution_count: null }],
-  metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-  nbformat: 4,
-  nbformat_minor: 4
-});
+const RECIPE = recipe("infile = ''\n");
 
 /** The paper's desktop rows (i7-7700K), seconds: min, avg, max. */
 const PAPER_SINGLE: Record<number, [number, number, number]> = {

@@ -11,23 +11,9 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MeowRunner } from '../src/service/runner';
-import type { IConductor, IExecutionResult } from '../src/service/tokens';
+import { NoopConductor, recipe } from './common';
 
-class NoopConductor implements IConductor {
-  readonly name = 'noop';
-  async start(): Promise<void> {}
-  async execute(): Promise<IExecutionResult> {
-    return { status: 'done', filesWritten: [] };
-  }
-  async dispose(): Promise<void> {}
-}
-
-const RECIPE = JSON.stringify({
-  cells: [{ cell_type: 'code', source: "infile = ''\nn = 0\n", metadata: {}, outputs: [], execution_count: null }],
-  metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
-  nbformat: 4,
-  nbformat_minor: 4
-});
+const RECIPE = recipe("infile = ''\nn = 0\n");
 
 async function write(root: string, rel: string, text: string) {
   const abs = path.join(root, rel);

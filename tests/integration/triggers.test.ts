@@ -6,13 +6,13 @@
  * jobs end.
  */
 import { promises as fs } from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { KernelConductor } from '../../src/service/conductors/kernel';
 import { PrivateJupyterServer } from '../../src/service/jupyter/server';
 import { RecordingLogger } from '../../src/service/log';
 import { MeowRunner } from '../../src/service/runner';
+import { freePort, sendMessage as send } from '../helpers/net';
 import { recipeNotebook, until, writeFile } from '../helpers/workgroup';
 
 jest.setTimeout(240000);
@@ -21,29 +21,6 @@ const COPY = recipeNotebook(
   { infile: "''" },
   "import os, shutil\nos.makedirs('out', exist_ok=True)\nshutil.copyfile(infile, os.path.join('out', os.path.basename(infile)))\n"
 );
-
-/** A free TCP port on this machine. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Send one message like any plain TCP client: write, half-close, read the reply line. */
-function send(port: number, payload: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.end(payload));
-    let reply = '';
-    socket.on('data', d => (reply += d.toString()));
-    socket.on('end', () => resolve(reply));
-    socket.on('error', reject);
-  });
-}
 
 describe('triggers end to end (real kernels)', () => {
   let base: string;

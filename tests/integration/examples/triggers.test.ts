@@ -13,7 +13,6 @@
  */
 import { execFile } from 'child_process';
 import { promises as fs } from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import type { IJob } from '../../../src/core/types';
@@ -22,37 +21,12 @@ import { KernelConductor } from '../../../src/service/conductors/kernel';
 import { PrivateJupyterServer } from '../../../src/service/jupyter/server';
 import { RecordingLogger } from '../../../src/service/log';
 import { MeowRunner } from '../../../src/service/runner';
+import { freePort, sendMessage } from '../../helpers/net';
 import { until } from '../../helpers/workgroup';
 
 const REPO = path.resolve(__dirname, '../../..');
 const PYTHON = path.join(REPO, '.venv', 'bin', 'python');
 const HEADER = 'instrument,sequence,time,temperature_c,humidity_pct';
-
-/** A port nobody listens on now (the example's 9000 may be taken on a shared machine). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Send one message the way the network trigger expects: payload, half-close, one reply line. */
-function sendMessage(port: number, payload: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    let reply = '';
-    socket.setEncoding('utf8');
-    socket.setTimeout(30000, () => socket.destroy(new Error('no reply within 30 s')));
-    socket.on('connect', () => socket.end(payload));
-    socket.on('data', chunk => (reply += chunk));
-    socket.on('end', () => resolve(reply.trim()));
-    socket.on('error', reject);
-  });
-}
 
 /** Send, retrying while the listener is not open yet. */
 async function sendWhenListening(port: number, payload: string, ms = 30000): Promise<string> {

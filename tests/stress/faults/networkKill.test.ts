@@ -9,10 +9,10 @@
  * nothing failed; and every incoming file is deleted once its job ended.
  */
 import { promises as fs } from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import type { IJob } from '../../../src/core/types';
+import { freePort, sendMessage } from '../../helpers/net';
 import { journalRecords, latest, notebook, processesIn, rng, ServiceProcess, sleep } from '../harness';
 
 const MESSAGES = Number(process.env.MEOW_NETKILL_MESSAGES ?? 150);
@@ -33,28 +33,9 @@ const FILE = notebook(
   ].join('\n')
 );
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** One message; resolves to the reply line, or undefined when the connection failed or was cut. */
-function send(port: number, payload: string): Promise<string | undefined> {
-  return new Promise(resolve => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.end(payload));
-    let reply = '';
-    socket.setTimeout(20_000, () => socket.destroy());
-    socket.on('data', d => (reply += d.toString()));
-    socket.on('close', () => resolve(reply.startsWith('ok ') ? reply.trim() : undefined));
-    socket.on('error', () => undefined);
-  });
-}
+/** One message; the reply line, or undefined when the connection failed or was cut. */
+const send = (port: number, payload: string) =>
+  sendMessage(port, payload, 20_000).then(r => (r.startsWith('ok ') ? r : undefined), () => undefined);
 
 describe('network messages survive kill -9', () => {
   it(`every acknowledged message of ${MESSAGES} has exactly one done job across ${KILLS} kills`, async () => {

@@ -321,7 +321,7 @@ describe('ApiServer', () => {
       body: 'uploaded\n'
     });
     expect(upload.status).toBe(201);
-    const uploaded = await upload.json();
+    const uploaded = (await upload.json()) as { path: string };
     expect(uploaded.path).toMatch(/^\.meow\/incoming\/manual\/One\/.*\.txt$/);
     await runner.waitUntilIdle();
     expect(await fs.readFile(path.join(root, 'first', path.basename(uploaded.path)), 'utf8')).toBe('uploaded\nx\n');

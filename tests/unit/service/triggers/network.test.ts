@@ -13,6 +13,7 @@ import type { INetworkTrigger, IRecipe, IRule } from '../../../../src/core/types
 import { Command } from 'commander';
 import { addSendCommand, parseTarget, send } from '../../../../src/service/cliSend';
 import { JobStore } from '../../../../src/service/jobs/jobStore';
+import { freePort } from '../../../helpers/net';
 import { RecordingLogger } from '../../../../src/service/log';
 import { IncomingFiles, PART_SUFFIX } from '../../../../src/service/triggers/incoming';
 import { NetworkTrigger } from '../../../../src/service/triggers/network';
@@ -40,15 +41,6 @@ function rule(name: string, trigger: Partial<INetworkTrigger> & { port: number }
     recipe: { name: 'r' } as unknown as IRecipe,
     contentKey: `${name}-key`
   };
-}
-
-/** A port nothing listens on just now. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise(r => server.close(r));
-  return port;
 }
 
 /** Send a payload as `meow send` does (data, half-close) and return the reply. */
