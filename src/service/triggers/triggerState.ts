@@ -55,23 +55,33 @@ export class TriggerState<T extends object> {
     }
   }
 
-  /** Writes are chained: the last one always carries the latest state. */
+  /**
+   * Writes are chained, and one that has not started yet serves every change
+   * made meanwhile (it reads the state when it starts): a burst of file
+   * events seen by an absence trigger is one write, not thousands.
+   */
   private _save(): Promise<void> {
-    const text = JSON.stringify(Object.fromEntries(this._data), null, 1) + '\n';
-    this._writing = this._writing
-      .catch(() => undefined)
-      .then(async () => {
-        await fs.mkdir(path.dirname(this.file), { recursive: true });
-        await writeFileAtomic(this.file, text);
+    if (!this._queued) {
+      const write = this._writing
+        .catch(() => undefined)
+        .then(async () => {
+          this._queued = undefined;
+          const text = JSON.stringify(Object.fromEntries(this._data), null, 1) + '\n';
+          await fs.mkdir(path.dirname(this.file), { recursive: true });
+          await writeFileAtomic(this.file, text);
+        });
+      this._queued = write.catch(err => {
+        this._log.error(`${this.file} could not be written (${(err as Error).message}); a restart may repeat or miss one firing`);
       });
-    return this._writing.catch(err => {
-      this._log.error(`${this.file} could not be written (${(err as Error).message}); a restart may repeat or miss one firing`);
-    });
+      this._writing = write;
+    }
+    return this._queued;
   }
 
   private readonly _log: ILogger;
   private readonly _data = new Map<string, T>();
   private _writing: Promise<void> = Promise.resolve();
+  private _queued: Promise<void> | undefined;
 }
 
 export namespace TriggerState {
