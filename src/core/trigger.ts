@@ -423,27 +423,55 @@ function fingerprint(text: string): string {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16);
 }
 
-/**
- * Patterns on one port share one listener, so its settings must agree:
- * the first difference in words, or `undefined` when they agree.
- */
-export function listenerMismatch(a: INetworkTrigger, b: INetworkTrigger): string | undefined {
+/** A listener setting, by its pattern field name. */
+export type ListenerField = 'host' | 'tls' | 'secret' | 'max_bytes' | 'max_connections';
+
+/** What a port listens with; every pattern on the port must agree on it. */
+export type IListenerSettings = Pick<INetworkTrigger, 'host' | 'secret' | 'tls' | 'maxBytes' | 'maxConnections'>;
+
+/** Which listener settings differ (patterns on one port share one listener). */
+export function listenerDifferences(a: IListenerSettings, b: IListenerSettings): ListenerField[] {
+  const diff: ListenerField[] = [];
   if (a.host !== b.host) {
-    return `host "${a.host}" differs from "${b.host}"`;
-  }
-  if (a.secret !== b.secret) {
-    return 'the secrets differ';
+    diff.push('host');
   }
   if (a.tls?.cert !== b.tls?.cert || a.tls?.key !== b.tls?.key) {
-    return a.tls && b.tls ? 'the TLS certificates or keys differ' : 'one uses TLS and the other does not';
+    diff.push('tls');
+  }
+  if (a.secret !== b.secret) {
+    diff.push('secret');
   }
   if (a.maxBytes !== b.maxBytes) {
-    return `max_bytes ${formatSize(a.maxBytes)} differs from ${formatSize(b.maxBytes)}`;
+    diff.push('max_bytes');
   }
   if (a.maxConnections !== b.maxConnections) {
-    return `max_connections ${a.maxConnections} differs from ${b.maxConnections}`;
+    diff.push('max_connections');
   }
-  return undefined;
+  return diff;
+}
+
+/** One difference in words, `mine vs theirs`; never a secret itself. */
+export function describeListenerDifference(field: ListenerField, mine: IListenerSettings, theirs: IListenerSettings): string {
+  const tlsText = (s: IListenerSettings) => (s.tls ? `cert ${s.tls.cert}, key ${s.tls.key}` : 'none');
+  const secretText = (s: IListenerSettings) => (s.secret === undefined ? 'none' : 'set');
+  switch (field) {
+    case 'host':
+      return `host (${mine.host} vs ${theirs.host})`;
+    case 'tls':
+      return `tls (${tlsText(mine)} vs ${tlsText(theirs)})`;
+    case 'secret':
+      return `secret (${secretText(mine)} vs ${secretText(theirs)}${mine.secret !== undefined && theirs.secret !== undefined ? ', different' : ''})`;
+    case 'max_bytes':
+      return `max_bytes (${formatSize(mine.maxBytes)} vs ${formatSize(theirs.maxBytes)})`;
+    case 'max_connections':
+      return `max_connections (${mine.maxConnections} vs ${theirs.maxConnections})`;
+  }
+}
+
+/** Every difference in words, or `undefined` when the settings agree. */
+export function listenerMismatch(a: IListenerSettings, b: IListenerSettings): string | undefined {
+  const diff = listenerDifferences(a, b);
+  return diff.length ? diff.map(f => describeListenerDifference(f, a, b)).join(', ') : undefined;
 }
 
 /** A trigger in a few words, for lists and logs (never shows a secret). */

@@ -25,6 +25,8 @@ import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NETWORK_HOS
 import type { INetworkTrigger, IRule, TriggerKind } from '../../core/types';
 import { DRAIN_MS, NetworkReceiver, ReceiveOutcome } from './networkReceiver';
 import type { IFiring, ITrigger, ITriggerContext } from './trigger';
+import { describeListenerDifference, listenerDifferences } from '../../core/trigger';
+import type { IListenerSettings } from '../../core/trigger';
 
 /** How often a port that could not be opened is tried again. */
 export const DEFAULT_RETRY_MS = 5000;
@@ -35,15 +37,8 @@ const BUSY_LOG_MS = 5000;
 /** Earlier payloads fired at once when a port's rules (re)appear. */
 const BACKLOG_CONCURRENCY = 16;
 
-/** What a port listens with; every rule on the port must agree on it. */
-interface ISettings {
-  host: string;
-  secret?: string;
-  /** Absolute paths. */
-  tls?: { cert: string; key: string };
-  maxBytes: number;
-  maxConnections: number;
-}
+/** What a port listens with (TLS paths made absolute); every rule on the port must agree on it. */
+type ISettings = IListenerSettings;
 
 /** One port's listener and the rules it fires. */
 interface IListener {
@@ -140,7 +135,7 @@ export class NetworkTrigger implements ITrigger {
       // Keep what the listener has while any rule still wants it; otherwise
       // follow the setting most of the port's rules ask for.
       let ref: { settings: ISettings; owner: string };
-      const keeper = listener && portRules.find(r => differences(wanted.get(r.id)!, listener!.settings).length === 0);
+      const keeper = listener && portRules.find(r => listenerDifferences(wanted.get(r.id)!, listener!.settings).length === 0);
       if (listener && keeper) {
         ref = { settings: listener.settings, owner: keeper.pattern.name };
       } else {
@@ -149,14 +144,14 @@ export class NetworkTrigger implements ITrigger {
       }
       const agreeing: IRule[] = [];
       for (const rule of portRules) {
-        const diff = differences(wanted.get(rule.id)!, ref.settings);
+        const diff = listenerDifferences(wanted.get(rule.id)!, ref.settings);
         if (!diff.length) {
           agreeing.push(rule);
           continue;
         }
         const message =
           `pattern ${rule.pattern.name}: its trigger on port ${port} differs from pattern ${ref.owner}'s in ` +
-          diff.map(d => describe(d, wanted.get(rule.id)!, ref.settings)).join(', ') +
+          diff.map(d => describeListenerDifference(d, wanted.get(rule.id)!, ref.settings)).join(', ') +
           `. Every pattern on a port shares one listener, so make ${diff.map(d => d).join(', ')} the same in both ` +
           `(or give one of them another port); pattern ${rule.pattern.name} does not fire until then.`;
         conflicts.set(rule.id, message);
@@ -172,7 +167,7 @@ export class NetworkTrigger implements ITrigger {
       } else {
         const before = new Set(listener.rules.map(r => r.id));
         const namesBefore = new Set(listener.rules.map(r => r.pattern.name));
-        const change = differences(ref.settings, listener.settings);
+        const change = listenerDifferences(ref.settings, listener.settings);
         listener.owner = owner;
         listener.rules = agreeing;
         if (change.includes('host') || change.includes('tls')) {
@@ -476,46 +471,6 @@ export namespace NetworkTrigger {
     retryMs?: number;
     /** A connection silent this long is refused (default 60 s). */
     idleMs?: number;
-  }
-}
-
-type Field = 'host' | 'tls' | 'secret' | 'max_bytes' | 'max_connections';
-
-/** Which listener settings differ, by their pattern field names. */
-function differences(a: ISettings, b: ISettings): Field[] {
-  const diff: Field[] = [];
-  if (a.host !== b.host) {
-    diff.push('host');
-  }
-  if (a.tls?.cert !== b.tls?.cert || a.tls?.key !== b.tls?.key) {
-    diff.push('tls');
-  }
-  if (a.secret !== b.secret) {
-    diff.push('secret');
-  }
-  if (a.maxBytes !== b.maxBytes) {
-    diff.push('max_bytes');
-  }
-  if (a.maxConnections !== b.maxConnections) {
-    diff.push('max_connections');
-  }
-  return diff;
-}
-
-/** One difference in words; never the secret itself. */
-function describe(field: Field, mine: ISettings, theirs: ISettings): string {
-  const tlsText = (s: ISettings) => (s.tls ? `cert ${s.tls.cert}, key ${s.tls.key}` : 'none');
-  switch (field) {
-    case 'host':
-      return `host (${mine.host} vs ${theirs.host})`;
-    case 'tls':
-      return `tls (${tlsText(mine)} vs ${tlsText(theirs)})`;
-    case 'secret':
-      return `secret (${mine.secret === undefined ? 'none' : 'set'} vs ${theirs.secret === undefined ? 'none' : 'set'}${mine.secret !== undefined && theirs.secret !== undefined ? ', different' : ''})`;
-    case 'max_bytes':
-      return `max_bytes (${mine.maxBytes} vs ${theirs.maxBytes})`;
-    case 'max_connections':
-      return `max_connections (${mine.maxConnections} vs ${theirs.maxConnections})`;
   }
 }
 

@@ -96,8 +96,8 @@ describe('parseTrigger: network', () => {
     expect(listenerMismatch(a, ok('{port: 9000}') as INetworkTrigger)).toBeUndefined();
     expect(listenerMismatch(a, ok('{port: 9000, host: "0.0.0.0"}') as INetworkTrigger)).toMatch(/host/);
     expect(listenerMismatch(a, ok('{port: 9000, secret: x}') as INetworkTrigger)).toMatch(/secret/);
-    expect(listenerMismatch(a, ok('{port: 9000, tls: {cert: c, key: k}}') as INetworkTrigger)).toMatch(/TLS/);
-    expect(listenerMismatch(a, ok('{port: 9000, max_bytes: 1MB}') as INetworkTrigger)).toMatch(/max_bytes 1GiB differs from 1MB/);
+    expect(listenerMismatch(a, ok('{port: 9000, tls: {cert: c, key: k}}') as INetworkTrigger)).toMatch(/tls \(none vs cert c, key k\)/);
+    expect(listenerMismatch(a, ok('{port: 9000, max_bytes: 1MB}') as INetworkTrigger)).toMatch(/max_bytes \(1GiB vs 1MB\)/);
     expect(listenerMismatch(a, ok('{port: 9000, max_connections: 2}') as INetworkTrigger)).toMatch(/max_connections/);
   });
 });

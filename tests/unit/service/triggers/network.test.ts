@@ -382,7 +382,7 @@ describe('NetworkTrigger', () => {
     const [a, b, c] = [rule('a', { port, maxBytes: 100 }), rule('b', { port, maxBytes: 200 }), rule('c', { port, maxBytes: 100 })];
     await trigger.update([a, b, c]);
     const error = log.text('error');
-    expect(error).toContain(`pattern b: its trigger on port ${port} differs from pattern a's in max_bytes (200 vs 100)`);
+    expect(error).toContain(`pattern b: its trigger on port ${port} differs from pattern a's in max_bytes (200B vs 100B)`);
     expect(error).toContain('make max_bytes the same in both');
     expect(await sendRaw(port, 'x')).toMatch(/^ok 1 /);
     await trigger.settled();
