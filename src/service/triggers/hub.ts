@@ -9,7 +9,7 @@ import type { IFileEvent, IJob, IRule, TriggerKind } from '../../core/types';
 import type { Workflow } from '../../core/workflow';
 import type { JobStore } from '../jobs/jobStore';
 import type { ILogger } from '../log';
-import { AbsenceTrigger } from './absent';
+import { AbsenceTrigger } from './absence';
 import { IncomingFiles } from './incoming';
 import { ManualTrigger } from './manual';
 import { NetworkTrigger } from './network';
