@@ -45,7 +45,8 @@ describe('network messages survive kill -9', () => {
     await fs.mkdir(path.join(root, '.meow', 'recipes'), { recursive: true });
     await fs.mkdir(path.join(root, '.meow', 'patterns'), { recursive: true });
     await fs.writeFile(path.join(root, '.meow', 'recipes', 'File.ipynb'), FILE);
-    await fs.writeFile(path.join(root, '.meow', 'patterns', 'Net.yaml'), `recipe: File\ntrigger:\n  port: ${port}\ninput: infile\n`);
+    // retries: each kill of a running job is one retry; 5 kills may hit one job twice.
+    await fs.writeFile(path.join(root, '.meow', 'patterns', 'Net.yaml'), `recipe: File\ntrigger:\n  port: ${port}\ninput: infile\nretries: 10\n`);
     const service = new ServiceProcess(root, ['--workers', '2', '--settle', '50'], path.join(root, 'service.log'));
     const payloadOf = (i: number) => `m${String(i).padStart(4, '0')}\n${'payload line\n'.repeat(1 + (i % 40))}`;
     const acked = new Map<number, string>();
