@@ -16,7 +16,7 @@
  * distinct, one per message, and their content hashes must be exactly those
  * of the payloads sent.
  *
- *   MEOW_BENCH_REPS=50       repetitions per case (the paper's; default 5)
+ *   MEOW_BENCH_REPS=5        repetitions per case (default 50, as in the paper)
  *   MEOW_BENCH_NETWORK=single,multi   which experiments (default both)
  *   MEOW_BENCH_OUT=file.json where the numbers go (default bench/results/network.json)
  */
@@ -228,7 +228,7 @@ function row(first: number, r: ICaseResult): string {
 }
 
 async function main() {
-  const reps = Number(process.env.MEOW_BENCH_REPS ?? 5);
+  const reps = Number(process.env.MEOW_BENCH_REPS ?? 50);
   const which = (process.env.MEOW_BENCH_NETWORK ?? 'single,multi').split(',');
   const out = process.env.MEOW_BENCH_OUT ?? path.join('bench', 'results', 'network.json');
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
