@@ -17,7 +17,7 @@ import { formatDuration } from '../../core/timers';
 import type { IAbsentTrigger, IFileEvent, IRule } from '../../core/types';
 import { toAbsolute } from '../fsutil';
 import type { ITrigger, ITriggerContext } from './trigger';
-import { TriggerState } from './triggerState';
+import { syncRules, TriggerState } from './triggerState';
 
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
@@ -47,28 +47,10 @@ export class AbsenceTrigger implements ITrigger {
   readonly kinds = ['absent'] as const;
 
   async update(rules: IRule[]): Promise<void> {
-    if (!this._loaded) {
-      await this._state.load();
-      this._loaded = true;
-    }
-    const live = new Set(rules.map(r => r.id));
-    for (const [name, w] of [...this._watches]) {
-      if (!live.has(w.rule.id)) {
-        clearTimeout(w.timer);
-        this._watches.delete(name);
-      }
-    }
-    for (const rule of rules) {
-      if (this._watches.get(rule.pattern.name)?.rule.id === rule.id) {
-        continue;
-      }
-      try {
-        await this._start(rule);
-      } catch (err) {
-        this._c.log.error(`absence trigger of pattern ${rule.pattern.name} could not start: ${(err as Error).message}`);
-      }
-    }
+    await this._state.load();
+    await syncRules(this._watches, rules, rule => this._start(rule), this._c.log, 'absence trigger');
   }
+
 
   onFileEvent(event: IFileEvent): void {
     if (event.kind === 'deleted') {
@@ -187,7 +169,6 @@ export class AbsenceTrigger implements ITrigger {
   private readonly _state: TriggerState<IAbsentState>;
   private readonly _watches = new Map<string, IWatch>();
   private readonly _firing = new Set<Promise<void>>();
-  private _loaded = false;
   private _stopped = false;
 }
 

@@ -12,7 +12,7 @@
 import { formatDuration, missedFirings, nextFiring, scheduleText } from '../../core/timers';
 import type { IRule, IScheduleTrigger } from '../../core/types';
 import type { ITrigger, ITriggerContext } from './trigger';
-import { TriggerState } from './triggerState';
+import { syncRules, TriggerState } from './triggerState';
 
 /** Longest delay setTimeout accepts; later firings re-arm on the way. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
@@ -35,29 +35,10 @@ export class TimerTrigger implements ITrigger {
   readonly kinds = ['schedule'] as const;
 
   async update(rules: IRule[]): Promise<void> {
-    if (!this._loaded) {
-      await this._state.load();
-      this._loaded = true;
-    }
-    const live = new Set(rules.map(r => r.id));
-    for (const [name, armed] of [...this._armed]) {
-      if (!live.has(armed.rule.id)) {
-        clearTimeout(armed.timer);
-        this._armed.delete(name);
-        this._c.log.info(`timer of pattern ${name} stopped`);
-      }
-    }
-    for (const rule of rules) {
-      if (this._armed.get(rule.pattern.name)?.rule.id === rule.id) {
-        continue;
-      }
-      try {
-        await this._start(rule);
-      } catch (err) {
-        this._c.log.error(`timer of pattern ${rule.pattern.name} could not start: ${(err as Error).message}`);
-      }
-    }
+    await this._state.load();
+    await syncRules(this._armed, rules, rule => this._start(rule), this._c.log, 'timer');
   }
+
 
   async stop(): Promise<void> {
     this._stopped = true;
@@ -162,7 +143,6 @@ export class TimerTrigger implements ITrigger {
   private readonly _state: TriggerState<ITimerState>;
   private readonly _armed = new Map<string, { rule: IRule; timer: ReturnType<typeof setTimeout>; next: number }>();
   private readonly _firing = new Set<Promise<void>>();
-  private _loaded = false;
   private _stopped = false;
 }
 

@@ -7,6 +7,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { readIfExists, writeFileAtomic } from '../fsutil';
+import type { IRule } from '../../core/types';
 import type { ILogger } from '../log';
 
 export class TriggerState<T extends object> {
@@ -18,8 +19,13 @@ export class TriggerState<T extends object> {
   /** Absolute path of the state file. */
   readonly file: string;
 
-  /** Read the file (a missing or unreadable one starts empty, with a warning for the latter). */
-  async load(): Promise<void> {
+  /** Read the file once (a missing or unreadable one starts empty, with a warning for the latter). */
+  load(): Promise<void> {
+    this._loading ??= this._load();
+    return this._loading;
+  }
+
+  private async _load(): Promise<void> {
     const text = await readIfExists(this.file).catch(err => {
       this._log.warn(`${this.file} cannot be read (${(err as Error).message}); starting from no trigger state`);
       return undefined;
@@ -82,6 +88,7 @@ export class TriggerState<T extends object> {
   private readonly _data = new Map<string, T>();
   private _writing: Promise<void> = Promise.resolve();
   private _queued: Promise<void> | undefined;
+  private _loading: Promise<void> | undefined;
 }
 
 export namespace TriggerState {
@@ -91,5 +98,38 @@ export namespace TriggerState {
     /** File name under `.meow/triggers/`, e.g. `timers.json`. */
     name: string;
     log: ILogger;
+  }
+}
+
+/**
+ * Bring a trigger's per-pattern entries up to date with its rules: entries
+ * whose rule is gone are stopped (their timer cleared), and rules that are
+ * new or changed (a new rule id) are started; a rule that cannot start is
+ * logged and never stops the others.
+ */
+export async function syncRules<E extends { rule: IRule; timer?: ReturnType<typeof setTimeout> }>(
+  entries: Map<string, E>,
+  rules: IRule[],
+  start: (rule: IRule) => Promise<void>,
+  log: ILogger,
+  what: string
+): Promise<void> {
+  const live = new Set(rules.map(r => r.id));
+  for (const [name, entry] of [...entries]) {
+    if (!live.has(entry.rule.id)) {
+      clearTimeout(entry.timer);
+      entries.delete(name);
+      log.info(`${what} of pattern ${name} stopped`);
+    }
+  }
+  for (const rule of rules) {
+    if (entries.get(rule.pattern.name)?.rule.id === rule.id) {
+      continue;
+    }
+    try {
+      await start(rule);
+    } catch (err) {
+      log.error(`${what} of pattern ${rule.pattern.name} could not start: ${(err as Error).message}`);
+    }
   }
 }
