@@ -26,10 +26,11 @@ export type LogFn = LogOption;
  *   loaded into the private server; the variable is removed again before any
  *   kernel starts, so kernels see the user's normal environment;
  * - shuts the server (and with it its kernels) down when stdin reaches EOF,
- *   i.e. when the Node process is gone, however it died.
+ *   i.e. when the Node process is gone, however it died — exiting hard if
+ *   the server's own stop does not finish.
  */
 const LAUNCHER = `
-import os, sys, signal, threading, shutil
+import os, sys, signal, threading, shutil, time
 token = sys.stdin.readline().strip()
 os.environ["JUPYTER_NO_CONFIG"] = "1"
 from jupyter_server.serverapp import ServerApp
@@ -51,7 +52,13 @@ def _watch_parent():
             pass
     except Exception:
         pass
-    os.kill(os.getpid(), signal.SIGTERM)
+    # jupyter_server's stop can fail part way (a kernel still starting makes
+    # shutdown_all raise before the loop stops) and leave the server up: ask
+    # again, then exit hard; kernels notice their parent is gone and exit.
+    for _ in range(4):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+    os._exit(1)
 threading.Thread(target=_watch_parent, daemon=True).start()
 app.start()
 `;
