@@ -15,3 +15,4 @@ export * from './parameterise';
 export * from './workflow';
 export * from './jobs';
 export * from './provenance';
+export * from './executor';

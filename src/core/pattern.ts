@@ -13,6 +13,7 @@
  * Both may carry `name`, which must then equal the file stem.
  */
 
+import { EXECUTOR_KEYS, executorFieldsToObject, readExecutorFields } from './executor';
 import { validateGlob } from './glob';
 import { limitIssues, LIMIT_KEYS, readLimits } from './patternLimits';
 import { patternWarnings } from './patternWarnings';
@@ -111,9 +112,9 @@ export function validatePatternObject(name: string, obj: unknown): IPatternParse
     return { issues, warnings: [] };
   }
   const format = thesis.length > 0 ? 'thesis' : 'native';
-  // Runaway limits and retries are accepted in both formats: mig_meow never
-  // wrote them, so thesis files still load unchanged.
-  const allowed: readonly string[] = [...(format === 'thesis' ? THESIS_KEYS : NATIVE_KEYS), ...LIMIT_KEYS];
+  // Runaway limits, retries, executor and resources are accepted in both
+  // formats: mig_meow never wrote them, so thesis files still load unchanged.
+  const allowed: readonly string[] = [...(format === 'thesis' ? THESIS_KEYS : NATIVE_KEYS), ...LIMIT_KEYS, ...EXECUTOR_KEYS];
   for (const key of keys) {
     if (key !== 'name' && !allowed.includes(key)) {
       const guess = closest(key, allowed);
@@ -132,6 +133,8 @@ export function validatePatternObject(name: string, obj: unknown): IPatternParse
   const draft = format === 'native' ? reader.native(obj) : reader.thesis(obj);
   reader.checkVariables(draft);
   issues.push(...limitIssues(obj));
+  const execution = readExecutorFields(obj);
+  issues.push(...execution.issues);
   if (issues.length > 0 || !draft.recipe || !draft.trigger) {
     return { issues, warnings: [] };
   }
@@ -147,7 +150,7 @@ export function validatePatternObject(name: string, obj: unknown): IPatternParse
   if (draft.input !== undefined) {
     pattern.input = draft.input;
   }
-  Object.assign(pattern, readLimits(obj));
+  Object.assign(pattern, readLimits(obj), execution.fields);
   const warnings = patternWarnings(pattern, {
     parameters: draft.parametersField,
     outputs: draft.outputsField
@@ -392,7 +395,7 @@ export function patternToObject(
     out.parameterize_over = sweep;
     out.recipes = [p.recipe];
     out.variables = p.parameters;
-    return Object.assign(out, limitsToObject(p));
+    return Object.assign(out, limitsToObject(p), executorFieldsToObject(p));
   }
   const out: Record<string, unknown> = { recipe: p.recipe, trigger: triggerToObject(p.trigger) };
   if (p.input !== undefined) {
@@ -411,7 +414,7 @@ export function patternToObject(
     }
     out.sweep = sweep;
   }
-  return Object.assign(out, limitsToObject(p));
+  return Object.assign(out, limitsToObject(p), executorFieldsToObject(p));
 }
 
 /** `max_jobs`, `max_rate`, `max_depth`, `retries` as written in a file, when set. */
@@ -445,7 +448,7 @@ export function patternToYaml(p: IPattern, format: 'native' | 'thesis' = 'native
  * (name, recipe, trigger, variables, sweep; not the file format): sorted
  * keys, `1.0` kept apart from `1`. Equal digests mean equal behaviour.
  *
- * Limits and retries are left out on purpose: the rule's content key is
+ * Limits, retries, executor and resources are left out on purpose: the rule's content key is
  * built from this digest, and raising `max_jobs` must not re-run every
  * file the rule already handled. `patternLimitsDigest` covers them.
  */
@@ -461,9 +464,13 @@ export function patternDigest(p: IPattern): string {
   });
 }
 
-/** Canonical text of a pattern's limits and retries (see `patternDigest`). */
+/**
+ * Canonical text of what a pattern says about running its jobs, not what
+ * they do: limits, retries, executor and resources (see `patternDigest`).
+ * A change updates the live rule; files already handled are not re-run.
+ */
 export function patternLimitsDigest(p: IPattern): string {
-  return canonical({ limits: p.limits ?? null, retries: p.retries ?? null });
+  return canonical({ limits: p.limits ?? null, retries: p.retries ?? null, executor: p.executor ?? null, resources: p.resources ?? null });
 }
 
 /** Sorted-keys JSON, extended for the values YAML can hold. */

@@ -3,6 +3,7 @@
  * `<name>.ipynb` or in the older mig_meow format `<name>.yaml` with keys
  * `recipe` (the notebook JSON) and `source` (the original path).
  */
+import { readRecipeExecution } from './executor';
 import { clipText, formatYamlProblem, parseYaml, stripBom } from './pyvalue';
 import type { INotebook, IRecipe } from './types';
 import { IValidationIssue, validateName } from './validation';
@@ -34,10 +35,12 @@ export function parseRecipeNotebook(
     return { issues };
   }
   const notebook = validateNotebook(data, '', issues);
+  const execution = readRecipeExecution(notebook?.metadata);
+  issues.push(...execution.issues);
   if (issues.length || !notebook) {
     return { issues };
   }
-  return { recipe: { name, notebook, digest, format: 'ipynb' }, issues };
+  return { recipe: { name, notebook, digest, format: 'ipynb', ...execution.fields }, issues };
 }
 
 /** Parse the older `<name>.yaml` recipe format (`recipe`, `source`). */
@@ -95,11 +98,13 @@ export function parseRecipeYaml(name: string, text: string, digest: string): IRe
     }
   }
   const notebook = validateNotebook(body, 'recipe.', issues);
+  const execution = readRecipeExecution(notebook?.metadata);
+  issues.push(...execution.issues.map(i => ({ ...i, field: `recipe.${i.field}` })));
   if (issues.length || !notebook) {
     return { issues };
   }
   return {
-    recipe: { name, notebook, digest, format: 'yaml', source: data.source },
+    recipe: { name, notebook, digest, format: 'yaml', source: data.source, ...execution.fields },
     issues
   };
 }

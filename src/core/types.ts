@@ -147,6 +147,42 @@ export interface IPattern {
    * is run again as the same job (default `DEFAULT_RETRIES`).
    */
   retries?: number;
+  /** Where its jobs run (default: the recipe's, else the service's default). */
+  executor?: ExecutorKind;
+  /** What its jobs ask the executor for (merged over the recipe's). */
+  resources?: IResources;
+}
+
+/** Where jobs run: this machine's kernels, Slurm, or another Jupyter server. */
+export type ExecutorKind = 'local' | 'slurm' | 'jupyter';
+export const EXECUTOR_KINDS: readonly ExecutorKind[] = ['local', 'slurm', 'jupyter'];
+
+/**
+ * Resources a job asks for (thesis §29.1). Slurm turns them into `#SBATCH`
+ * lines; kernels on this machine or a Jupyter server only record them.
+ */
+export interface IResources {
+  cpus?: number;
+  memoryBytes?: number;
+  gpus?: number;
+  /** Wall-clock limit the scheduler enforces. */
+  timeLimitMs?: number;
+  /** Slurm partition (queue). */
+  partition?: string;
+  /** Passed verbatim to the scheduler, e.g. `--qos=high`. */
+  extraArgs?: string[];
+}
+
+/** The job as the executor's engine knows it (a Slurm job, a remote kernel). */
+export interface IJobExternal {
+  /** Slurm job id or remote kernel id. */
+  id: string;
+  /** The engine's own state word, e.g. PENDING, RUNNING, COMPLETED. */
+  state?: string;
+  /** Why it is in that state, e.g. Resources, TimeLimit. */
+  reason?: string;
+  /** Node(s) or server it runs on. */
+  host?: string;
 }
 
 /** Per-pattern runaway limits; a missing field means the default (0 = no limit). */
@@ -210,6 +246,10 @@ export interface IRecipe {
   digest: string;
   /** Which on-disk format it was read from. */
   format: 'ipynb' | 'yaml';
+  /** From the notebook's `metadata.meow.executor`. */
+  executor?: ExecutorKind;
+  /** From the notebook's `metadata.meow.resources`; a pattern's override them. */
+  resources?: IResources;
 }
 
 /**
@@ -320,6 +360,12 @@ export interface IJob {
   error?: IJobError;
   /** Which conductor ran it, e.g. `kernel`. */
   conductor?: string;
+  /** Where it runs or ran: local kernels, Slurm or a remote Jupyter server. */
+  executor?: ExecutorKind;
+  /** Resources it asked for (from its pattern and recipe). */
+  resources?: IResources;
+  /** Its identity in the executor's engine: Slurm job id and state, remote kernel. */
+  external?: IJobExternal;
   /** Kernelspec name used. */
   kernel?: string;
   /** Progress while running: code cells executed of total. */

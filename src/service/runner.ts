@@ -30,6 +30,7 @@ import { StateMonitor } from './monitors/stateMonitor';
 import { WorkgroupLock } from './lock';
 import { removeStaleTemps } from './fsutil';
 import type { IConductor } from './tokens';
+import { ExecutorSet, IExecutor } from './executors/executor';
 import { TriggerHub } from './triggers/hub';
 import type { ManualTrigger } from './triggers/manual';
 import type { ITrigger, ITriggerContext } from './triggers/trigger';
@@ -38,13 +39,32 @@ import type { IRunResult, IWaitingFiles } from '../core/api';
 /** Default whole-job timeout: one day; set lower per run with --timeout. */
 export const DEFAULT_TIMEOUT_MS = 24 * 3600 * 1000;
 
+/** A bare conductor as the one (local) executor: tests and simple embeddings. */
+function conductorAsExecutors(conductor: IConductor | undefined, log: ILogger): ExecutorSet {
+  if (!conductor) {
+    throw new Error('MeowRunner needs `executors` or `conductor`');
+  }
+  const local: IExecutor =
+    'kind' in conductor
+      ? (conductor as IExecutor)
+      : {
+          kind: 'local',
+          name: conductor.name,
+          describe: () => `conductor ${conductor.name}`,
+          start: () => conductor.start(),
+          execute: request => conductor.execute(request),
+          dispose: () => conductor.dispose()
+        };
+  return new ExecutorSet({ executors: { [local.kind]: local }, defaultKind: local.kind, log });
+}
+
 export class MeowRunner {
   constructor(options: MeowRunner.IOptions) {
     this.root = path.resolve(options.root);
     this.stateDir = options.stateDir ?? '.meow';
     this._settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-    this._conductor = options.conductor;
     this._log = options.log ?? silentLogger;
+    this.executors = options.executors ?? conductorAsExecutors(options.conductor, this._log);
     this.store = new JobStore({ jobsDir: path.join(this.root, this.stateDir, 'jobs'), log: this._log });
     this.limits = new RuleLimits({ root: this.root, stateDir: this.stateDir, log: this._log });
     this._lock = new WorkgroupLock(path.join(this.root, this.stateDir, 'service.lock'));
@@ -55,7 +75,7 @@ export class MeowRunner {
       root: this.root,
       workers: options.workers ?? 1,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      conductor: this._conductor,
+      executors: this.executors,
       store: this.store,
       provenance: this._provenance,
       log: this._log,
@@ -73,7 +93,7 @@ export class MeowRunner {
       walk: rel => walkWorkgroup(this.root, rel, this.stateDir, this._log),
       enqueue: id => this._workers.enqueue(id),
       isRunning: id => this._workers.isRunning(id),
-      queued: () => this._workers.queue.size,
+      queued: () => this._workers.queued,
       limits: this.limits,
       maxQueued: options.maxQueued
     });
@@ -121,6 +141,8 @@ export class MeowRunner {
   /** Patterns, recipes and rules. */
   readonly workflow = new Workflow();
   readonly store: JobStore;
+  /** Where jobs run, by kind. */
+  readonly executors: ExecutorSet;
   readonly stateMonitor: StateMonitor;
   /** Runaway limits: paused rules, resume. */
   readonly limits: RuleLimits;
@@ -169,7 +191,7 @@ export class MeowRunner {
     await this.triggers.start();
     this._provenance.load(jobs);
     await this.limits.load();
-    await this._conductor.start();
+    await this.executors.start();
     // Rules first, so the file monitor's start scan (what changed while meow
     // was down) finds them; M10 runs as each rule appears.
     await this.stateMonitor.start();
@@ -274,7 +296,7 @@ export class MeowRunner {
       await this._workers.stop();
       this.limits.dispose();
       await Promise.allSettled([...this._inFlight]);
-      await this._conductor.dispose();
+      await this.executors.dispose();
       await this.limits.settled();
       await this.store.close();
       await this._lock.release();
@@ -285,7 +307,7 @@ export class MeowRunner {
   /** True when nothing is queued, running, being matched, waiting to settle or to be retried. */
   get idle(): boolean {
     return (
-      this._workers.queue.size === 0 &&
+      this._workers.queued === 0 &&
       this._workers.running === 0 &&
       this._workers.waiting === 0 &&
       this._scheduler.held === 0 &&
@@ -342,7 +364,7 @@ export class MeowRunner {
     if (this._workers.abort(id, reason)) {
       return job;
     }
-    this._workers.queue.remove(id);
+    this._workers.dequeue(id);
     return this.store.update(id, {
       status: 'cancelled',
       cancelledBy: by,
@@ -438,7 +460,11 @@ export class MeowRunner {
         );
         continue;
       }
-      if (job.status === 'running') {
+      if (job.status === 'running' && job.external && this._outlivesService(job)) {
+        // Its engine (Slurm) ran it on without us: follow it, do not run it again.
+        await this.store.update(job.id, { status: 'queued' });
+        this._log.info(`job ${job.id} is in ${job.executor} as ${job.external.id} (${job.external.state ?? 'state unknown'}); meow follows it again`);
+      } else if (job.status === 'running') {
         const attempt = job.attempt ?? 1;
         const retries = rule.pattern.retries ?? DEFAULT_RETRIES;
         if (attempt > retries) {
@@ -463,9 +489,13 @@ export class MeowRunner {
     }
   }
 
+  private _outlivesService(job: IJob): boolean {
+    const executor = job.executor ? this.executors.get(job.executor) : undefined;
+    return !!executor && 'kind' in executor && !!executor.outlivesService;
+  }
+
   private readonly _settleMs: number;
   private readonly _lock: WorkgroupLock;
-  private readonly _conductor: IConductor;
   private readonly _log: ILogger;
   private readonly _factory: JobFactory;
   private readonly _provenance: ProvenanceTracker;
@@ -496,7 +526,10 @@ export namespace MeowRunner {
     maxDefinitionBytes?: number;
     /** Trigger kinds beyond network, timer, manual and absence. */
     triggers?: (context: ITriggerContext) => ITrigger[];
-    conductor: IConductor;
+    /** Runs every job on this machine (tests, simple setups); or give `executors`. */
+    conductor?: IConductor;
+    /** Where jobs run, by kind (local, slurm, jupyter) with a default. */
+    executors?: ExecutorSet;
     log?: ILogger;
   }
 

@@ -2,7 +2,7 @@
  * Interfaces between the small parts of the service:
  * monitors → rules → jobs → conductors.
  */
-import type { IJob, IJobError, INotebook } from '../core/types';
+import type { IJob, IJobError, IJobExternal, INotebook, IResources } from '../core/types';
 
 /** Something that reports settled file events from the workgroup. */
 export interface IFileEventSource {
@@ -35,6 +35,23 @@ export interface IExecutionRequest {
   signal: AbortSignal;
   /** Called after every finished code cell. */
   onProgress?: (done: number, total: number) => void;
+  /** Absolute path of the job's folder (job.yaml, notebook, result). */
+  jobDir?: string;
+  /** Resources asked for by the job's pattern and recipe. */
+  resources?: IResources;
+  /** Called when the executor's engine knows the job (Slurm id, state), to record it. */
+  onExternal?: (external: IJobExternal) => void;
+}
+
+/**
+ * The reason `signal` is aborted with when meow itself stops: not a cancel.
+ * Executors whose jobs live on without meow (Slurm) leave them running and
+ * follow them again at the next start.
+ */
+export class ShuttingDown extends Error {
+  constructor() {
+    super('meow is shutting down');
+  }
 }
 
 /** How a job ended, as far as the conductor can tell. */

@@ -1,16 +1,23 @@
 /**
  * The workers: take queued jobs in order, check their trigger is unchanged,
- * hand them to the conductor, and record how they ended. A job the
+ * hand them to their executor, and record how they ended. A job the
  * infrastructure could not run (the Jupyter server died or was restarting)
  * goes back to the queue as the same job, with a growing pause.
+ *
+ * Each executor has its own lane (queue and width): local kernels run
+ * `workers` jobs at once while hundreds wait in Slurm, and a full Slurm
+ * lane never holds up local jobs.
  */
 import { promises as fs } from 'fs';
+import { effectiveExecution } from '../../core/executor';
 import { isFinalStatus } from '../../core/jobs';
-import type { IJob, IRule } from '../../core/types';
+import type { ExecutorKind, IJob, IJobExternal, IRule } from '../../core/types';
 import { DEFAULT_RETRIES } from '../../core/types';
 import { isTransientError } from '../fsutil';
 import type { ILogger } from '../log';
-import type { IConductor, IExecutionResult } from '../tokens';
+import type { ExecutorSet, IExecutor } from '../executors/executor';
+import type { IExecutionResult } from '../tokens';
+import { ShuttingDown } from '../tokens';
 import { JobFactory } from './jobFactory';
 import type { JobStore } from './jobStore';
 import type { ProvenanceTracker } from './provenance';
@@ -30,12 +37,18 @@ export class WorkerPool {
     this.timeoutMs = options.timeoutMs;
   }
 
-  readonly queue = new JobQueue();
   /** Whole-job timeout for jobs that start from now on. */
   timeoutMs: number;
 
   get workers(): number {
     return this._workers;
+  }
+
+  /** Jobs waiting for a worker, over all lanes. */
+  get queued(): number {
+    let n = 0;
+    this._lanes.forEach(lane => (n += lane.queue.size));
+    return n;
   }
 
   /** Jobs being executed now. */
@@ -54,22 +67,34 @@ export class WorkerPool {
 
   start(): void {
     this._started = true;
-    this._spawn();
+    this._lanes.forEach((_, kind) => this._spawn(kind));
   }
 
   /** More workers start at once; surplus workers stop after their current job. */
   resize(workers: number): void {
     this._workers = Math.max(1, Math.floor(workers));
-    if (this._started) {
-      this._spawn();
-    }
-    this.queue.wake();
+    this._lanes.forEach((lane, kind) => {
+      if (this._started) {
+        this._spawn(kind);
+      }
+      lane.queue.wake();
+    });
   }
 
   enqueue(id: string): void {
-    if (!this._running.has(id)) {
-      this.queue.push(id);
+    if (this._running.has(id)) {
+      return;
     }
+    const job = this._o.store.get(id);
+    const kind = job ? this._kindOf(job) : this._o.executors.defaultKind;
+    this._lane(kind).queue.push(id);
+  }
+
+  /** Take a job out of its queue (cancelled before it ran); false when it was not queued. */
+  dequeue(id: string): boolean {
+    let found = false;
+    this._lanes.forEach(lane => (found = lane.queue.remove(id) || found));
+    return found;
   }
 
   /** Abort a running job; false when it is not running. */
@@ -83,33 +108,63 @@ export class WorkerPool {
     return true;
   }
 
-  /** Stop taking jobs; running jobs are aborted and go back to `queued`. */
+  /**
+   * Stop taking jobs; running jobs are aborted (with `ShuttingDown`) and go
+   * back to `queued`. Jobs of an executor whose jobs outlive meow (Slurm)
+   * keep running there and are followed again at the next start.
+   */
   async stop(): Promise<void> {
     this._started = false;
     this._retryTimers.forEach(t => clearTimeout(t));
     this._retryTimers.clear();
     for (const [id, controller] of this._running) {
       this._shuttingDown.add(id);
-      controller.abort(new Error('meow is shutting down'));
+      controller.abort(new ShuttingDown());
     }
-    this.queue.wake();
+    this._lanes.forEach(lane => lane.queue.wake());
     await Promise.all(this._loops);
   }
 
-  private _spawn(): void {
-    for (let i = 0; i < this._workers; i++) {
-      if (!this._active.has(i)) {
-        this._active.add(i);
-        this._loops.push(this._loop(i).finally(() => this._active.delete(i)));
+  /** Where a job runs: its rule's choice, else the default executor. */
+  private _kindOf(job: IJob): ExecutorKind {
+    const rule = this._o.ruleFor(job);
+    return rule ? effectiveExecution(rule.pattern, rule.recipe, this._o.executors.defaultKind).executor : this._o.executors.defaultKind;
+  }
+
+  private _lane(kind: ExecutorKind): ILane {
+    let lane = this._lanes.get(kind);
+    if (!lane) {
+      lane = { queue: new JobQueue(), active: new Set() };
+      this._lanes.set(kind, lane);
+      if (this._started) {
+        this._spawn(kind);
+      }
+    }
+    return lane;
+  }
+
+  /** How many jobs of `kind` run at once. */
+  private _width(kind: ExecutorKind): number {
+    const executor = this._o.executors.get(kind);
+    return 'kind' in executor && executor.concurrency !== undefined ? Math.max(1, executor.concurrency) : this._workers;
+  }
+
+  private _spawn(kind: ExecutorKind): void {
+    const lane = this._lane(kind);
+    const width = this._width(kind);
+    for (let i = 0; i < width; i++) {
+      if (!lane.active.has(i)) {
+        lane.active.add(i);
+        this._loops.push(this._loop(kind, lane, i).finally(() => lane.active.delete(i)));
       }
     }
   }
 
-  private async _loop(worker: number): Promise<void> {
-    while (this._started && worker < this._workers) {
-      const id = this.queue.shift();
+  private async _loop(kind: ExecutorKind, lane: ILane, worker: number): Promise<void> {
+    while (this._started && worker < this._width(kind)) {
+      const id = lane.queue.shift();
       if (id === undefined) {
-        await this.queue.wait();
+        await lane.queue.wait();
         continue;
       }
       const job = this._o.store.get(id);
@@ -117,7 +172,7 @@ export class WorkerPool {
         continue;
       }
       try {
-        await this._execute(job, worker);
+        await this._execute(job, kind, worker);
       } catch (err) {
         await this._internalError(id, err as Error);
       }
@@ -138,8 +193,8 @@ export class WorkerPool {
     }
   }
 
-  /** Run one job: re-check its trigger, hand it to the conductor, record the end. */
-  private async _execute(job: IJob, worker: number): Promise<void> {
+  /** Run one job: re-check its trigger, hand it to its executor, record the end. */
+  private async _execute(job: IJob, lane: ExecutorKind, worker: number): Promise<void> {
     const { store, log } = this._o;
     const check = await this._skipIfChanged(job);
     if (check === 'later') {
@@ -159,6 +214,16 @@ export class WorkerPool {
       });
       return;
     }
+    const { executor: kind, resources } = effectiveExecution(rule.pattern, rule.recipe, this._o.executors.defaultKind);
+    if (kind !== lane) {
+      this._lane(kind).queue.push(job.id); // its pattern changed executor while it waited
+      return;
+    }
+    const executor = this._o.executors.get(kind);
+    if (!('kind' in executor)) {
+      await this._cannotRun(job, kind, executor.unavailable);
+      return;
+    }
     const notebook = await this._notebook(job, rule);
     const controller = new AbortController();
     this._running.set(job.id, controller);
@@ -166,40 +231,58 @@ export class WorkerPool {
       const running = await store.update(job.id, {
         status: 'running',
         started: new Date().toISOString(),
-        conductor: this._o.conductor.name
+        conductor: executor.name,
+        executor: kind,
+        resources
       });
       const writesLogPath = store.filePath(job.id, 'writes');
-      await fs.rm(writesLogPath, { force: true }); // an earlier attempt's log
+      if (!job.external) {
+        await fs.rm(writesLogPath, { force: true }); // an earlier attempt's log
+      }
       this._o.provenance.started(running, writesLogPath);
       log.info(
-        `job ${job.id} running on worker ${worker + 1}: ${job.pattern} → ${job.recipe}` +
+        `job ${job.id} running on ${kind} worker ${worker + 1}: ${job.pattern} → ${job.recipe}` +
           ((job.attempt ?? 1) > 1 ? ` (attempt ${job.attempt})` : '')
       );
-      let progressWrite = Promise.resolve();
+      // Record writes are chained so they land in order.
+      let recordWrite = Promise.resolve();
+      const record = (patch: Parameters<JobStore['update']>[1]) => {
+        recordWrite = recordWrite.then(() => store.update(job.id, patch).then(() => undefined, () => undefined));
+      };
       // Cancelled while it was being prepared: do not start it at all.
       const result: IExecutionResult = controller.signal.aborted
         ? { status: 'cancelled', filesWritten: [], error: { message: 'cancelled before it started' } }
-        : await this._o.conductor.execute({
-        job: running,
-        notebook,
-        resultPath: store.filePath(job.id, 'result'),
-        writesLogPath,
-        cwd: this._o.root,
-        timeoutMs: this.timeoutMs,
-        signal: controller.signal,
-        onProgress: (done, total) => {
-          progressWrite = progressWrite.then(() =>
-            store.update(job.id, { progress: { done, total } }).then(() => undefined, () => undefined)
-          );
-        }
-      });
-      await progressWrite;
-      await this._record(running, rule, result);
+        : await executor.execute({
+            job: running,
+            notebook,
+            resultPath: store.filePath(job.id, 'result'),
+            writesLogPath,
+            cwd: this._o.root,
+            timeoutMs: this.timeoutMs,
+            signal: controller.signal,
+            jobDir: store.jobDir(job.id),
+            resources,
+            onProgress: (done, total) => record({ progress: { done, total } }),
+            onExternal: (external: IJobExternal) => record({ external })
+          });
+      await recordWrite;
+      await this._record(store.get(job.id) ?? running, rule, executor, result);
     } finally {
       this._running.delete(job.id);
       this._cancelReasons.delete(job.id);
       this._shuttingDown.delete(job.id);
     }
+  }
+
+  /** The job asks for an executor this service cannot use: failed, with the reason and fix. */
+  private async _cannotRun(job: IJob, kind: ExecutorKind, why: string): Promise<void> {
+    await this._o.store.update(job.id, {
+      status: 'failed',
+      executor: kind,
+      finished: new Date().toISOString(),
+      error: { message: `could not start on executor ${kind}: ${why}` }
+    });
+    this._o.log.error(`job ${job.id} (${job.pattern}) could not start on executor ${kind}: ${why}`);
   }
 
   /** Skipped when the triggering file changed or vanished since the job was made. */
@@ -249,13 +332,18 @@ export class WorkerPool {
   }
 
   /** Record how a run ended: final, or back to the queue for another attempt. */
-  private async _record(job: IJob, rule: IRule, result: IExecutionResult): Promise<void> {
+  private async _record(job: IJob, rule: IRule, executor: IExecutor, result: IExecutionResult): Promise<void> {
     const { store, log } = this._o;
     const finished = new Date().toISOString();
     const filesWritten = this._o.provenance.relativise(result.filesWritten);
     if (this._shuttingDown.has(job.id) && result.status === 'cancelled') {
+      if (executor.outlivesService && job.external) {
+        // Still running in its engine: followed again at the next start.
+        log.info(`job ${job.id} goes on in ${executor.kind} as ${job.external.id}; meow follows it again at the next start`);
+        return;
+      }
       // Not the job's fault: it runs again at the next start.
-      await store.update(job.id, { status: 'queued', filesWritten, progress: undefined });
+      await store.update(job.id, { status: 'queued', filesWritten, progress: undefined, external: undefined });
       log.info(`job ${job.id} interrupted by the shutdown; it runs again at the next start`);
       return;
     }
@@ -263,7 +351,8 @@ export class WorkerPool {
     const retries = Math.max(rule.pattern.retries ?? DEFAULT_RETRIES, INFRA_RETRIES);
     if (result.retryable && result.status !== 'done' && attempt <= retries && this._started) {
       const pause = Math.min(30_000, INFRA_BACKOFF_MS * 2 ** (attempt - 1));
-      await store.update(job.id, { status: 'queued', attempt: attempt + 1, progress: undefined, filesWritten });
+      // A new attempt is a new run in the engine (a new Slurm job).
+      await store.update(job.id, { status: 'queued', attempt: attempt + 1, progress: undefined, filesWritten, external: undefined });
       log.warn(
         `job ${job.id} could not run (${result.error?.message ?? 'the executor was unavailable'}); ` +
           `it runs again as the same job in ${Math.round(pause / 1000)} s (attempt ${attempt + 1} of ${retries + 1})`
@@ -306,7 +395,7 @@ export class WorkerPool {
   private readonly _o: WorkerPool.IOptions;
   private _workers: number;
   private _started = false;
-  private readonly _active = new Set<number>();
+  private readonly _lanes = new Map<ExecutorKind, ILane>();
   private readonly _loops: Promise<void>[] = [];
   private readonly _running = new Map<string, AbortController>();
   private readonly _cancelReasons = new Map<string, string>();
@@ -314,12 +403,19 @@ export class WorkerPool {
   private readonly _retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
 }
 
+/** One executor's queue and the worker loops taking from it. */
+interface ILane {
+  queue: JobQueue;
+  active: Set<number>;
+}
+
 export namespace WorkerPool {
   export interface IOptions {
     root: string;
+    /** Jobs run at once by executors without a width of their own. */
     workers: number;
     timeoutMs: number;
-    conductor: IConductor;
+    executors: ExecutorSet;
     store: JobStore;
     provenance: ProvenanceTracker;
     log: ILogger;

@@ -394,10 +394,10 @@ export class StateMonitor {
             );
           }
         } else if (patternLimitsDigest(current) !== patternLimitsDigest(def.pattern!)) {
-          // Same rule, new limits: keep the rule (and its content key, so
+          // Same rule, new limits or executor: keep the rule (and its content key, so
           // nothing re-runs) and change the limits it is checked against.
           this._updateLimits(current, def.pattern!);
-          this._log.info(`pattern ${name} limits updated (${def.file})`);
+          this._log.info(`pattern ${name} limits, retries or executor updated (${def.file})`);
           this._onLimits?.(current);
         }
       } else {
@@ -425,10 +425,14 @@ export class StateMonitor {
     } else {
       delete live.limits;
     }
-    if (from.retries !== undefined) {
-      live.retries = from.retries;
-    } else {
-      delete live.retries;
+    // Executor and resources are read when each job starts, so the change
+    // applies to queued jobs too.
+    for (const key of ['retries', 'executor', 'resources'] as const) {
+      if (from[key] !== undefined) {
+        (live as unknown as Record<string, unknown>)[key] = from[key];
+      } else {
+        delete live[key];
+      }
     }
   }
 

@@ -310,7 +310,7 @@ describe('whole-file problems', () => {
     const [i] = issuesOf('recipe: r\ntrigger: {path: "a/*"}\nparams: {x: 1}');
     expect(i.field).toBe('params');
     expect(i.fix).toBe(
-      'remove it; allowed fields are: recipe, trigger, input, parameters, outputs, sweep, max_jobs, max_rate, max_depth, retries'
+      'remove it; allowed fields are: recipe, trigger, input, parameters, outputs, sweep, max_jobs, max_rate, max_depth, retries, executor, resources'
     );
     const [t] = issuesOf(PATTERN_ONE + 'extra_key: 1\n');
     expect(t.fix).toMatch(/input_file, input_paths, output, parameterize_over, recipes, variables/);

@@ -16,10 +16,38 @@ describe('SettingsFile', () => {
 
   it('is empty when missing, and round-trips what it saves', async () => {
     const file = new SettingsFile(root);
-    expect(await file.load()).toEqual({ settings: {}, issues: [] });
+    expect(await file.load()).toEqual({ settings: {}, executor: {}, issues: [] });
     await file.save({ workers: 2, settleMs: 50, timeoutSeconds: 600 });
     expect(file.path).toBe(path.join(root, '.meow', 'settings.yaml'));
-    expect(await file.load()).toEqual({ settings: { workers: 2, settleMs: 50, timeoutSeconds: 600 }, issues: [] });
+    expect(await file.load()).toEqual({ settings: { workers: 2, settleMs: 50, timeoutSeconds: 600 }, executor: {}, issues: [] });
+  });
+
+  it('reads the executor part, and saving the numbers keeps it as written', async () => {
+    const text =
+      'workers: 3\nexecutor: slurm\nslurm:\n  partition: debug\n  sbatch_args: ["--account=lab"]\n  max_jobs: 50\n  poll_seconds: 0.5\n' +
+      'jupyter:\n  url: http://gateway:8888/\n  workers: 4\n';
+    await writeFile(root, '.meow/settings.yaml', text);
+    const file = new SettingsFile(root);
+    const loaded = await file.load();
+    expect(loaded.issues).toEqual([]);
+    expect(loaded.settings).toEqual({ workers: 3 });
+    expect(loaded.executor).toEqual({
+      executor: 'slurm',
+      slurm: { partition: 'debug', sbatchArgs: ['--account=lab'], maxJobs: 50, pollMs: 500 },
+      jupyter: { url: 'http://gateway:8888/', workers: 4 }
+    });
+    await file.save({ workers: 5, settleMs: 50, timeoutSeconds: 600 });
+    const again = await file.load();
+    expect(again.settings.workers).toBe(5);
+    expect(again.executor).toEqual(loaded.executor);
+  });
+
+  it('names bad executor settings by field, with the fix', async () => {
+    await writeFile(root, '.meow/settings.yaml', 'executor: slurmm\nslurm:\n  max_job: 5\n  poll_seconds: 0\njupyter:\n  url: gateway\n');
+    const { issues } = await new SettingsFile(root).load();
+    expect(issues.map(i => i.field).sort()).toEqual(['executor', 'jupyter.url', 'slurm.max_job', 'slurm.poll_seconds']);
+    expect(issues.find(i => i.field === 'executor')!.fix).toMatch(/did you mean "slurm"/);
+    expect(issues.find(i => i.field === 'slurm.max_job')!.fix).toMatch(/did you mean "max_jobs"/);
   });
 
   it('keeps the valid fields of a file edited badly by hand and names the rest', async () => {
