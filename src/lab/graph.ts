@@ -23,7 +23,8 @@
  */
 import type { IPatternInfo, IRecipeInfo } from '../core/api';
 import { globBase, globMatches } from '../core/glob';
-import type { IPattern, TriggerKind } from '../core/types';
+import { describeResources } from '../core/executor';
+import type { ExecutorKind, IPattern, TriggerKind } from '../core/types';
 import { formatDuration } from '../core/timers';
 import { formatSize } from '../core/pattern';
 import { portText, scheduleText, triggerSummary } from './triggers';
@@ -41,6 +42,8 @@ export interface IWorkflowNode {
   trigger?: TriggerKind;
   /** Pattern name (pattern and output nodes). */
   pattern?: string;
+  /** Pattern nodes: the executor the pattern names, when it names one. */
+  executor?: ExecutorKind;
   /** Hover details, one line each. */
   details: string[];
 }
@@ -257,10 +260,16 @@ export function buildWorkflowGraph(
     for (const [k, v] of Object.entries(p.sweep)) {
       details.push(`sweep ${k} = ${v.start}..${v.stop} step ${v.step}`);
     }
+    if (p.executor) {
+      details.push(`executor: ${p.executor}`);
+    }
+    if (p.resources) {
+      details.push(`resources: ${describeResources(p.resources)}`);
+    }
     if (info.problem) {
       details.push(`problem: ${info.problem}`);
     }
-    nodes.push({ id, kind: 'pattern', label: info.name, state, pattern: info.name, details });
+    nodes.push({ id, kind: 'pattern', label: info.name, state, pattern: info.name, details, ...(p.executor ? { executor: p.executor } : {}) });
 
     const tn = triggerNode(p);
     let t = triggers.get(tn.id);

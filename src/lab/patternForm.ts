@@ -4,6 +4,7 @@
  * service runs on the file), with issues mapped back to form fields.
  */
 import type { IRecipeInfo } from '../core/api';
+import { RESOURCE_KEYS, resourcesToObject } from '../core/executor';
 import { patternToYaml, validatePatternObject } from '../core/pattern';
 import { PyFloat, parseYaml, stringifyYamlValues } from '../core/pyvalue';
 import {
@@ -11,6 +12,8 @@ import {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_NETWORK_HOST,
+  EXECUTOR_KINDS,
+  ExecutorKind,
   FileEventKind,
   IPattern,
   MissedFiringPolicy
@@ -35,6 +38,24 @@ export const TRIGGER_CHOICES: readonly { value: TriggerChoice; label: string }[]
   { value: 'manual', label: 'Manual (a person runs or approves)' },
   { value: 'absent', label: 'Absence (nothing arrived for a while)' }
 ];
+
+/** The executor choices: `''` leaves `executor:` out (the recipe's, else the service's default). */
+export const EXECUTOR_CHOICES: readonly { value: '' | ExecutorKind; label: string }[] = [
+  { value: '', label: 'service default' },
+  ...EXECUTOR_KINDS.map(k => ({
+    value: k,
+    label: k === 'local' ? "local (this machine's kernels)" : k === 'slurm' ? 'slurm (cluster)' : 'jupyter (remote server)'
+  }))
+];
+
+/** The form's resource fields, in the order of the core's `RESOURCE_KEYS`. */
+export const RESOURCE_FIELDS = ['cpus', 'memory', 'gpus', 'time', 'partition', 'extraArgs'] as const;
+export type ResourceField = (typeof RESOURCE_FIELDS)[number];
+
+/** `resources.<file key>` (the core's field names) → form field. */
+const RESOURCE_FIELD_OF: Record<string, ResourceField> = Object.fromEntries(
+  RESOURCE_KEYS.map((k, i) => [k, RESOURCE_FIELDS[i]])
+);
 
 /** A variable row: name and its value as YAML text (`3`, `"text"`, `[1, 2]`). */
 export interface IVariableRow {
@@ -82,6 +103,16 @@ export interface IPatternForm {
   parameters: IVariableRow[];
   outputs: IVariableRow[];
   sweep: ISweepRow[];
+  /** Where its jobs run; `''` = not set (the recipe's, else the service's default). */
+  executor: '' | ExecutorKind;
+  /** Resources asked for, as typed (empty = not asked): `4`, `8GB`, `1`, `2h`, `gpu`. */
+  cpus: string;
+  memory: string;
+  gpus: string;
+  time: string;
+  partition: string;
+  /** Extra scheduler options separated by spaces; quote one that contains a space. */
+  extraArgs: string;
   /** File format to write; thesis falls back to native when it cannot express the pattern. */
   format: 'native' | 'thesis';
 }
@@ -112,7 +143,16 @@ export const FIELD_HELP: Record<string, string> = {
   input: 'Recipe variable that receives the path of the triggering file (optional).',
   parameters: 'Variables passed to the recipe. Values are YAML: 3, 1.5, true, "text", [1, 2]. Keywords like {FILENAME}, {REL_DIR}, {VGRID} are replaced per job.',
   outputs: 'Like parameters, but also drawn as outputs in the graph, e.g. outfile = {VGRID}/first/{FILENAME}.',
-  sweep: 'One job per combination: each variable takes start, start+step, ... up to stop (inclusive).'
+  sweep: 'One job per combination: each variable takes start, start+step, ... up to stop (inclusive).',
+  executor:
+    "Where the jobs run: this machine's Jupyter kernels (local), a Slurm cluster, or a remote Jupyter server. Service default: the recipe's choice (metadata.meow.executor), else the service's (settings.yaml).",
+  resources: 'What each job asks for. Slurm turns them into #SBATCH lines; local and remote kernels only record them. Empty fields ask for nothing (the recipe\'s or the scheduler\'s defaults).',
+  cpus: 'CPU cores, a whole number ≥ 1.',
+  memory: 'Memory with a unit, e.g. 500MB, 8GB or 16GiB.',
+  gpus: 'GPUs, a whole number ≥ 0.',
+  time: 'Wall-clock limit the scheduler enforces, e.g. 30m, 2h or 1d.',
+  partition: 'Slurm partition (queue), e.g. gpu (empty: the service\'s or the cluster\'s default).',
+  extraArgs: 'Further scheduler options, each starting with "-", separated by spaces, e.g. --qos=high --account=lab. Quote one that contains a space.'
 };
 
 export function emptyForm(): IPatternForm {
@@ -138,8 +178,58 @@ export function emptyForm(): IPatternForm {
     parameters: [],
     outputs: [],
     sweep: [],
+    executor: '',
+    cpus: '',
+    memory: '',
+    gpus: '',
+    time: '',
+    partition: '',
+    extraArgs: '',
     format: 'native'
   };
+}
+
+/**
+ * Scheduler options as typed: separated by spaces; single or double quotes
+ * keep spaces inside one option (`--comment="a b"` → `--comment=a b`).
+ */
+export function splitArgs(text: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inToken = false;
+  let quote: string | null = null;
+  for (const ch of text) {
+    if (quote) {
+      if (ch === quote) {
+        quote = null;
+      } else {
+        cur += ch;
+      }
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      inToken = true;
+    } else if (/\s/.test(ch)) {
+      if (inToken) {
+        out.push(cur);
+        cur = '';
+        inToken = false;
+      }
+    } else {
+      cur += ch;
+      inToken = true;
+    }
+  }
+  if (inToken) {
+    out.push(cur);
+  }
+  return out;
+}
+
+/** Scheduler options as the form shows them (the inverse of `splitArgs`). */
+export function joinArgs(args: readonly string[]): string {
+  return args
+    .map(a => (a !== '' && !/[\s"']/.test(a) ? a : a.includes('"') ? `'${a}'` : `"${a}"`))
+    .join(' ');
 }
 
 /** A value as the text a row shows; reading it back gives the same value. */
@@ -232,6 +322,15 @@ export function formFromPattern(p: IPattern): IPatternForm {
     stop: String(r.stop),
     step: String(r.step)
   }));
+  f.executor = p.executor ?? '';
+  // The texts the file has (the core writes them), e.g. 8GB and 2h.
+  const r = p.resources ? resourcesToObject(p.resources) : {};
+  f.cpus = r.cpus !== undefined ? String(r.cpus) : '';
+  f.memory = r.memory !== undefined ? String(r.memory) : '';
+  f.gpus = r.gpus !== undefined ? String(r.gpus) : '';
+  f.time = r.time !== undefined ? String(r.time) : '';
+  f.partition = r.partition !== undefined ? String(r.partition) : '';
+  f.extraArgs = Array.isArray(r.extra_args) ? joinArgs(r.extra_args as string[]) : '';
   return f;
 }
 
@@ -264,6 +363,10 @@ export function formFieldOf(field: string): string {
     case 'sweep':
     case 'parameterize_over':
       return rest ? `sweep.${rest}` : 'sweep';
+    case 'executor':
+      return 'executor';
+    case 'resources':
+      return RESOURCE_FIELD_OF[rest] ?? 'resources';
   }
   return 'form';
 }
@@ -445,6 +548,28 @@ export function formToObject(form: IPatternForm): { object: Record<string, unkno
   }
   if (Object.keys(sweep).length) {
     obj.sweep = sweep;
+  }
+  if (form.executor) {
+    obj.executor = form.executor;
+  }
+  // As a file would say them: numbers and sizes as YAML values (so `4` is
+  // a number and `8GB` text), the partition as text, options as a list;
+  // the core's parseResources judges them.
+  const resources: Record<string, unknown> = {};
+  for (const key of ['cpus', 'memory', 'gpus', 'time'] as const) {
+    if (form[key].trim() !== '') {
+      resources[key] = parseValueText(form[key]).value;
+    }
+  }
+  if (form.partition.trim() !== '') {
+    resources.partition = form.partition.trim();
+  }
+  const args = splitArgs(form.extraArgs);
+  if (args.length) {
+    resources.extra_args = args;
+  }
+  if (Object.keys(resources).length) {
+    obj.resources = resources;
   }
   return { object: obj, issues };
 }

@@ -11,9 +11,10 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IServiceEvent } from '../../core/api';
-import { FINAL_JOB_STATUSES, IJob, JobStatus } from '../../core/types';
+import { EXECUTOR_KINDS, ExecutorKind, FINAL_JOB_STATUSES, IJob, JobStatus } from '../../core/types';
 import { JOB_STATUSES } from '../../core/jobs';
 import type { MeowClient } from '../client';
+import { jobExecutor } from '../executors';
 import { TRIGGER_GROUPS, TriggerGroup, triggerGroup } from '../triggers';
 
 /** Filters of the Monitor panel; unset ones keep everything. */
@@ -27,7 +28,12 @@ export interface IJobsFilter {
   before?: string | number;
   /** What fired the job: `file` (any file event), `network`, `schedule`, `manual`, `absent`, `rerun`. */
   trigger?: TriggerGroup;
-  /** Case-insensitive substring of id, pattern, recipe, trigger path or source, or error. */
+  /** Where the job runs: `local` (also jobs recorded without one), `slurm`, `jupyter`. */
+  executor?: ExecutorKind;
+  /**
+   * Case-insensitive substring of id, pattern, recipe, trigger path or
+   * source, error, or the executor's id of the job (a Slurm job id).
+   */
   text?: string;
 }
 
@@ -143,6 +149,11 @@ export class JobsModel implements IDisposable {
     return { ...this._triggerCounts };
   }
 
+  /** Jobs by executor (all jobs, unfiltered), for the executor filter. */
+  get executorCounts(): Record<ExecutorKind, number> {
+    return { ...this._executorCounts };
+  }
+
   get(id: string): IJob | undefined {
     return this._jobs.get(id);
   }
@@ -200,6 +211,9 @@ export class JobsModel implements IDisposable {
     if (f.trigger && triggerGroup(job.trigger?.kind) !== f.trigger) {
       return false;
     }
+    if (f.executor && jobExecutor(job) !== f.executor) {
+      return false;
+    }
     if (this._after !== undefined || this._before !== undefined) {
       const created = Date.parse(job.created);
       if (this._after !== undefined && !(created >= this._after)) {
@@ -210,7 +224,7 @@ export class JobsModel implements IDisposable {
       }
     }
     if (this._text) {
-      const hay = [job.id, job.pattern, job.recipe, job.trigger?.path ?? '', job.trigger?.source ?? '', job.error?.message ?? '']
+      const hay = [job.id, job.pattern, job.recipe, job.trigger?.path ?? '', job.trigger?.source ?? '', job.error?.message ?? '', job.external?.id ?? '']
         .join('\n')
         .toLowerCase();
       if (!hay.includes(this._text)) {
@@ -264,6 +278,7 @@ export class JobsModel implements IDisposable {
     this._children.clear();
     this._counts = emptyCounts();
     this._triggerCounts = emptyTriggerCounts();
+    this._executorCounts = emptyExecutorCounts();
     this._patternNames.clear();
     this._recipeNames.clear();
     const sorted = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -336,6 +351,7 @@ export class JobsModel implements IDisposable {
     if (old) {
       this._counts[old.status] = (this._counts[old.status] ?? 1) - 1;
       this._triggerCounts[triggerGroup(old.trigger?.kind)]--;
+      this._executorCounts[jobExecutor(old)]--;
       if (old.parent && old.parent !== job.parent) {
         this._children.get(old.parent)?.delete(job.id);
       }
@@ -344,6 +360,7 @@ export class JobsModel implements IDisposable {
     }
     this._counts[job.status] = (this._counts[job.status] ?? 0) + 1;
     this._triggerCounts[triggerGroup(job.trigger?.kind)]++;
+    this._executorCounts[jobExecutor(job)]++;
     if (job.parent) {
       let set = this._children.get(job.parent);
       if (!set) {
@@ -377,6 +394,7 @@ export class JobsModel implements IDisposable {
       this._jobs.delete(id);
       this._counts[job.status]--;
       this._triggerCounts[triggerGroup(job.trigger?.kind)]--;
+      this._executorCounts[jobExecutor(job)]--;
       if (this._filteredSet.delete(id)) {
         removeSorted(this._filtered, id);
       }
@@ -393,6 +411,7 @@ export class JobsModel implements IDisposable {
   private _children = new Map<string, Set<string>>();
   private _counts: Record<JobStatus, number> = emptyCounts();
   private _triggerCounts: Record<TriggerGroup, number> = emptyTriggerCounts();
+  private _executorCounts: Record<ExecutorKind, number> = emptyExecutorCounts();
   private _patternNames = new Set<string>();
   private _recipeNames = new Set<string>();
   private _filter: IJobsFilter = {};
@@ -428,6 +447,14 @@ function emptyTriggerCounts(): Record<TriggerGroup, number> {
   const c = {} as Record<TriggerGroup, number>;
   for (const g of TRIGGER_GROUPS) {
     c[g] = 0;
+  }
+  return c;
+}
+
+function emptyExecutorCounts(): Record<ExecutorKind, number> {
+  const c = {} as Record<ExecutorKind, number>;
+  for (const e of EXECUTOR_KINDS) {
+    c[e] = 0;
   }
   return c;
 }

@@ -1,13 +1,16 @@
 /**
  * One job in full: parameters, trigger event and hash, timestamps, error and
- * traceback, files written, parent and children; and its actions.
+ * traceback, files written, parent and children; where it runs (executor,
+ * its id and state there, resources asked); and its actions.
  */
 import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
 
 import type { IJobDetail } from '../../core/api';
+import { describeResources } from '../../core/executor';
 import { isFinalStatus } from '../../core/jobs';
 import type { IJob } from '../../core/types';
+import { EXECUTOR_HELP, externalIdLabel, jobExecutor } from '../executors';
 import { formatElapsed, formatTime, jobDuration } from '../format';
 import { CommandIDs, IMeow } from '../tokens';
 import { useNow, useSignal } from './hooks';
@@ -75,6 +78,8 @@ export function JobDetail(props: IJobDetailProps): JSX.Element {
   const children = [...new Set([...(detail?.children ?? []), ...meow.jobs.children(job.id)])].sort();
   const final = isFinalStatus(job.status);
   const duration = jobDuration(job, now);
+  const executor = jobExecutor(job);
+  const external = job.external;
   const exec = (id: string) => () => void commands.execute(id, { id: job.id });
   const openFile = (path: string) => () =>
     void commands.execute('docmanager:open', { path: meow.contentsPath(path) }).catch(() => undefined);
@@ -184,6 +189,43 @@ export function JobDetail(props: IJobDetailProps): JSX.Element {
               </td>
             </tr>
           )}
+          <tr>
+            <th>Executor</th>
+            <td data-testid="meow-job-executor" data-meow-executor={executor} title={EXECUTOR_HELP[executor]}>
+              {executor}
+              {job.executor ? '' : ' (not recorded)'}
+            </td>
+          </tr>
+          {external && (
+            <tr>
+              <th>{externalIdLabel(executor)}</th>
+              <td className="jp-meow-mono" data-testid="meow-job-external-id">
+                {external.id}
+              </td>
+            </tr>
+          )}
+          {external?.state && (
+            <tr>
+              <th>{executor === 'slurm' ? 'Slurm state' : 'State'}</th>
+              <td data-testid="meow-job-external-state">{external.state}</td>
+            </tr>
+          )}
+          {external?.reason && (
+            <tr>
+              <th>Reason</th>
+              <td data-testid="meow-job-external-reason">{external.reason}</td>
+            </tr>
+          )}
+          {external?.host && (
+            <tr>
+              <th>{executor === 'slurm' ? 'Node' : 'Host'}</th>
+              <td data-testid="meow-job-external-host">{external.host}</td>
+            </tr>
+          )}
+          <tr>
+            <th>Resources</th>
+            <td data-testid="meow-job-resources">{describeResources(job.resources) || '—'}</td>
+          </tr>
           {detail?.folder && (
             <tr>
               <th>Folder</th>

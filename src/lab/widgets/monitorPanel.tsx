@@ -9,13 +9,16 @@ import { ISignal, Signal } from '@lumino/signaling';
 import * as React from 'react';
 
 import { JOB_STATUSES } from '../../core/jobs';
-import type { IJob, JobStatus } from '../../core/types';
+import { EXECUTOR_KINDS } from '../../core/types';
+import type { ExecutorKind, IJob, JobStatus } from '../../core/types';
 import { formatElapsed, formatRelative, formatTime, jobDuration, localInputToIso, shortJobId } from '../format';
 import type { IJobsFilter } from '../models';
 import type { IMeow } from '../tokens';
+import { EXECUTOR_HELP } from '../executors';
 import { TRIGGER_GROUPS, TRIGGER_GROUP_HELP, TRIGGER_GROUP_LABEL, TriggerGroup } from '../triggers';
 import { visibleRows } from '../virtual';
 import { useNow, useSignal } from './hooks';
+import { ExecutorLabel } from './executorLabel';
 import { JobDetail, StatusBadge } from './jobDetail';
 import { TriggerKindLabel } from './triggerLabel';
 import { PausedBanner } from './paused';
@@ -42,6 +45,7 @@ function Filters(props: { meow: IMeow }): JSX.Element {
   const filter = jobs.filter;
   const counts = jobs.counts;
   const triggerCounts = jobs.triggerCounts;
+  const executorCounts = jobs.executorCounts;
   const [text, setText] = React.useState(filter.text ?? '');
   const set = (patch: Partial<IJobsFilter>) => jobs.setFilter({ ...jobs.filter, ...patch });
   React.useEffect(() => {
@@ -102,6 +106,21 @@ function Filters(props: { meow: IMeow }): JSX.Element {
           </option>
         ))}
       </select>
+      <select
+        className="jp-mod-styled"
+        aria-label="Executor"
+        title="Where the jobs run (jobs recorded without an executor ran locally)"
+        data-testid="meow-filter-executor"
+        value={filter.executor ?? ''}
+        onChange={e => set({ executor: (e.target.value || undefined) as ExecutorKind | undefined })}
+      >
+        <option value="">all executors</option>
+        {EXECUTOR_KINDS.map(k => (
+          <option key={k} value={k} title={EXECUTOR_HELP[k]}>
+            {k} ({executorCounts[k] ?? 0})
+          </option>
+        ))}
+      </select>
       <label className="jp-meow-time">
         after
         <input
@@ -125,7 +144,7 @@ function Filters(props: { meow: IMeow }): JSX.Element {
       <input
         className="jp-mod-styled jp-meow-search"
         type="search"
-        placeholder="Search id, path, error…"
+        placeholder="Search id, path, error, Slurm id…"
         data-testid="meow-filter-text"
         value={text}
         onChange={e => setText(e.target.value)}
@@ -143,7 +162,7 @@ function Filters(props: { meow: IMeow }): JSX.Element {
   );
 }
 
-const COLUMNS = ['Job', 'Pattern', 'Recipe', 'Trigger', 'Trigger path', 'Status', 'Created', 'Duration'];
+const COLUMNS = ['Job', 'Pattern', 'Recipe', 'Trigger', 'Trigger path', 'Executor', 'Status', 'Created', 'Duration'];
 
 function JobRow(props: { job: IJob; now: number; selected: boolean; onSelect: (id: string) => void }): JSX.Element {
   const { job, now, selected } = props;
@@ -167,6 +186,9 @@ function JobRow(props: { job: IJob; now: number; selected: boolean; onSelect: (i
         <TriggerKindLabel trigger={job.trigger} />
       </span>
       <span title={job.trigger?.path}>{job.trigger?.path}</span>
+      <span>
+        <ExecutorLabel job={job} />
+      </span>
       <span>
         <StatusBadge job={job} />
       </span>

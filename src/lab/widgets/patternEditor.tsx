@@ -6,13 +6,16 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import * as React from 'react';
 
 import type { IPatternInfo, IRecipeInfo } from '../../core/api';
+import { describeResources } from '../../core/executor';
 import { parsePattern } from '../../core/pattern';
 import { formatSize } from '../../core/pattern';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NETWORK_HOST, FILE_EVENT_KINDS } from '../../core/types';
 import { MeowApiError } from '../client';
 import {
+  EXECUTOR_CHOICES,
   FIELD_HELP,
   IPatternForm,
+  RESOURCE_FIELDS,
   ISweepRow,
   IVariableRow,
   TRIGGER_CHOICES,
@@ -288,6 +291,78 @@ function TriggerFields(props: {
   return null;
 }
 
+/**
+ * Where the jobs run and what they ask for: the executor, and the resources
+ * in a section that opens by itself when some are set or one is wrong.
+ */
+function ExecutionFields(props: {
+  form: IPatternForm;
+  update: (patch: Partial<IPatternForm>) => void;
+  errs: (key: string) => string[] | undefined;
+  /** The resources as the core read them (valid form only), for the summary. */
+  resources: string | undefined;
+}): JSX.Element {
+  const { form, update, errs } = props;
+  const anySet = RESOURCE_FIELDS.some(k => form[k].trim() !== '');
+  const anyError = RESOURCE_FIELDS.some(k => errs(k)?.length) || !!errs('resources')?.length;
+  const [open, setOpen] = React.useState(anySet);
+  // Opened for a wrong value, it stays open once the value is fixed.
+  React.useEffect(() => {
+    if (anyError) {
+      setOpen(true);
+    }
+  }, [anyError]);
+  const text = (name: (typeof RESOURCE_FIELDS)[number], label: string, placeholder: string) => (
+    <TextField name={name} label={label} placeholder={placeholder} form={form} update={update} errs={errs} />
+  );
+  const summary = anyError ? 'see the fields below' : anySet ? props.resources || '' : 'none asked';
+  return (
+    <>
+      <Field id="executor" label="Executor" help={FIELD_HELP.executor} errors={errs('executor')}>
+        <select
+          id="jp-meow-pattern-executor"
+          data-testid="meow-pattern-executor"
+          className="jp-mod-styled"
+          value={form.executor}
+          onChange={e => update({ executor: e.target.value as IPatternForm['executor'] })}
+        >
+          {EXECUTOR_CHOICES.map(c => (
+            <option key={c.value} value={c.value}>
+              {c.label}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <details
+        className={`jp-meow-resources${anyError ? ' jp-mod-invalid' : ''}`}
+        data-testid="meow-pattern-resources"
+        open={open || anyError}
+        onToggle={e => setOpen((e.currentTarget as HTMLDetailsElement).open)}
+      >
+        <summary>
+          Resources <span className="jp-meow-resourcesSummary">{summary}</span>
+        </summary>
+        <div className="jp-meow-fieldHelp">{FIELD_HELP.resources}</div>
+        {errs('resources')?.map((e, i) => (
+          <div key={i} className="jp-meow-fieldError" data-testid="meow-error-resources">
+            {e}
+          </div>
+        ))}
+        <div className="jp-meow-fieldPair">
+          {text('cpus', 'CPUs', 'e.g. 4')}
+          {text('memory', 'Memory', 'e.g. 8GB')}
+          {text('gpus', 'GPUs', 'e.g. 1')}
+        </div>
+        <div className="jp-meow-fieldPair">
+          {text('time', 'Time limit', 'e.g. 2h')}
+          {text('partition', 'Partition', 'default')}
+        </div>
+        {text('extraArgs', 'Extra scheduler options', 'e.g. --qos=high')}
+      </details>
+    </>
+  );
+}
+
 function initialForm(props: IPatternEditorProps): IPatternForm {
   if (props.editing?.pattern) {
     return formFromPattern(props.editing.pattern);
@@ -491,6 +566,7 @@ export function PatternEditor(props: IPatternEditorProps): JSX.Element {
           <Field id="sweep" label="Sweeps" help={FIELD_HELP.sweep} errors={errs('sweep')}>
             <SweepRows rows={form.sweep} byField={validation.byField} onChange={rows => update({ sweep: rows })} />
           </Field>
+          <ExecutionFields form={form} update={update} errs={errs} resources={describeResources(validation.pattern?.resources)} />
           {errs('form') && (
             <div className="jp-meow-fieldError" data-testid="meow-error-form">
               {errs('form').join(' ')}

@@ -57,11 +57,15 @@ function toDagNode(n: IWorkflowNode, paused: ReadonlyMap<string, string>): IDagV
   const label = n.label;
   const limit = n.pattern ? paused.get(n.pattern) : undefined;
   const state = n.state === 'active' ? 'active' : n.state === 'missing' ? 'recipe missing' : 'invalid';
+  // A pattern sent elsewhere than this machine's kernels says where.
+  const remote = n.executor && n.executor !== 'local' ? ` · ${n.executor}` : '';
+  const sublabel = n.kind === 'pattern' ? `${limit ? `paused: ${limit}` : state}${remote}` : undefined;
   return {
     id: n.id,
     label,
-    sublabel: n.kind === 'pattern' ? (limit ? `paused: ${limit}` : state) : undefined,
-    width: Math.max(80, Math.min(icon ? 260 : 240, label.length * 7.5 + 24 + (icon ? 22 : 0))),
+    sublabel,
+    // Bold 12px label ≈ 7.5 px a character, 10px sublabel ≈ 6 (see dagView).
+    width: Math.max(80, Math.min(icon ? 260 : 240, Math.max(label.length * 7.5, remote ? sublabel!.length * 6 : 0) + 24 + (icon ? 22 : 0))),
     height: n.kind === 'pattern' ? 38 : 26,
     shape: 'rect',
     icon,
@@ -71,6 +75,7 @@ function toDagNode(n: IWorkflowNode, paused: ReadonlyMap<string, string>): IDagV
       ...(n.trigger ? { 'data-meow-trigger-kind': n.trigger } : {}),
       ...(n.state ? { 'data-meow-pattern-state': n.state } : {}),
       ...(n.pattern ? { 'data-meow-pattern': n.pattern } : {}),
+      ...(n.executor ? { 'data-meow-executor': n.executor } : {}),
       ...(limit ? { 'data-meow-paused': limit } : {})
     },
     ...style
