@@ -130,5 +130,15 @@ test-unit: setup
 test-integration: setup
 	npx jest --ci --selectProjects integration
 
+# A single-node Slurm cluster ("meow") on this machine for the Slurm
+# executor's tests and demos: installs slurm-wlm and munge with apt if missing,
+# starts munged, slurmctld and slurmd (root; no systemd needed). Idempotent.
+.PHONY: slurm slurm-down
+slurm:
+	@bash scripts/slurm-up.sh
+
+slurm-down:
+	@bash scripts/slurm-down.sh
+
 clean:
 	rm -rf lib $(STAMPS) dist $(UI_VENV) jupyterlab_meow/labextension jupyterlab_meow/service/*.js jupyterlab_meow/service/*.js.map tsconfig.tsbuildinfo
