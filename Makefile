@@ -31,6 +31,8 @@ $(PY):
 $(STAMPS)/python-deps: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet "jupyterlab>=4.4,<5" "jupyter_server>=2.0.1,<3" ipykernel "jupyter-server-proxy>=4.1" \
 	  "hatchling>=1.5.0" "hatch-jupyter-builder>=0.5" "hatch-nodejs-version>=0.3.2" editables
+# Jupyter Enterprise Gateway (the remote executor's tests) in a venv of its own: EG 3.x pins jupyter_server<2, jupyter_client<7.
+	$(PY) -m venv $(VENV)/gateway && $(VENV)/gateway/bin/pip install --quiet jupyter_enterprise_gateway ipykernel
 	@mkdir -p $(STAMPS) && touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json

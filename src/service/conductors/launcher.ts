@@ -65,16 +65,30 @@ export class KernelLauncher {
     const base = this.server.settings.baseUrl;
     const listed = await this.registry.leftovers(base);
     if (listed.length) {
-      let running: string[] = [];
+      let stale: string[];
       try {
-        running = (
+        const running = (
           await bounded(KernelAPI.listRunning(this.server.settings), REST_TIMEOUT_MS, 'listing kernels')
         ).map(k => k.id);
+        stale = listed.filter(id => running.includes(id));
       } catch (err) {
-        this.log.warn(`[kernel] could not list kernels to shut down those of an earlier run: ${errorMessage(err)}`);
-        return;
+        if ((err as any)?.response?.status !== 403) {
+          this.log.warn(`[kernel] could not list kernels to shut down those of an earlier run: ${errorMessage(err)}`);
+          return;
+        }
+        // Enterprise Gateway forbids listing kernels (unless list_kernels is
+        // on) but answers for one kernel: ask for each listed one.
+        stale = [];
+        for (const id of listed) {
+          try {
+            if (await bounded(KernelAPI.getKernelModel(id, this.server.settings), REST_TIMEOUT_MS, `asking for kernel ${id}`)) {
+              stale.push(id);
+            }
+          } catch (err2) {
+            this.log.warn(`[kernel] could not ask for kernel ${id} left by an earlier run: ${errorMessage(err2)}`);
+          }
+        }
       }
-      const stale = listed.filter(id => running.includes(id));
       for (const id of stale) {
         try {
           await bounded(KernelAPI.shutdownKernel(id, this.server.settings), REST_TIMEOUT_MS, `shutting down kernel ${id}`);

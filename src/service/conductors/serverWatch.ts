@@ -15,6 +15,15 @@ export interface IServerIdentity {
   started?: string;
 }
 
+/**
+ * A link to a server that cannot be asked through `api/status` (Jupyter
+ * Enterprise Gateway has none) says how to ask whether it is up instead;
+ * rejections carry `timedOut` as `fetchServerStatus`'s do.
+ */
+export interface IServerStatusProbe {
+  status(settings: ServerConnection.ISettings, ms: number): Promise<{ started?: string }>;
+}
+
 /** A failure caused by the Jupyter server, not by the job: retry the job. */
 export class ServerLostError extends Error {
   readonly retryable = true;
@@ -24,7 +33,7 @@ export class ServerLostError extends Error {
 const PROBE_TIMEOUT_MS = 3000;
 
 export class ServerWatch {
-  constructor(readonly link: IJupyterServerLink) {}
+  constructor(readonly link: IJupyterServerLink & Partial<IServerStatusProbe>) {}
 
   get settings(): ServerConnection.ISettings {
     return this.link.serverSettings;
@@ -43,7 +52,7 @@ export class ServerWatch {
   async identify(): Promise<IServerIdentity> {
     const settings = this.settings;
     try {
-      const status = await fetchServerStatus(settings, PROBE_TIMEOUT_MS);
+      const status = await this._status(settings);
       return { settings, started: status.started };
     } catch {
       return { settings };
@@ -61,7 +70,7 @@ export class ServerWatch {
     }
     let status: { started?: string };
     try {
-      status = await fetchServerStatus(settings, PROBE_TIMEOUT_MS);
+      status = await this._status(settings);
     } catch (err) {
       if (this.settings !== settings) {
         return `the Jupyter server at ${settings.baseUrl} was restarted`;
@@ -76,5 +85,11 @@ export class ServerWatch {
       return `the Jupyter server at ${settings.baseUrl} was restarted (started ${status.started})`;
     }
     return undefined;
+  }
+
+  private _status(settings: ServerConnection.ISettings): Promise<{ started?: string }> {
+    return this.link.status
+      ? this.link.status(settings, PROBE_TIMEOUT_MS)
+      : fetchServerStatus(settings, PROBE_TIMEOUT_MS);
   }
 }
