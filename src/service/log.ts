@@ -71,3 +71,15 @@ export function escapingLogger(log: ILogger): ILogger {
     error: m => log.error(escapeControl(m))
   };
 }
+
+/** Console logger: progress on stdout, problems on stderr, with a clock. */
+export function consoleLogger(verbose: boolean): ILogger {
+  const stamp = () => new Date().toISOString().slice(11, 19);
+  return {
+    // Escaped: file names and file contents must not drive the terminal.
+    debug: m => verbose && process.stdout.write(`${stamp()}  ${escapeControl(m)}\n`),
+    info: m => process.stdout.write(`${stamp()}  ${escapeControl(m)}\n`),
+    warn: m => process.stderr.write(`${stamp()}  warning: ${escapeControl(m)}\n`),
+    error: m => process.stderr.write(`${stamp()}  error: ${escapeControl(m)}\n`)
+  };
+}

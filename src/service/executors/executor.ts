@@ -23,6 +23,9 @@ export interface IExecutor extends IConductor {
   describe(): string;
 }
 
+/** Least time between two attempts to start an executor that is not available. */
+const RETRY_START_MS = 30_000;
+
 export namespace ExecutorSet {
   export interface IOptions {
     /** The executors configured; `local` is the usual default. */
@@ -76,17 +79,40 @@ export class ExecutorSet {
 
   async start(): Promise<void> {
     for (const executor of this.all) {
-      try {
+      if (executor.kind === this.defaultKind) {
         await executor.start();
+        this._log?.info(`executor ${executor.kind} (default): ${executor.describe()}`);
+      } else if (await this._tryStart(executor)) {
         this._log?.info(`executor ${executor.kind}: ${executor.describe()}`);
-      } catch (err) {
-        if (executor.kind === this.defaultKind) {
-          throw err;
-        }
-        const message = `the ${executor.kind} executor could not start: ${(err as Error).message}`;
-        this._failed.set(executor.kind, message);
-        this._log?.error(`${message}\njobs that ask for executor ${executor.kind} fail with this reason until meow is restarted`);
+      } else {
+        this._log?.info(
+          `${this._failed.get(executor.kind)}\n(only jobs that ask for executor ${executor.kind} are affected; it is tried again when one does)`
+        );
       }
+    }
+  }
+
+  /**
+   * The executor of `kind`, started: one that could not start before is
+   * tried again (at most every 30 s), e.g. once Slurm is up.
+   */
+  async ready(kind: ExecutorKind): Promise<IExecutor | { unavailable: string }> {
+    const executor = this._executors[kind];
+    if (executor && this._failed.has(kind) && Date.now() - (this._triedAt.get(kind) ?? 0) >= RETRY_START_MS) {
+      await this._tryStart(executor);
+    }
+    return this.get(kind);
+  }
+
+  private async _tryStart(executor: IExecutor): Promise<boolean> {
+    this._triedAt.set(executor.kind, Date.now());
+    try {
+      await executor.start();
+      this._failed.delete(executor.kind);
+      return true;
+    } catch (err) {
+      this._failed.set(executor.kind, `the ${executor.kind} executor is not available: ${(err as Error).message}`);
+      return false;
     }
   }
 
@@ -97,5 +123,6 @@ export class ExecutorSet {
   private readonly _executors: Partial<Record<ExecutorKind, IExecutor>>;
   private readonly _missing: Partial<Record<ExecutorKind, string>>;
   private readonly _failed = new Map<ExecutorKind, string>();
+  private readonly _triedAt = new Map<ExecutorKind, number>();
   private readonly _log?: ExecutorSet.IOptions['log'];
 }

@@ -219,7 +219,7 @@ export class WorkerPool {
       this._lane(kind).queue.push(job.id); // its pattern changed executor while it waited
       return;
     }
-    const executor = this._o.executors.get(kind);
+    const executor = await this._o.executors.ready(kind);
     if (!('kind' in executor)) {
       await this._cannotRun(job, kind, executor.unavailable);
       return;
