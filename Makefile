@@ -81,7 +81,7 @@ demo-headless: setup demo-copy
 
 # --forceExit: a library timer left by a test (e.g. a websocket reconnect to
 # a server a test killed on purpose) must not keep CI waiting.
-test: setup typecheck
+test: setup typecheck slurm
 	npx jest --ci --forceExit --selectProjects unit integration lab
 	$(MAKE) --no-print-directory test-stress
 	$(MAKE) --no-print-directory test-ui

@@ -20,30 +20,23 @@ import { ApiServer } from './api/server';
 import { IReportOptions, IValidateOptions, report, validate } from './cliInspect';
 import { addLimitCommands } from './cliLimits';
 import { SettingsFile } from './settings';
+import { makeExecutors } from './executors/configure';
+import type { IExecutorSettings } from '../core/executor';
+import { EXECUTOR_KINDS, ExecutorKind } from '../core/types';
+import { addExecJobCommand } from './cliExecJob';
 import type { JobStatus } from '../core/types';
-import { KernelConductor } from './conductors/kernel';
 import { PrivateJupyterServer } from './jupyter/server';
 import { makeServerSettings } from './jupyter/settings';
 import { fixedServerLink, IJupyterServerLink } from './jupyter/link';
 import type { ILogger } from './log';
-import { escapeControl } from './log';
+import { consoleLogger } from './log';
 import { DEFAULT_SETTLE_MS } from './monitors/fileMonitor';
 import { DEFAULT_MAX_DEFINITION_BYTES } from './monitors/stateMonitor';
 import { DEFAULT_TIMEOUT_MS, MeowRunner } from './runner';
 
 const VERSION = '0.1.0';
 
-/** Console logger: progress on stdout, problems on stderr, with a clock. */
-export function consoleLogger(verbose: boolean): ILogger {
-  const stamp = () => new Date().toISOString().slice(11, 19);
-  return {
-    // Escaped: file names and file contents must not drive the terminal.
-    debug: m => verbose && process.stdout.write(`${stamp()}  ${escapeControl(m)}\n`),
-    info: m => process.stdout.write(`${stamp()}  ${escapeControl(m)}\n`),
-    warn: m => process.stderr.write(`${stamp()}  warning: ${escapeControl(m)}\n`),
-    error: m => process.stderr.write(`${stamp()}  error: ${escapeControl(m)}\n`)
-  };
-}
+export { consoleLogger };
 
 function positiveInt(name: string) {
   return (value: string): number => {
@@ -93,6 +86,7 @@ interface IRunOptions {
   timeout: number;
   jupyterUrl?: string;
   jupyterToken?: string;
+  executor?: ExecutorKind;
   untilIdle?: boolean;
   stateDir: string;
   verbose?: boolean;
@@ -108,9 +102,9 @@ async function resolveSettings(
   options: IRunOptions,
   cmd: Command | undefined,
   log: ILogger
-): Promise<IServiceSettings> {
+): Promise<IServiceSettings & { executors: IExecutorSettings }> {
   const file = new SettingsFile(root, options.stateDir);
-  const { settings, issues } = await file.load();
+  const { settings, executor, issues } = await file.load();
   if (issues.length) {
     log.warn(`${SettingsFile.describe(issues, file.path)}\n(using the defaults for those settings)`);
   }
@@ -118,7 +112,8 @@ async function resolveSettings(
   return {
     workers: fromCli('workers') ? options.workers : settings.workers ?? options.workers,
     settleMs: fromCli('settle') ? options.settle : settings.settleMs ?? options.settle,
-    timeoutSeconds: fromCli('timeout') ? options.timeout : settings.timeoutSeconds ?? options.timeout
+    timeoutSeconds: fromCli('timeout') ? options.timeout : settings.timeoutSeconds ?? options.timeout,
+    executors: executor
   };
 }
 
@@ -221,17 +216,22 @@ async function openJupyter(
   options: IRunOptions,
   log: ILogger
 ): Promise<{ server?: PrivateJupyterServer; link: IJupyterServerLink }> {
-  if (options.jupyterUrl) {
+  if (options.jupyterUrl && options.executor !== 'jupyter') {
     const token = options.jupyterToken ?? process.env.JUPYTER_TOKEN ?? '';
     return { link: fixedServerLink(makeServerSettings(options.jupyterUrl, token)) };
   }
   // A relative --python is relative to where the command was typed, not to the server's folder.
-  const python = options.python?.includes('/') ? path.resolve(options.python) : options.python;
+  const python = pythonOf(options);
   const server = new PrivateJupyterServer({ rootDir: root, python, log });
   log.info('starting a private Jupyter server (loopback only)…');
   await server.start();
   log.info(`private Jupyter server ready at ${server.url}`);
   return { server, link: server };
+}
+
+/** --python, a relative path taken from where the command was typed. */
+function pythonOf(options: IRunOptions): string | undefined {
+  return options.python?.includes('/') ? path.resolve(options.python) : options.python;
 }
 
 /**
@@ -242,7 +242,7 @@ async function openJupyter(
 function makeRunner(
   root: string,
   options: IRunOptions,
-  resolved: IServiceSettings,
+  resolved: IServiceSettings & { executors: IExecutorSettings },
   link: IJupyterServerLink,
   log: ILogger
 ): MeowRunner {
@@ -252,10 +252,16 @@ function makeRunner(
     workers: resolved.workers,
     settleMs: resolved.settleMs,
     timeoutMs: resolved.timeoutSeconds * 1000,
-    conductor: new KernelConductor({
-      server: link,
-      poolSize: resolved.workers,
-      kernelsFile: path.join(root, options.stateDir, 'kernels.json'),
+    executors: makeExecutors({
+      root,
+      stateDir: options.stateDir,
+      workers: resolved.workers,
+      localLink: link,
+      python: pythonOf(options),
+      settings: resolved.executors,
+      executor: options.executor,
+      jupyterUrl: options.jupyterUrl,
+      jupyterToken: options.jupyterToken,
       log
     }),
     maxDefinitionBytes: options.maxDefinitionBytes,
@@ -400,8 +406,20 @@ export function makeProgram(): Command {
       .option('-w, --workers <n>', 'jobs to run at the same time', positiveInt('--workers'), 1)
       .option('--settle <ms>', 'quiet time per file before its event counts', nonNegative('--settle'), DEFAULT_SETTLE_MS)
       .option('--timeout <seconds>', 'stop a job that runs longer than this', nonNegative('--timeout'), DEFAULT_TIMEOUT_MS / 1000)
-      .option('--jupyter-url <url>', 'run jobs on this Jupyter server instead of starting a private one')
-      .option('--jupyter-token <token>', 'token for --jupyter-url (default: $JUPYTER_TOKEN, which keeps it out of `ps`)')
+      .addOption(
+        new Option('--executor <kind>', 'where jobs of patterns and recipes that name no executor run (default: settings.yaml, else local)').choices([
+          ...EXECUTOR_KINDS
+        ])
+      )
+      .option(
+        '--jupyter-url <url>',
+        'with --executor jupyter: the remote Jupyter Server or Enterprise Gateway jobs run on; ' +
+          'otherwise: run local jobs on this server instead of starting a private one'
+      )
+      .option(
+        '--jupyter-token <token>',
+        'token for --jupyter-url (default: $MEOW_JUPYTER_TOKEN with --executor jupyter, else $JUPYTER_TOKEN; both keep it out of `ps`)'
+      )
       .option('--python <path>', 'Python whose jupyter_server runs the private server (default: $MEOW_PYTHON)')
       .option('-v, --verbose', 'print debug messages')
       .option(
@@ -467,6 +485,7 @@ export function makeProgram(): Command {
   addLimitCommands(program);
   addTriggerCommand(program);
   addSendCommand(program);
+  addExecJobCommand(program);
   return program;
 }
 

@@ -105,8 +105,9 @@ export class SlurmExecutor implements IExecutor {
       if (!id) {
         id = await this._submit(request, jobDir, name, attempt);
       }
-      request.onExternal?.({ id, state: job.external?.id === id ? job.external.state : 'PENDING' });
-      return await this._follow(request, jobDir, id, attempt);
+      const initial = job.external?.id === id ? job.external.state : 'PENDING';
+      request.onExternal?.({ id, state: initial });
+      return await this._follow(request, jobDir, id, attempt, initial);
     } catch (err) {
       if (request.signal.aborted) {
         return cancelled(request);
@@ -174,20 +175,24 @@ export class SlurmExecutor implements IExecutor {
   }
 
   /** Wait for the Slurm job to end (or be cancelled), then read its result. */
-  private async _follow(request: IExecutionRequest, jobDir: string, id: string, attempt: number): Promise<IExecutionResult> {
+  private async _follow(
+    request: IExecutionRequest,
+    jobDir: string,
+    id: string,
+    attempt: number,
+    initial: string | undefined
+  ): Promise<IExecutionResult> {
     let cancelledByUs = false;
+    let last = initial;
     const final = await new Promise<ISlurmJobState | undefined>(resolve => {
       const followed: IFollowed = {
         id,
-        state: request.job.external?.id === id ? request.job.external.state : undefined,
+        state: initial,
         unknownPolls: 0,
         onState: s => {
-          if (s.state !== followed.state || s.reason !== undefined) {
-            const changed = s.state !== followed.state;
-            followed.state = s.state;
-            if (changed) {
-              request.onExternal?.(external(s));
-            }
+          if (s.state !== last) {
+            last = s.state;
+            request.onExternal?.(external(s));
           }
         },
         ended: s => {
@@ -211,7 +216,9 @@ export class SlurmExecutor implements IExecutor {
     if (!final) {
       return cancelled(request);
     }
-    request.onExternal?.(external(final));
+    if (final.state !== last) {
+      request.onExternal?.(external(final));
+    }
     return this._outcome(request, jobDir, final, attempt, cancelledByUs);
   }
 
