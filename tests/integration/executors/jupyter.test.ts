@@ -6,6 +6,7 @@
  * wrong token and a server killed mid-job are checked on real kernels.
  * No mocks.
  */
+import { execFile } from 'child_process';
 import { promises as fs, realpathSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -240,6 +241,25 @@ describe('RemoteJupyterExecutor on a second Jupyter Server (own token)', () => {
     expect(two.parent).toBe(one.id);
     const record = await fs.readFile(path.join(wg, '.meow', 'jobs', one.id, 'job.yaml'), 'utf8');
     expect(record).toMatch(/^executor: jupyter$/m);
+  });
+
+  it('meow run --executor jupyter --jupyter-url URL runs the workflow on that server (token from $MEOW_JUPYTER_TOKEN)', async () => {
+    const wg = path.join(root, 'cli');
+    await copyFoundational(wg);
+    const out = await new Promise<{ code: number | null; text: string }>(resolve => {
+      const child = execFile(
+        process.execPath,
+        [path.join(REPO, 'jupyterlab_meow', 'service', 'meow.js'), 'run', wg, '--executor', 'jupyter', '--jupyter-url', server.url, '--until-idle'],
+        { env: { ...process.env, MEOW_JUPYTER_TOKEN: server.token, MEOW_PYTHON: path.join(REPO, '.venv', 'bin', 'python') }, timeout: 240_000 },
+        (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, text: stdout + stderr })
+      );
+      child.stdin?.end();
+    });
+    expect(out.text).toMatch(/idle — jobs: 4 done/);
+    expect(out.code).toBe(0);
+    expect(out.text).toContain(`executor jupyter (default): kernels of the Jupyter server at ${server.url}`);
+    expect(out.text).not.toContain(server.token);
+    expect(await fs.readFile(path.join(wg, 'second', 'Alpha.txt'), 'utf8')).toBe(ALPHA);
   });
 
   describe('jobs', () => {
