@@ -126,19 +126,27 @@ describe('limits-only changes', () => {
       await monitor.start();
       const rule = [...workflow.rules.values()][0];
       changes.length = 0;
-      await writeFile(root, '.meow/patterns/P.yaml', GOOD_PATTERN + 'max_jobs: 5\nmax_rate: 2.5\nretries: 3\n');
+      await writeFile(
+        root,
+        '.meow/patterns/P.yaml',
+        GOOD_PATTERN + 'max_jobs: 5\nmax_rate: 2.5\nretries: 3\nexecutor: slurm\nresources: {cpus: 2}\n'
+      );
       await until(() => limited.length === 1);
       expect([...workflow.rules.values()][0]).toBe(rule);
       expect(rule.pattern.limits).toEqual({ maxJobs: 5, maxRate: 2.5 });
       expect(rule.pattern.retries).toBe(3);
+      expect(rule.pattern.executor).toBe('slurm');
+      expect(rule.pattern.resources).toEqual({ cpus: 2 });
       expect(changes).toEqual([]);
-      expect(log.text('info')).toMatch(/pattern P limits updated \(.meow\/patterns\/P.yaml\)/);
+      expect(log.text('info')).toMatch(/pattern P limits, retries or executor updated \(.meow\/patterns\/P.yaml\)/);
       // Not at once: chokidar has been seen to miss a rewrite within moments of the last.
       await new Promise(r => setTimeout(r, 300));
       await writeFile(root, '.meow/patterns/P.yaml', GOOD_PATTERN);
       await until(() => limited.length === 2);
       expect(rule.pattern.limits).toBeUndefined();
       expect(rule.pattern.retries).toBeUndefined();
+      expect(rule.pattern.executor).toBeUndefined();
+      expect(rule.pattern.resources).toBeUndefined();
       // A real change still re-creates the rule.
       await writeFile(root, '.meow/patterns/P.yaml', GOOD_PATTERN.replace('good/*', 'other/*'));
       await until(() => changes.length === 1);
