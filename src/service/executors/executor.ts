@@ -35,6 +35,8 @@ export namespace ExecutorSet {
     /** Why a kind that is not configured cannot run jobs, with the fix. */
     missing?: Partial<Record<ExecutorKind, string>>;
     log?: { error(message: string): void; info(message: string): void };
+    /** Least time between two attempts to start an executor that is not available (default 30 s). */
+    retryStartMs?: number;
   }
 }
 
@@ -49,6 +51,7 @@ export class ExecutorSet {
     this._executors = options.executors;
     this._missing = { ...(options.missing ?? {}) };
     this._log = options.log;
+    this._retryStartMs = options.retryStartMs ?? RETRY_START_MS;
     if (!this._executors[this.defaultKind]) {
       throw new Error(
         this._missing[this.defaultKind] ?? `the default executor "${this.defaultKind}" is not configured`
@@ -98,7 +101,7 @@ export class ExecutorSet {
    */
   async ready(kind: ExecutorKind): Promise<IExecutor | { unavailable: string }> {
     const executor = this._executors[kind];
-    if (executor && this._failed.has(kind) && Date.now() - (this._triedAt.get(kind) ?? 0) >= RETRY_START_MS) {
+    if (executor && this._failed.has(kind) && Date.now() - (this._triedAt.get(kind) ?? 0) >= this._retryStartMs) {
       await this._tryStart(executor);
     }
     return this.get(kind);
@@ -124,5 +127,6 @@ export class ExecutorSet {
   private readonly _missing: Partial<Record<ExecutorKind, string>>;
   private readonly _failed = new Map<ExecutorKind, string>();
   private readonly _triedAt = new Map<ExecutorKind, number>();
+  private readonly _retryStartMs: number;
   private readonly _log?: ExecutorSet.IOptions['log'];
 }
