@@ -135,6 +135,12 @@ function commonChecks(ctx: { root: () => string; make: (o?: Partial<RemoteJupyte
     expect(result.error?.cell).toBe(1);
   });
 
+  it('stdin is off: input() fails the job instead of hanging', async () => {
+    const result = await executor.execute(request(direct, notebook(['name = input("name? ")'])));
+    expect(result.status).toBe('failed');
+    expect(result.error?.ename).toBe('StdinNotImplementedError');
+  });
+
   it('cancelling a running job interrupts it and shuts its kernel down', async () => {
     const controller = new AbortController();
     const { running, kernelId } = await startSleeper(executor, direct, { signal: controller.signal });
