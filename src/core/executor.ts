@@ -111,15 +111,21 @@ export function parseResources(field: string, v: unknown, issues: IValidationIss
   return out;
 }
 
-/** Issues and values of `executor:` and `resources:` in a pattern object. */
-export function readExecutorFields(obj: Record<string, unknown>): {
+/**
+ * Issues and values of `executor:` and `resources:` in a pattern object (or
+ * any mapping holding them; issues name `<prefix>executor`, `<prefix>resources.x`).
+ */
+export function readExecutorFields(
+  obj: Record<string, unknown>,
+  prefix = ''
+): {
   fields: Pick<IPattern, 'executor' | 'resources'>;
   issues: IValidationIssue[];
 } {
   const issues: IValidationIssue[] = [];
   const fields: Pick<IPattern, 'executor' | 'resources'> = {};
-  const executor = parseExecutor('executor', obj.executor, issues);
-  const resources = parseResources('resources', obj.resources, issues);
+  const executor = parseExecutor(`${prefix}executor`, obj.executor, issues);
+  const resources = parseResources(`${prefix}resources`, obj.resources, issues);
   if (executor) {
     fields.executor = executor;
   }
@@ -202,20 +208,7 @@ export function readRecipeExecution(metadata: unknown): {
   issues: IValidationIssue[];
 } {
   const meow = isPlainObject(metadata) ? metadata.meow : undefined;
-  const issues: IValidationIssue[] = [];
-  const fields: Pick<IRecipe, 'executor' | 'resources'> = {};
-  if (!isPlainObject(meow)) {
-    return { fields, issues };
-  }
-  const executor = parseExecutor('metadata.meow.executor', meow.executor, issues);
-  const resources = parseResources('metadata.meow.resources', meow.resources, issues);
-  if (executor) {
-    fields.executor = executor;
-  }
-  if (resources && Object.keys(resources).length > 0) {
-    fields.resources = resources;
-  }
-  return { fields, issues };
+  return isPlainObject(meow) ? readExecutorFields(meow, 'metadata.meow.') : { fields: {}, issues: [] };
 }
 
 /**
