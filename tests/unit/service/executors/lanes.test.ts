@@ -15,7 +15,9 @@ import { makeWorkgroup, recipeNotebook, removeWorkgroup, until, writeFile } from
 /** A scripted conductor as an executor of `kind`, counting jobs at once. */
 class CountingExecutor implements IExecutor {
   constructor(readonly kind: ExecutorKind, readonly concurrency?: number) {}
-  readonly name = `scripted-${this.kind}`;
+  get name(): string {
+    return `scripted-${this.kind}`;
+  }
   running = 0;
   most = 0;
   requests: IExecutionRequest[] = [];
