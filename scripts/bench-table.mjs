@@ -1,15 +1,56 @@
-// Print the README's network benchmark tables from bench/results/network.json,
-// so the figures in the README are the benchmark's own (npm run bench writes it).
+// Print the README's benchmark tables from the benchmarks' JSON, so the
+// figures in the README are the benchmark's own (npm run bench writes them):
+//   node scripts/bench-table.mjs                           network tables (bench/results/network.json)
+//   node scripts/bench-table.mjs slurm                     Slurm vs local table (bench/results/slurm.json)
+//   node scripts/bench-table.mjs path/to/file.json         either, by the file's content
 import { readFileSync } from 'fs';
 
-const file = process.argv[2] ?? 'bench/results/network.json';
+const arg = process.argv[2];
+const file = arg === 'slurm' ? 'bench/results/slurm.json' : arg === 'network' || !arg ? 'bench/results/network.json' : arg;
 const data = JSON.parse(readFileSync(file, 'utf8'));
 const s = x => (x < 0.1 ? `${(x * 1000).toFixed(x < 0.01 ? 1 : 0)} ms` : `${x.toFixed(2)} s`);
-const row = r =>
-  `| ${r.experiment === 'single' ? r.messages.toLocaleString('en') : r.listeners.toLocaleString('en')} | ${s(r.min)} / ${s(r.avg)} / ${s(r.max)} | ${s(r.storedAvg)} | ${s(r.paper.min)} / ${s(r.paper.avg)} / ${s(r.paper.max)} |`;
-const head = first => [`| ${first} | meow min / avg / max | meow: all stored | paper (desktop) min / avg / max |`, '|---|---|---|---|'];
-console.log(`${data.repetitions} repetitions, ${data.date.slice(0, 10)}, ${data.machine.cores} cores (${data.machine.cpu}), Node ${data.machine.node}\n`);
-console.log('One listener, n messages:\n');
-console.log([...head('messages'), ...data.results.filter(r => r.experiment === 'single').map(row)].join('\n'));
-console.log('\n1,000 messages spread over L listeners (one pattern each):\n');
-console.log([...head('listeners'), ...data.results.filter(r => r.experiment === 'multi').map(row)].join('\n'));
+
+if (data.results && !Array.isArray(data.results) && data.machine?.slurm) {
+  slurmTable(data);
+} else {
+  networkTables(data);
+}
+
+function networkTables(data) {
+  const row = r =>
+    `| ${r.experiment === 'single' ? r.messages.toLocaleString('en') : r.listeners.toLocaleString('en')} | ${s(r.min)} / ${s(r.avg)} / ${s(r.max)} | ${s(r.storedAvg)} | ${s(r.paper.min)} / ${s(r.paper.avg)} / ${s(r.paper.max)} |`;
+  const head = first => [`| ${first} | meow min / avg / max | meow: all stored | paper (desktop) min / avg / max |`, '|---|---|---|---|'];
+  console.log(`${data.repetitions} repetitions, ${data.date.slice(0, 10)}, ${data.machine.cores} cores (${data.machine.cpu}), Node ${data.machine.node}\n`);
+  console.log('One listener, n messages:\n');
+  console.log([...head('messages'), ...data.results.filter(r => r.experiment === 'single').map(row)].join('\n'));
+  console.log('\n1,000 messages spread over L listeners (one pattern each):\n');
+  console.log([...head('listeners'), ...data.results.filter(r => r.experiment === 'multi').map(row)].join('\n'));
+}
+
+/** measure | meow local | meow Slurm | paper Slurm sbatch; min / median / max when repeated. */
+function slurmTable(data) {
+  const { local, slurm, sbatch } = data.results;
+  const rate = x => `${x.toFixed(1)}/s`;
+  const cell = (st, f) => (!st ? '—' : st.values.length === 1 ? f(st.median) : `${f(st.min)} / ${f(st.median)} / ${f(st.max)}`);
+  const p = data.paper;
+  const n = data.jobs.toLocaleString('en');
+  const m = data.submissions.toLocaleString('en');
+  const rows = [
+    [`all ${n} jobs created (meow's own scheduling)`, cell(local?.createdSeconds, s), cell(slurm?.createdSeconds, s), '—'],
+    [`all ${n} jobs submitted to Slurm (scheduling overhead, SPMF)`, '—', cell(slurm?.submittedSeconds, s), `${s(p.slurmSubmitAllSeconds)} (${p.jobs} jobs)`],
+    [`all ${n} jobs done (end to end)`, cell(local?.doneSeconds, s), cell(slurm?.doneSeconds, s), '—'],
+    ['jobs per second, end to end', cell(local?.jobsPerSecond, rate), cell(slurm?.jobsPerSecond, rate), '—'],
+    ['one job, started → finished in meow (mean; Slurm: includes waiting in its queue)', cell(local?.meanJobSeconds, s), cell(slurm?.meanJobSeconds, s), '—'],
+    ['sequential `sbatch`: time per submission (SPSFS)', '—', cell(sbatch?.secondsPerSubmission, s), s(p.slurmSecondsPerSequentialSbatch)],
+    ['sequential `sbatch`: submissions per second', '—', cell(sbatch?.sequentialPerSecond, rate), rate(1 / p.slurmSecondsPerSequentialSbatch)],
+    [`meow's SlurmCommands.submit, ${m} at once: submissions per second`, '—', cell(sbatch?.concurrentPerSecond, rate), '—']
+  ];
+  const reps = data.repetitions;
+  console.log(
+    `${n} trivial jobs × ${reps.jobs} run(s), ${m} held submissions × ${reps.sbatch} run(s); ${data.date.slice(0, 10)}, ` +
+      `${data.machine.cores} cores (${data.machine.cpu}), ${data.machine.slurm}, single node with ${data.machine.slurmNodeCpus} CPUs, Node ${data.machine.node}` +
+      (data.note ? `\n\nNote: ${data.note}` : '') +
+      '\n'
+  );
+  console.log(['| measure | meow local | meow Slurm | paper Slurm sbatch |', '|---|---|---|---|', ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n'));
+}

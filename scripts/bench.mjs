@@ -1,11 +1,37 @@
 // Build and run the benchmarks in bench/ (TypeScript, bundled by esbuild):
-// scheduling overhead, then the network-events paper's experiments.
+// scheduling overhead, the network-events paper's experiments, and Slurm
+// versus local kernels.
+//
+//   node scripts/bench.mjs                 all three (slurm skipped, saying so, without sbatch on PATH)
+//   node scripts/bench.mjs slurm           only the named ones (also MEOW_BENCH=slurm,network)
+//
+// The slurm bench runs `make slurm` itself and needs the service bundle its
+// compute jobs run, so `npm run build:service` is run before it.
 import { build } from 'esbuild';
 import { execFileSync } from 'child_process';
+import { delimiter, join } from 'path';
+import { existsSync } from 'fs';
 import os from 'os';
 import path from 'path';
 
-for (const name of ['scheduling', 'network']) {
+const ALL = ['scheduling', 'network', 'slurm'];
+const asked = process.argv.slice(2).length ? process.argv.slice(2) : (process.env.MEOW_BENCH ?? '').split(',').filter(Boolean);
+const unknown = asked.filter(n => !ALL.includes(n));
+if (unknown.length) {
+  console.error(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${ALL.join(', ')}`);
+  process.exit(2);
+}
+const selected = asked.length ? asked : ALL;
+const onPath = cmd => (process.env.PATH ?? '').split(delimiter).some(d => d && existsSync(join(d, cmd)));
+
+for (const name of selected) {
+  if (name === 'slurm') {
+    if (!asked.length && !onPath('sbatch')) {
+      console.log('\nslurm benchmark skipped: sbatch is not on PATH (start the test cluster with `sudo make slurm`, then `node scripts/bench.mjs slurm`)');
+      continue;
+    }
+    execFileSync('npm', ['run', '--silent', 'build:service'], { stdio: 'inherit' });
+  }
   const out = path.join(os.tmpdir(), `meow-bench-${name}.js`);
   await build({
     entryPoints: [`bench/${name}.ts`],
