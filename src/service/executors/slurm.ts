@@ -94,7 +94,9 @@ export class SlurmExecutor implements IExecutor {
     const attempt = job.attempt ?? 1;
     try {
       let id = job.external?.id;
-      if (!id) {
+      // exec.json is written just before sbatch: without it this job was
+      // never submitted, and the lookup (one squeue per job) is skipped.
+      if (!id && (await exists(execPaths(jobDir).request))) {
         // meow may have died between sbatch and recording the id.
         const found = await this._commands.findByName(name);
         if (found && (!isFinalSlurmState(found.state) || (await this._resultOf(jobDir, attempt)))) {
@@ -143,9 +145,11 @@ export class SlurmExecutor implements IExecutor {
     };
     await fs.mkdir(jobDir, { recursive: true });
     await fs.rm(files.result, { force: true }); // an earlier attempt's
-    await writeFileAtomic(files.request, JSON.stringify(exec, null, 1) + '\n');
+    // No fsync: a kill of meow keeps them (page cache), and closing them is
+    // what makes them visible to the nodes of a shared filesystem.
+    await writeFileAtomic(files.request, JSON.stringify(exec, null, 1) + '\n', { fsync: false });
     const script = path.join(jobDir, 'job.sbatch');
-    await writeFileAtomic(script, this._script(request, jobDir, attempt));
+    await writeFileAtomic(script, this._script(request, jobDir, attempt), { fsync: false });
     const id = await this._commands.submit(script, { name, cwd: request.cwd });
     this._log.info(
       `job ${request.job.id} submitted to Slurm as ${id}` + (request.resources ? ` (${describeResources(request.resources)})` : '')
@@ -362,6 +366,13 @@ function external(s: ISlurmJobState): IJobExternal {
 function cancelled(request: IExecutionRequest): IExecutionResult {
   const reason = request.signal.reason;
   return { status: 'cancelled', filesWritten: [], error: { message: reason instanceof Error ? reason.message : 'cancelled' } };
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.access(file).then(
+    () => true,
+    () => false
+  );
 }
 
 /** Single-quoted for bash. */

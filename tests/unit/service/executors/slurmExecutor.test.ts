@@ -17,6 +17,7 @@ class FakeSlurm {
   jobs = new Map<string, ISlurmJobState>();
   submitted: string[] = [];
   cancelled: string[] = [];
+  lookups = 0;
   private _next = 100;
 
   add(name: string, state: SlurmState): string {
@@ -35,7 +36,10 @@ class FakeSlurm {
       this.submitted.push(o.name);
       return this.add(o.name, 'PENDING');
     },
-    findByName: async (name: string) => [...this.jobs.values()].reverse().find(j => j.name === name),
+    findByName: async (name: string) => {
+      this.lookups++;
+      return [...this.jobs.values()].reverse().find(j => j.name === name);
+    },
     states: async (ids: string[]) => new Map(ids.filter(id => this.jobs.has(id)).map(id => [id, { ...this.jobs.get(id)! }])),
     detail: async (id: string) => this.jobs.get(id),
     cancel: async (id: string) => {
@@ -123,10 +127,12 @@ it('submits a batch script with the resources, follows it to COMPLETED and retur
   expect(result.status).toBe('done');
   expect(result.filesWritten).toEqual([path.join(dir, 'out.txt')]);
   expect(externals.map(e => e.state)).toEqual(['PENDING', 'RUNNING', 'COMPLETED']);
+  expect(slurm.lookups).toBe(0); // never submitted before: no squeue per job before sbatch
 });
 
 it('never submits twice: a job Slurm already has under its name is followed instead', async () => {
   const id = slurm.add('meow-j1', 'RUNNING'); // sbatch went through, then meow died before recording it
+  await fs.writeFile(path.join(dir, 'exec.json'), '{}'); // written before that sbatch
   const { req, externals } = request({ attempt: 2 });
   const running = executor.execute(req);
   await until(() => externals.length > 0);
