@@ -2,7 +2,9 @@
  * The kernel conductor (spec §5): runs a job's notebook in a fresh Jupyter
  * kernel through the Jupyter Server REST + websocket APIs, the same kernels
  * JupyterLab uses. One kernel per job, from a small pool of pre-started
- * kernels; every output is written into the result notebook as it arrives.
+ * kernels; outputs are written into the result notebook as they arrive
+ * (batched: at most every `writeIntervalMs`, and at the end). The
+ * kernelspecs are asked for once (again when a job names one not seen).
  *
  * The parts: `KernelLauncher` (start/stop kernels, the kernels file),
  * `KernelPool`, `KernelJob` (one job), `ServerWatch` (is a failure the
@@ -60,6 +62,18 @@ export namespace KernelConductor {
      * (default 60 s). A job that waited in vain is returned `retryable`.
      */
     serverWaitMs?: number;
+    /**
+     * Shut a job's kernel down after its result is recorded without making
+     * the job wait for it (default false: `execute` resolves once the kernel
+     * is gone). The kernel stays in `kernelIds` and the kernels file until it
+     * is gone; `dispose` waits for every shutdown.
+     */
+    shutdownInBackground?: boolean;
+    /**
+     * With `shutdownInBackground`: at most this many kernels shutting down at
+     * once; a job ending past it waits for its own kernel's shutdown (default 8).
+     */
+    maxBackgroundShutdowns?: number;
   }
 }
 
@@ -84,6 +98,8 @@ export class KernelConductor implements IConductor, IKernelJobHost {
     this.maxOutputBytes = Math.max(0, options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES);
     this.serverWaitMs = options.serverWaitMs ?? 60_000;
     this.kernelsFile = options.kernelsFile;
+    this.shutdownInBackground = options.shutdownInBackground ?? false;
+    this.maxBackgroundShutdowns = Math.max(0, options.maxBackgroundShutdowns ?? 8);
     this._launcher = new KernelLauncher(
       this.server,
       new KernelRegistry(options.kernelsFile, this.log),
@@ -107,6 +123,8 @@ export class KernelConductor implements IConductor, IKernelJobHost {
   readonly maxOutputBytes: number;
   readonly serverWaitMs: number;
   readonly kernelsFile: string | undefined;
+  readonly shutdownInBackground: boolean;
+  readonly maxBackgroundShutdowns: number;
   /** @internal */
   readonly log: ILogSink;
 
@@ -141,7 +159,7 @@ export class KernelConductor implements IConductor, IKernelJobHost {
     let specs: KernelSpec.ISpecModels;
     try {
       await this.server.ready(this.serverWaitMs);
-      specs = await this.getSpecs();
+      specs = await this.getSpecs(true);
     } catch (err) {
       throw new Error(`cannot reach the Jupyter server at ${this.serverSettings.baseUrl}: ${errorMessage(err)}`);
     }
@@ -194,9 +212,42 @@ export class KernelConductor implements IConductor, IKernelJobHost {
     return this._disposing;
   }
 
-  /** @internal Kernelspecs on the server (bounded). */
-  getSpecs(): Promise<KernelSpec.ISpecModels> {
-    return bounded(KernelSpecAPI.getSpecs(this.serverSettings), REST_TIMEOUT_MS, 'listing kernelspecs');
+  /**
+   * @internal Kernelspecs on the server (bounded). Asked once per server and
+   * kept: `refresh` (or a server that was replaced) asks again.
+   */
+  async getSpecs(refresh = false): Promise<KernelSpec.ISpecModels> {
+    const settings = this.serverSettings;
+    const cached = this._specs;
+    if (!refresh && cached && cached.settings === settings) {
+      return cached.models;
+    }
+    let pending = this._specsPending;
+    if (!pending || pending.settings !== settings) {
+      const promise = bounded(KernelSpecAPI.getSpecs(settings), REST_TIMEOUT_MS, 'listing kernelspecs');
+      pending = { settings, promise };
+      this._specsPending = pending;
+      const forget = () => {
+        if (this._specsPending === pending) {
+          this._specsPending = undefined;
+        }
+      };
+      promise.then(models => {
+        this._specs = { settings, models };
+        forget();
+      }, forget);
+    }
+    return pending.promise;
+  }
+
+  /**
+   * @internal The kernelspecs, such that `name` is in them if the server has
+   * it: from the cache, asked again when `name` is missing (a kernelspec
+   * installed since).
+   */
+  async specsWith(name: string): Promise<KernelSpec.ISpecModels> {
+    const specs = await this.getSpecs();
+    return specs.kernelspecs[name] ? specs : this.getSpecs(true);
   }
 
   /**
@@ -243,6 +294,16 @@ export class KernelConductor implements IConductor, IKernelJobHost {
     return this._launcher.shutdown(handle);
   }
 
+  /** @internal Kernels now being shut down. */
+  get shuttingDown(): number {
+    return this._launcher.shuttingDown;
+  }
+
+  /** Resolves when no kernel is being shut down (background shutdowns included). */
+  whenShutdownsDone(): Promise<void> {
+    return this._launcher.whenShutdownsDone();
+  }
+
   /** @internal Interrupt a kernel (bounded, never rejects). */
   interruptKernel(handle: IKernelHandle): Promise<void> {
     return this._launcher.interrupt(handle);
@@ -254,4 +315,8 @@ export class KernelConductor implements IConductor, IKernelJobHost {
   private readonly _launcher: KernelLauncher;
   private readonly _pool: KernelPool;
   private _jobs = new Set<KernelJob>();
+  private _specs: { settings: ServerConnection.ISettings; models: KernelSpec.ISpecModels } | undefined;
+  private _specsPending:
+    | { settings: ServerConnection.ISettings; promise: Promise<KernelSpec.ISpecModels> }
+    | undefined;
 }

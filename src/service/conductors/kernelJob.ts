@@ -43,7 +43,13 @@ export interface IKernelJobHost {
   readonly maxOutputBytes: number;
   /** How long a job waits for a (re)starting server before it is given back as retryable. */
   readonly serverWaitMs: number;
-  getSpecs(): Promise<KernelSpec.ISpecModels>;
+  /** The kernelspecs (cached), including `name` if the server has it. */
+  specsWith(name: string): Promise<KernelSpec.ISpecModels>;
+  /** Do not wait for a job's kernel to be shut down (up to `maxBackgroundShutdowns` at once). */
+  readonly shutdownInBackground: boolean;
+  readonly maxBackgroundShutdowns: number;
+  /** Kernels being shut down now. */
+  readonly shuttingDown: number;
   /** A ready kernel; rejects with `ServerLostError` when the server is at fault. */
   acquire(spec: string): Promise<IKernelHandle>;
   shutdownKernel(handle: IKernelHandle): Promise<void>;
@@ -162,7 +168,8 @@ export class KernelJob {
     try {
       await fsp.mkdir(path.dirname(request.writesLogPath), { recursive: true });
       await fsp.appendFile(request.writesLogPath, '');
-      await this.writer.flush();
+      // Not awaited: the write goes on while the kernel is found.
+      void this.writer.flush();
 
       // A restarting server is waited for (bounded), not failed on.
       try {
@@ -177,7 +184,7 @@ export class KernelJob {
       // The kernelspec must exist on the server.
       let specs: KernelSpec.ISpecModels;
       try {
-        specs = await this._guard(this.conductor.getSpecs());
+        specs = await this._guard(this.conductor.specsWith(this.spec));
       } catch (err) {
         if (err instanceof StopSignal) {
           throw err;
@@ -250,7 +257,8 @@ export class KernelJob {
         if (code.trim() !== '') {
           this.phase = { kind: 'cell', index };
           const outcome = await this._guard(this._executeCell(index, code));
-          await this.writer.flush();
+          // Batched: written within writeIntervalMs, and at the end.
+          this.writer.markDirty();
           if (outcome.kind === 'lost') {
             // The library dropped the request (e.g. the kernel restarted):
             // give the death detection a moment to say why.
@@ -344,7 +352,14 @@ export class KernelJob {
       request.signal.removeEventListener('abort', onAbort);
       this._unwatchKernel();
       if (this.kernel) {
-        await this.conductor.shutdownKernel(this.kernel);
+        // The result is written by now: in the background the job need not wait.
+        const background =
+          this.conductor.shutdownInBackground &&
+          this.conductor.shuttingDown < this.conductor.maxBackgroundShutdowns;
+        const shutdown = this.conductor.shutdownKernel(this.kernel);
+        if (!background) {
+          await shutdown;
+        }
       } else if (acquiring) {
         // Stopped while the kernel was starting: shut it down when it arrives.
         acquiring.then(h => this.conductor.shutdownKernel(h)).catch(() => undefined);

@@ -117,12 +117,26 @@ export class KernelLauncher {
   /** Shut a kernel down (idempotent, bounded, never rejects). */
   shutdown(handle: IKernelHandle): Promise<void> {
     if (!handle.shutdown) {
+      this._shuttingDown.add(handle);
       handle.shutdown = this._shutdown(handle).finally(() => {
         this._kernels.delete(handle);
+        this._shuttingDown.delete(handle);
         void this._save();
       });
     }
     return handle.shutdown;
+  }
+
+  /** How many kernels are being shut down now. */
+  get shuttingDown(): number {
+    return this._shuttingDown.size;
+  }
+
+  /** Settles when no kernel is being shut down. */
+  async whenShutdownsDone(): Promise<void> {
+    while (this._shuttingDown.size) {
+      await Promise.allSettled([...this._shuttingDown].map(h => h.shutdown));
+    }
   }
 
   /** Interrupt a kernel (bounded, never rejects). */
@@ -271,5 +285,6 @@ export class KernelLauncher {
 
   private _closed = false;
   private _kernels = new Set<IKernelHandle>();
+  private _shuttingDown = new Set<IKernelHandle>();
   private _launching = new Set<Promise<IKernelHandle>>();
 }

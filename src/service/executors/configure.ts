@@ -37,7 +37,8 @@ export function makeExecutors(o: IExecutorChoice): ExecutorSet {
   const executors: Partial<Record<ExecutorKind, IExecutor>> = {
     local: new LocalExecutor({
       server: o.localLink,
-      poolSize: o.workers,
+      poolSize: localPoolSize(o.workers),
+      shutdownInBackground: true,
       kernelsFile: path.join(state, 'kernels.json'),
       log: o.log
     }),
@@ -59,6 +60,19 @@ export function makeExecutors(o: IExecutorChoice): ExecutorSet {
       'or start meow with --executor jupyter --jupyter-url URL';
   }
   return new ExecutorSet({ executors, defaultKind: o.executor ?? o.settings.executor ?? 'local', missing, log: o.log });
+}
+
+/**
+ * Pre-started local kernels: env MEOW_KERNEL_POOL when set, else one more
+ * than the workers (at least 2), so a job's successor finds a kernel ready
+ * while the next one starts.
+ */
+export function localPoolSize(workers: number, env: NodeJS.ProcessEnv = process.env): number {
+  const asked = Number(env.MEOW_KERNEL_POOL);
+  if (env.MEOW_KERNEL_POOL !== undefined && env.MEOW_KERNEL_POOL !== '' && Number.isInteger(asked) && asked >= 0) {
+    return asked;
+  }
+  return Math.max(2, workers + 1);
 }
 
 /**
