@@ -25,6 +25,9 @@ export type LogFn = LogOption;
  *   initialises, so no server extension (JupyterLab, or MEOW itself) is
  *   loaded into the private server; the variable is removed again before any
  *   kernel starts, so kernels see the user's normal environment;
+ * - makes `meow-fork` (jupyterlab_meow/kernels: kernels forked from a
+ *   pre-imported template process) the kernel provisioner of every
+ *   kernelspec that names none, when asked (`forkKernels`) and installed;
  * - shuts the server (and with it its kernels) down when stdin reaches EOF,
  *   i.e. when the Node process is gone, however it died — exiting hard if
  *   the server's own stop does not finish.
@@ -33,9 +36,27 @@ const LAUNCHER = `
 import os, sys, signal, threading, shutil, time
 token = sys.stdin.readline().strip()
 os.environ["JUPYTER_NO_CONFIG"] = "1"
+argv = sys.argv[1:]
+# Fork kernels (jupyterlab_meow/kernels): the meow-fork provisioner for every
+# kernelspec that names none, when this Python has it installed.
+if os.environ.pop("MEOW_FORK_PROVISIONER", "") == "1":
+    try:
+        from importlib.metadata import entry_points
+        try:
+            _eps = entry_points(group="jupyter_client.kernel_provisioners")
+        except TypeError:
+            _eps = entry_points().get("jupyter_client.kernel_provisioners", [])
+        if any(ep.name == "meow-fork" for ep in _eps):
+            argv = ["--KernelProvisionerFactory.default_provisioner_name=meow-fork"] + argv
+            print("meow: kernels are forked from a template (meow-fork)", file=sys.stderr, flush=True)
+        else:
+            print("meow: warning: the meow-fork kernel provisioner is not installed for " + sys.executable +
+                  " (pip install jupyterlab_meow there); kernels start the usual way", file=sys.stderr, flush=True)
+    except Exception as e:
+        print("meow: warning: cannot look for the meow-fork kernel provisioner: %s" % e, file=sys.stderr, flush=True)
 from jupyter_server.serverapp import ServerApp
 app = ServerApp.instance()
-app.initialize(sys.argv[1:] + ["--IdentityProvider.token=" + token])
+app.initialize(argv + ["--IdentityProvider.token=" + token])
 os.environ.pop("JUPYTER_NO_CONFIG", None)
 # JUPYTER_NO_CONFIG makes jupyter_core create temporary config folders it
 # never removes; remove them once the server is initialised.
@@ -120,6 +141,14 @@ export namespace PrivateJupyterServer {
     restartMaxDelayMs?: number;
     /** Extra jupyter_server command-line options, after meow's own (so they win). */
     args?: string[];
+    /**
+     * Fork kernels from a pre-imported template (the `meow-fork` kernel
+     * provisioner of jupyterlab_meow, when installed for `python`): a
+     * kernel starts in tens of milliseconds instead of about a second.
+     * Default: true unless env MEOW_FORK_KERNELS=0. A kernelspec that names
+     * its own provisioner keeps it; non-ipykernel kernels start as usual.
+     */
+    forkKernels?: boolean;
   }
 
   /** Emitted as `exit` when the server exits unexpectedly. */
@@ -158,7 +187,11 @@ export class PrivateJupyterServer extends EventEmitter implements IJupyterServer
     this._restart = options.restart ?? true;
     this._restartMaxDelayMs = options.restartMaxDelayMs ?? 30_000;
     this._extraArgs = options.args ?? [];
+    this.forkKernels = options.forkKernels ?? process.env.MEOW_FORK_KERNELS !== '0';
   }
+
+  /** Whether kernels are asked to be forked from a template (see `IOptions.forkKernels`). */
+  readonly forkKernels: boolean;
 
   /** How many times the server was restarted after dying. */
   get restarts(): number {
@@ -319,6 +352,7 @@ export class PrivateJupyterServer extends EventEmitter implements IJupyterServer
     this._log.debug(`[jupyter] starting ${this.python} (jupyter_server) on ${this._url}, root ${this.rootDir}`);
     const env = { ...process.env };
     delete env.JUPYTER_TOKEN;
+    env.MEOW_FORK_PROVISIONER = this.forkKernels ? '1' : '0';
     const child = spawn(this.python, args, {
       // Kernels inherit the server's working directory (jupyter_server only
       // sets a kernel cwd when a notebook path is given).
@@ -341,7 +375,11 @@ export class PrivateJupyterServer extends EventEmitter implements IJupyterServer
           if (this._stderr.length > 40) {
             this._stderr.shift();
           }
-          this._log.debug(`[jupyter] ${line}`);
+          if (line.startsWith('meow: warning: ')) {
+            this._log.warn(`[jupyter] ${line.slice('meow: warning: '.length)}`);
+          } else {
+            this._log.debug(`[jupyter] ${line}`);
+          }
         }
       }
     };
