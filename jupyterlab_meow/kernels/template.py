@@ -63,6 +63,14 @@ PRELOAD = (
     "IPython.core.profiledir",
     "IPython.core.shellapp",
     "IPython.lib.pretty",
+    "IPython.core.completerlib",
+    "IPython.core.debugger",
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "IPython.utils.wildcard",
+    "tornado.platform.asyncio",
+    "faulthandler",
+    "pdb",
     "jupyter_client.session",
     "jupyter_client.connect",
     "comm",
@@ -255,6 +263,13 @@ def main():
     t0 = time.monotonic()
     _preload()
     imports = time.monotonic() - t0
+    # What the imports made is moved out of the collector's reach, so that a
+    # collection in a child does not write to (copy) every page it inherited.
+    import gc
+
+    gc.collect()
+    if hasattr(gc, "freeze"):
+        gc.freeze()
 
     rpipe, wpipe = os.pipe()
     os.set_blocking(rpipe, False)

@@ -74,6 +74,15 @@ export namespace KernelConductor {
      * once; a job ending past it waits for its own kernel's shutdown (default 8).
      */
     maxBackgroundShutdowns?: number;
+    /**
+     * Send all of a job's cells to an IPython kernel at once instead of one
+     * after the other's reply (default false). A guard installed by the
+     * setup request replaces a cell by `pass` once an earlier cell failed or
+     * the job was stopped (timeout, cancel: a stop file next to the writes
+     * log), so a cell after a failing one never runs, as before. Needs the
+     * kernel to see this machine's files (local kernels).
+     */
+    pipelineCells?: boolean;
   }
 }
 
@@ -100,6 +109,7 @@ export class KernelConductor implements IConductor, IKernelJobHost {
     this.kernelsFile = options.kernelsFile;
     this.shutdownInBackground = options.shutdownInBackground ?? false;
     this.maxBackgroundShutdowns = Math.max(0, options.maxBackgroundShutdowns ?? 8);
+    this.pipelineCells = options.pipelineCells ?? false;
     this._launcher = new KernelLauncher(
       this.server,
       new KernelRegistry(options.kernelsFile, this.log),
@@ -125,6 +135,7 @@ export class KernelConductor implements IConductor, IKernelJobHost {
   readonly kernelsFile: string | undefined;
   readonly shutdownInBackground: boolean;
   readonly maxBackgroundShutdowns: number;
+  readonly pipelineCells: boolean;
   /** @internal */
   readonly log: ILogSink;
 

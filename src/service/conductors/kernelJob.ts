@@ -50,6 +50,11 @@ export interface IKernelJobHost {
   readonly maxBackgroundShutdowns: number;
   /** Kernels being shut down now. */
   readonly shuttingDown: number;
+  /**
+   * Send every cell's execute_request at once (IPython kernels only),
+   * guarded in the kernel so that nothing after a failing cell runs.
+   */
+  readonly pipelineCells: boolean;
   /** A ready kernel; rejects with `ServerLostError` when the server is at fault. */
   acquire(spec: string): Promise<IKernelHandle>;
   shutdownKernel(handle: IKernelHandle): Promise<void>;
@@ -231,9 +236,33 @@ export class KernelJob {
       }
       this._watchKernel(this.kernel);
 
-      if (spec.language?.toLowerCase() === 'python') {
+      // Cells back to back: the round trips through the server are paid
+      // once, not per cell. Only for IPython (the guard lives there), and
+      // only when a stop file can tell queued cells a job was stopped.
+      const python = spec.language?.toLowerCase() === 'python';
+      let pipelined = false;
+      if (python && this.conductor.pipelineCells) {
+        const info = await this._guard(this.kernel.connection.info).catch(err => {
+          if (err instanceof StopSignal) {
+            throw err;
+          }
+          return undefined;
+        });
+        pipelined = info?.implementation === 'ipython';
+      }
+      if (python) {
         this.phase = { kind: 'setup' };
-        const reply = await this._guard(this._setup());
+        const setup = this._setup(pipelined ? this._stopPath : undefined);
+        if (pipelined) {
+          this._pipelined = true;
+          for (const index of codeCells) {
+            const code = cellSource(this.notebook.cells[index]);
+            if (code.trim() !== '') {
+              this._queued.set(index, this._sendCell(index, code));
+            }
+          }
+        }
+        const reply = await this._guard(setup);
         if (reply.content.status !== 'ok') {
           const c = reply.content as any;
           return this._result('failed', {
@@ -256,7 +285,11 @@ export class KernelJob {
         const code = cellSource(cell);
         if (code.trim() !== '') {
           this.phase = { kind: 'cell', index };
-          const outcome = await this._guard(this._executeCell(index, code));
+          const queued = this._queued.get(index);
+          if (queued) {
+            this.current = queued;
+          }
+          const outcome = await this._guard(queued ? queued.outcome.promise : this._executeCell(index, code));
           // Batched: written within writeIntervalMs, and at the end.
           this.writer.markDirty();
           if (outcome.kind === 'lost') {
@@ -329,6 +362,8 @@ export class KernelJob {
               : `kernel died ${where} (${stop.detail ?? DEATH_HINT})`
         };
       } else {
+        // Cells queued behind the running one must not start.
+        await this._writeStopFile();
         await this._interruptCurrent();
         if (stop.kind === 'timeout') {
           status = 'failed';
@@ -357,6 +392,11 @@ export class KernelJob {
           this.conductor.shutdownInBackground &&
           this.conductor.shuttingDown < this.conductor.maxBackgroundShutdowns;
         const shutdown = this.conductor.shutdownKernel(this.kernel);
+        const stopFile = this._stopFileWritten ? this._stopPath : undefined;
+        if (stopFile) {
+          // Kept until the kernel is gone: a queued cell must still see it.
+          void shutdown.then(() => fsp.rm(stopFile, { force: true }).catch(() => undefined));
+        }
         if (!background) {
           await shutdown;
         }
@@ -390,6 +430,8 @@ export class KernelJob {
     status: IExecutionResult['status'],
     error?: IJobError
   ): Promise<IKernelExecutionResult> {
+    // Late messages of cells queued behind this point change nothing.
+    this._ended = true;
     this.collector.finalize();
     await this.writer.close();
     let filesWritten: string[] = [];
@@ -447,9 +489,26 @@ export class KernelJob {
     this._stopped.resolve(stop);
   }
 
-  /** The hidden request: cwd, sys.path, the writes audit hook. Nothing reaches the result. */
-  private async _setup(): Promise<KernelMessage.IExecuteReplyMsg> {
-    const code = pythonSetupCode(this.request.cwd, this.request.writesLogPath);
+  /** Where a stopped job tells its queued cells not to run (pipelined cells). */
+  private get _stopPath(): string {
+    return `${this.request.writesLogPath}.stop`;
+  }
+
+  private async _writeStopFile(): Promise<void> {
+    if (!this._pipelined) {
+      return;
+    }
+    try {
+      await fsp.writeFile(this._stopPath, 'stopped\n');
+      this._stopFileWritten = true;
+    } catch (err) {
+      this.conductor.log.warn(`[kernel] could not write ${this._stopPath}: ${errorMessage(err)}`);
+    }
+  }
+
+  /** The hidden request: cwd, sys.path, the writes audit hook (and the pipelining guard). Nothing reaches the result. */
+  private async _setup(guardStopPath?: string): Promise<KernelMessage.IExecuteReplyMsg> {
+    const code = pythonSetupCode(this.request.cwd, this.request.writesLogPath, guardStopPath);
     const future = this.kernel!.connection.requestExecute(
       { code, silent: true, store_history: false, allow_stdin: false, stop_on_error: true },
       true
@@ -459,8 +518,18 @@ export class KernelJob {
 
   /** Execute one code cell; resolves when both its reply and its idle status arrived. */
   private _executeCell(index: number, code: string): Promise<ICellOutcome> {
+    const run = this._sendCell(index, code);
+    this.current = run;
+    return run.outcome.promise;
+  }
+
+  /** Send one cell's execute_request; its outcome settles when both reply and idle status arrived. */
+  private _sendCell(index: number, code: string): ICellRun {
     const cell = this.notebook.cells[index];
-    this.collector.begin(index);
+    if (!this._pipelined) {
+      this.collector.begin(index);
+      this._collecting = index;
+    }
     const run: ICellRun = {
       index,
       msgId: '',
@@ -471,7 +540,10 @@ export class KernelJob {
       outcome: new Deferred<ICellOutcome>()
     };
     cell.metadata = cell.metadata ?? {};
-    cell.metadata.execution = run.timing;
+    if (!this._pipelined) {
+      // Pipelined: set when the cell finishes (a queued cell may never run).
+      cell.metadata.execution = run.timing;
+    }
     let future: Kernel.IShellFuture<
       KernelMessage.IExecuteRequestMsg,
       KernelMessage.IExecuteReplyMsg
@@ -482,14 +554,23 @@ export class KernelJob {
         true
       );
     } catch (err) {
-      return Promise.resolve({ kind: 'lost', error: errorMessage(err) });
+      run.finished = true;
+      run.outcome.resolve({ kind: 'lost', error: errorMessage(err) });
+      return run;
     }
     run.msgId = future.msg.header.msg_id;
-    this.current = run;
+    this._runs.set(run.msgId, run);
     future.onReply = reply => {
+      if (this._pipelined && this._ended) {
+        return;
+      }
       run.timing['shell.execute_reply'] = reply.header.date;
       run.reply = reply;
       this._maybeFinish(run);
+      if (this._pipelined && reply.content.status !== 'ok') {
+        // Replies come in order: later cells' messages are ignored from here.
+        this._ended = true;
+      }
     };
     future.done.then(
       () => {
@@ -509,7 +590,7 @@ export class KernelJob {
         }
       }
     );
-    return run.outcome.promise;
+    return run;
   }
 
   private _maybeFinish(run: ICellRun): void {
@@ -517,6 +598,11 @@ export class KernelJob {
       return;
     }
     run.finished = true;
+    if (this._pipelined && run.reply.content.status === 'aborted') {
+      // Never ran: the cell stays as it was.
+      run.outcome.resolve({ kind: 'reply', reply: run.reply });
+      return;
+    }
     const cell = this.notebook.cells[run.index];
     const count = run.reply.content.execution_count;
     if (cell.execution_count === null || cell.execution_count === undefined) {
@@ -549,10 +635,15 @@ export class KernelJob {
       }
       return;
     }
-    const run = this.current;
     const parent = (msg.parent_header as any)?.msg_id;
-    if (!run || parent !== run.msgId) {
+    const run = parent ? this._runs.get(parent) : undefined;
+    if (!run || (this._pipelined ? this._ended || run.finished : run !== this.current)) {
       return;
+    }
+    if (run.index !== this._collecting) {
+      // Pipelined: the kernel runs cells in order; this one has started.
+      this.collector.begin(run.index);
+      this._collecting = run.index;
     }
     const date = msg.header.date;
     switch (type) {
@@ -567,7 +658,7 @@ export class KernelJob {
         return;
       case 'execute_input':
         run.timing['iopub.execute_input'] = date;
-        if (typeof content.execution_count === 'number') {
+        if (typeof content.execution_count === 'number' && !this._pipelined) {
           this.notebook.cells[run.index].execution_count = content.execution_count;
         }
         return;
@@ -699,6 +790,14 @@ export class KernelJob {
   private readonly spec: string;
   private kernel: IKernelHandle | undefined;
   private current: ICellRun | undefined;
+  /** Cells by execute_request id (a job's outputs are matched to cells by it). */
+  private _runs = new Map<string, ICellRun>();
+  /** Pipelined: the requests already sent, by cell index. */
+  private _queued = new Map<number, ICellRun>();
+  private _pipelined = false;
+  private _ended = false;
+  private _collecting = -1;
+  private _stopFileWritten = false;
   private phase: Phase = { kind: 'prepare' };
   private _stop: IStop | undefined;
   private _stopped = new Deferred<IStop>();

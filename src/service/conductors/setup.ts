@@ -15,10 +15,47 @@
  * Python's I/O (e.g. HDF5 via h5py).
  */
 
-/** Python code for `execute_request` with `silent: true`. */
-export function pythonSetupCode(cwd: string, writesLogPath: string): string {
+/**
+ * Python code for `execute_request` with `silent: true`.
+ *
+ * With `guardStopPath` (cells sent back to back, see the conductor's
+ * `pipelineCells`) it first installs a guard in IPython: a cell is replaced
+ * by `pass` when the setup did not finish, when an earlier cell failed
+ * (raised, or was interrupted), or when the file `guardStopPath` exists
+ * (the job timed out or was cancelled): a cell queued behind a failing one
+ * never runs, exactly as when cells were sent one at a time.
+ */
+export function pythonSetupCode(cwd: string, writesLogPath: string, guardStopPath?: string): string {
   const lit = (s: string) => JSON.stringify(s);
-  return `
+  const guard =
+    guardStopPath === undefined
+      ? ''
+      : `
+def __meow_guard__(stop_path):
+    import os
+    ip = get_ipython()
+    state = {"blocked": True}
+    exists = os.path.exists
+
+    def guard(lines):
+        if state["blocked"] or exists(stop_path):
+            state["blocked"] = True
+            return ["pass\\n"]
+        return lines
+
+    def after(result):
+        if not result.success:
+            state["blocked"] = True
+
+    ip.input_transformers_post.append(guard)
+    ip.events.register("post_run_cell", after)
+    return state
+
+__meow_state__ = __meow_guard__(${lit(guardStopPath)})
+del __meow_guard__
+`;
+  const unblock = guardStopPath === undefined ? '' : `__meow_state__["blocked"] = False\ndel __meow_state__\n`;
+  return `${guard}
 def __meow_setup__(cwd, log_path):
     import os, sys, threading, tempfile
     os.chdir(cwd)
@@ -91,5 +128,5 @@ def __meow_setup__(cwd, log_path):
 
 __meow_setup__(${lit(cwd)}, ${lit(writesLogPath)})
 del __meow_setup__
-`;
+${unblock}`;
 }

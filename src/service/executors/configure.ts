@@ -39,6 +39,7 @@ export function makeExecutors(o: IExecutorChoice): ExecutorSet {
       server: o.localLink,
       poolSize: localPoolSize(o.workers),
       shutdownInBackground: true,
+      pipelineCells: true,
       kernelsFile: path.join(state, 'kernels.json'),
       log: o.log
     }),

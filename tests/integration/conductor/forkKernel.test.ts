@@ -68,10 +68,12 @@ beforeAll(async () => {
   root = realpathSync(await fsp.mkdtemp(path.join(os.tmpdir(), 'meow-fork-')));
   server = new PrivateJupyterServer({ rootDir: root, log: { debug: m => logLines.push(m), info: m => logLines.push(m), warn: m => logLines.push(m), error: m => logLines.push(m) } });
   await server.start();
+  // As the local executor of `meow run` sets it up (configure.ts).
   conductor = new KernelConductor({
     server,
     poolSize: 1,
     shutdownInBackground: true,
+    pipelineCells: true,
     log: m => logLines.push(m)
   });
   await conductor.start();
@@ -174,6 +176,60 @@ describe('fork kernels', () => {
     expect(result.error?.message).toBe('cell 2 raised ValueError: bad');
     expect(out[2]).toBe('');
     await expect(fsp.access(marker)).rejects.toThrow();
+  });
+
+  it('cells sent back to back: nothing after a failing cell runs, even a cell that would be quick', async () => {
+    for (let i = 0; i < 5; i++) {
+      const marker = path.join(root, `after-error-${i}`);
+      const { result, out } = await run([
+        'raise KeyError("first")',
+        `open(${JSON.stringify(marker)}, "w").close()`,
+        `open(${JSON.stringify(marker)}, "a").close()\nprint("ran")`
+      ]);
+      expect(result.status).toBe('failed');
+      expect(result.error?.message).toBe("cell 1 raised KeyError: 'first'");
+      expect(out.slice(1)).toEqual(['', '']);
+      await expect(fsp.access(marker)).rejects.toThrow();
+    }
+  });
+
+  it('cells sent back to back: a timeout stops the running cell and no queued cell runs', async () => {
+    const marker = path.join(root, 'after-timeout');
+    const req = request(root, notebook(['import time\ntime.sleep(60)', `open(${JSON.stringify(marker)}, "w").close()`, 'print("never")']), {
+      timeoutMs: 2000
+    });
+    const result = await conductor.execute(req);
+    expect(result.status).toBe('failed');
+    expect(result.error?.message).toBe('timed out after 2 s in cell 1 (the kernel was interrupted and shut down)');
+    await conductor.whenShutdownsDone();
+    await expect(fsp.access(marker)).rejects.toThrow();
+    const nb = await readResult(req);
+    expect(nb.cells[1].execution_count).toBeNull();
+    expect(nb.cells[2].outputs).toEqual([]);
+    // The stop file is removed once the kernel is gone.
+    await waitFor(async () => !(await fsp.access(`${req.writesLogPath}.stop`).then(() => true, () => false)), 5_000, 'the stop file to go');
+  });
+
+  it('cells sent back to back: outputs, counts and timing land in their own cells', async () => {
+    const req = request(root, notebook(['print("a")', { markdown: 'm' }, '1 + 1', '', 'import sys\nsys.stderr.write("e\\n")\nprint("c")']));
+    const result = await conductor.execute(req);
+    expect(result.error).toBeUndefined();
+    const nb = await readResult(req);
+    expect(nb.cells[0].outputs!.map(text)).toEqual(['a\n']);
+    expect(nb.cells[2].outputs!.map(text)).toEqual(['2']);
+    // (stderr and stdout are flushed independently: their order is not fixed)
+    expect(nb.cells[4].outputs!.map(o => [o.name, text(o)]).sort()).toEqual([['stderr', 'e\n'], ['stdout', 'c\n']]);
+    const counts = [0, 2, 4].map(i => nb.cells[i].execution_count);
+    expect(counts).toEqual([1, 2, 3]);
+    for (const i of [0, 2, 4]) {
+      expect(Object.keys(nb.cells[i].metadata.execution as object)).toEqual([
+        'iopub.status.busy',
+        'iopub.execute_input',
+        'shell.execute_reply',
+        'iopub.status.idle'
+      ]);
+    }
+    expect(nb.cells[3].execution_count ?? null).toBeNull();
   });
 
   it('kernel restart and interrupt through the server work on forked kernels', async () => {
