@@ -51,9 +51,12 @@ export class WorkerPool {
     return n;
   }
 
-  /** Jobs being executed now. */
+  /**
+   * Jobs a worker has taken from a queue and not finished with: being
+   * checked, prepared or executed (so `idle` is never true in between).
+   */
   get running(): number {
-    return this._running.size;
+    return this._taken.size;
   }
 
   /** Jobs waiting out a pause before they are queued again. */
@@ -171,10 +174,13 @@ export class WorkerPool {
       if (!job || job.status !== 'queued') {
         continue;
       }
+      this._taken.add(id);
       try {
         await this._execute(job, kind, worker);
       } catch (err) {
         await this._internalError(id, err as Error);
+      } finally {
+        this._taken.delete(id);
       }
     }
   }
@@ -398,6 +404,7 @@ export class WorkerPool {
   private readonly _lanes = new Map<ExecutorKind, ILane>();
   private readonly _loops: Promise<void>[] = [];
   private readonly _running = new Map<string, AbortController>();
+  private readonly _taken = new Set<string>();
   private readonly _cancelReasons = new Map<string, string>();
   private readonly _shuttingDown = new Set<string>();
   private readonly _retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
