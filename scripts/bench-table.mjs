@@ -2,15 +2,19 @@
 // figures in the README are the benchmark's own (npm run bench writes them):
 //   node scripts/bench-table.mjs                           network tables (bench/results/network.json)
 //   node scripts/bench-table.mjs slurm                     Slurm vs local table (bench/results/slurm.json)
+//   node scripts/bench-table.mjs notebooks                 meow vs papermill table (bench/results/notebooks.json)
 //   node scripts/bench-table.mjs path/to/file.json         either, by the file's content
 import { readFileSync } from 'fs';
 
 const arg = process.argv[2];
-const file = arg === 'slurm' ? 'bench/results/slurm.json' : arg === 'network' || !arg ? 'bench/results/network.json' : arg;
+const file =
+  arg === 'slurm' || arg === 'notebooks' ? `bench/results/${arg}.json` : arg === 'network' || !arg ? 'bench/results/network.json' : arg;
 const data = JSON.parse(readFileSync(file, 'utf8'));
 const s = x => (x < 0.1 ? `${(x * 1000).toFixed(x < 0.01 ? 1 : 0)} ms` : `${x.toFixed(2)} s`);
 
-if (data.results && !Array.isArray(data.results) && data.machine?.slurm) {
+if (data.benchmark === 'notebooks') {
+  notebooksTable(data);
+} else if (data.results && !Array.isArray(data.results) && data.machine?.slurm) {
   slurmTable(data);
 } else {
   networkTables(data);
@@ -53,4 +57,26 @@ function slurmTable(data) {
       '\n'
   );
   console.log(['| measure | meow local | meow Slurm | paper Slurm sbatch |', '|---|---|---|---|', ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n'));
+}
+
+/** workers | meow s/job | papermill s/job | ratio | overhead, min / median / max, each target met or not. */
+function notebooksTable(data) {
+  const st = x => `${s(x.min)} / ${s(x.median)} / ${s(x.max)}`;
+  const ks = data.kernelStart;
+  console.log(
+    `${data.notebooks} trivial ${data.cells.length}-cell notebooks × ${data.repetitions} repetitions; ${data.date.slice(0, 10)}, ` +
+      `${data.machine.cores} cores (${data.machine.cpu}), Node ${data.machine.node}; papermill ${data.papermill.version} (${data.papermill.how})\n`
+  );
+  console.log(
+    [
+      '| workers | meow s/job min / median / max | papermill s/job min / median / max | throughput meow / papermill (target ≥ 5x) | meow overhead per job, median (target < 0.15 s) |',
+      '|---|---|---|---|---|',
+      ...data.results.map(
+        r =>
+          `| ${r.workers} | ${st(r.meow.secondsPerJob)} | ${st(r.papermill.secondsPerJob)} | ${r.ratio.toFixed(1)}x ${r.targets.ratio.met ? 'met' : '**not met**'} | ` +
+          `${s(r.meow.overheadPerJob.median)} ${r.targets.overhead.met ? 'met' : '**not met**'} |`
+      )
+    ].join('\n')
+  );
+  console.log(`\nKernel start (REST start until kernel_info answers), min / median / max: fork ${st(ks.fork)}, the usual way ${st(ks.usual)}`);
 }

@@ -1,12 +1,13 @@
 // Build and run the benchmarks in bench/ (TypeScript, bundled by esbuild):
-// scheduling overhead, the network-events paper's experiments, and Slurm
-// versus local kernels.
+// scheduling overhead, the network-events paper's experiments, Slurm
+// versus local kernels, and notebook throughput against papermill.
 //
-//   node scripts/bench.mjs                 all three (slurm skipped, saying so, without sbatch on PATH)
+//   node scripts/bench.mjs                 all four (slurm skipped, saying so, without sbatch on PATH)
 //   node scripts/bench.mjs slurm           only the named ones (also MEOW_BENCH=slurm,network)
 //
 // The slurm bench runs `make slurm` itself and needs the service bundle its
-// compute jobs run, so `npm run build:service` is run before it.
+// compute jobs run, so `npm run build:service` is run before it. The
+// notebooks bench installs papermill into a venv of its own (.venv-bench).
 import { build } from 'esbuild';
 import { execFileSync } from 'child_process';
 import { delimiter, join } from 'path';
@@ -14,7 +15,7 @@ import { existsSync } from 'fs';
 import os from 'os';
 import path from 'path';
 
-const ALL = ['scheduling', 'network', 'slurm'];
+const ALL = ['scheduling', 'network', 'slurm', 'notebooks'];
 const asked = process.argv.slice(2).length ? process.argv.slice(2) : (process.env.MEOW_BENCH ?? '').split(',').filter(Boolean);
 const unknown = asked.filter(n => !ALL.includes(n));
 if (unknown.length) {
