@@ -12,11 +12,14 @@ const labEsModules = ['@codemirror', '@marijn', '@microsoft', '@jupyter/react-co
   'nanoid', 'vscode-ws-jsonrpc', 'y-protocols', 'y-websocket', 'yjs', 'd3', 'd3-[a-z-]+', 'internmap',
   'delaunator', 'robust-predicates'].join('|');
 const labBabel = { ...require('@jupyterlab/testing/lib/babel-config').default, babelrc: false, configFile: false };
+// Python environments hold package.json files of their own (lab extensions):
+// not modules of this project, in every project's module map.
+const IGNORED = ['<rootDir>/.venv', '<rootDir>/.venv-ui', '<rootDir>/.venv-bench', '<rootDir>/jupyterlab_meow', '<rootDir>/lib'];
 module.exports = {
   reporters: ['default', '<rootDir>/tests/summary-reporter.js'],
   // Integration tests start Jupyter servers and kernels; unit tests are quick.
   testTimeout: 180000,
-  modulePathIgnorePatterns: ['<rootDir>/.venv', '<rootDir>/jupyterlab_meow', '<rootDir>/lib'],
+  modulePathIgnorePatterns: IGNORED,
   projects: [
     {
       displayName: 'unit',
@@ -34,6 +37,7 @@ module.exports = {
     {
       // Kill, burst and fault tests on the real service; long, so CI runs them as one step.
       displayName: 'stress',
+      modulePathIgnorePatterns: IGNORED,
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': tsJest },
       testMatch: ['<rootDir>/tests/stress/**/*.test.ts'],
