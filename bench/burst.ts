@@ -17,7 +17,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MeowRunner } from '../src/service/runner';
-import { NoopConductor, recipe } from './common';
+import { NoopConductor, recipe, stats } from './common';
 
 const WRITERS = 4;
 const TARGET_EVENTS_PER_S = 10_000;
@@ -99,10 +99,6 @@ async function once(files: number): Promise<IRun> {
   }
 }
 
-const stats = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
-};
 
 async function main() {
   const sizes = (process.env.MEOW_BENCH_BURST ?? '10000').split(',').map(Number);

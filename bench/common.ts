@@ -20,3 +20,18 @@ export function recipe(source: string): string {
     nbformat_minor: 4
   });
 }
+
+/** Several measurements of one thing, and their min / median / max. */
+export interface IStats {
+  values: number[];
+  min: number;
+  median: number;
+  max: number;
+}
+
+export function stats(values: number[]): IStats {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  return { values, min: s[0], median, max: s[s.length - 1] };
+}

@@ -44,6 +44,7 @@ import { ExecutorSet } from '../src/service/executors/executor';
 import { LocalExecutor } from '../src/service/executors/local';
 import { defaultPython, PrivateJupyterServer } from '../src/service/jupyter/server';
 import { MeowRunner } from '../src/service/runner';
+import { IStats, stats } from './common';
 
 const N = Number(process.env.MEOW_BENCH_NOTEBOOKS ?? 100);
 const REPS = Number(process.env.MEOW_BENCH_REPS ?? 3);
@@ -65,18 +66,7 @@ const NOTEBOOK = {
   nbformat_minor: 5
 };
 
-interface IStats {
-  values: number[];
-  min: number;
-  median: number;
-  max: number;
-}
 
-function stats(values: number[]): IStats {
-  const v = [...values].sort((a, b) => a - b);
-  const mid = v.length >> 1;
-  return { values, min: v[0], median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, max: v[v.length - 1] };
-}
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const now = () => performance.now() / 1000;

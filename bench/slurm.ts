@@ -49,7 +49,7 @@ import { SlurmExecutor } from '../src/service/executors/slurm';
 import { SlurmCommands } from '../src/service/executors/slurmCommands';
 import { PrivateJupyterServer } from '../src/service/jupyter/server';
 import { MeowRunner } from '../src/service/runner';
-import { recipe } from './common';
+import { IStats, recipe, stats } from './common';
 
 const REPO = process.env.MEOW_REPO ?? process.cwd();
 const BUNDLE = path.join(REPO, 'jupyterlab_meow', 'service', 'meow.js');
@@ -69,19 +69,7 @@ const PAPER = {
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
-interface IStats {
-  values: number[];
-  min: number;
-  median: number;
-  max: number;
-}
 
-function stats(values: number[]): IStats {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-  return { values, min: s[0], median, max: s[s.length - 1] };
-}
 
 async function write(root: string, rel: string, text: string): Promise<void> {
   const abs = path.join(root, rel);
