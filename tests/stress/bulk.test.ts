@@ -12,7 +12,7 @@ import { KernelConductor } from '../../src/service/conductors/kernel';
 import { PrivateJupyterServer } from '../../src/service/jupyter/server';
 import { RecordingLogger } from '../../src/service/log';
 import { MeowRunner } from '../../src/service/runner';
-import { notebook, processesIn, PYTHON } from './harness';
+import { notebook, processesLeft, PYTHON } from './harness';
 
 const FILES = Number(process.env.MEOW_BULK_FILES ?? 2000);
 
@@ -74,6 +74,6 @@ describe(`${FILES} files into one folder, run in real kernels`, () => {
     runner = undefined;
     await server.stop();
     server = undefined;
-    expect(await processesIn(root)).toEqual([]);
+    expect(await processesLeft(root)).toEqual([]);
   }, 60 * 60_000);
 });

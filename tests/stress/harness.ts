@@ -105,6 +105,20 @@ export async function processesIn(root: string): Promise<string[]> {
   return found;
 }
 
+/**
+ * Processes still in `root` once they had `graceMs` to exit: a kernel or
+ * fork template ends a moment after the server that owned it.
+ */
+export async function processesLeft(root: string, graceMs = 10_000): Promise<string[]> {
+  const end = Date.now() + graceMs;
+  let left = await processesIn(root);
+  while (left.length && Date.now() < end) {
+    await sleep(200);
+    left = await processesIn(root);
+  }
+  return left;
+}
+
 /** A notebook with one code cell. */
 export function notebook(source: string): string {
   return JSON.stringify({

@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { IJob } from '../../../src/core/types';
 import { freePort, sendMessage } from '../../helpers/net';
-import { journalRecords, latest, notebook, processesIn, rng, ServiceProcess, sleep } from '../harness';
+import { journalRecords, latest, notebook, processesLeft, rng, ServiceProcess, sleep } from '../harness';
 
 const MESSAGES = Number(process.env.MEOW_NETKILL_MESSAGES ?? 150);
 const KILLS = Number(process.env.MEOW_NETKILL_COUNT ?? 5);
@@ -118,7 +118,7 @@ describe('network messages survive kill -9', () => {
       expect(ackedPaths.filter(p => !perFile.has(p))).toEqual([]);
       const left = await fs.readdir(path.join(root, '.meow', 'incoming', 'network', String(port))).catch(() => []);
       expect(left).toEqual([]);
-      expect(await processesIn(root)).toEqual([]);
+      expect(await processesLeft(root)).toEqual([]);
       console.log(
         `[network kill] ${MESSAGES} messages, ${sends} sends, ${KILLS} kills: ${done.length} done jobs ` +
           `(${done.length - MESSAGES} for messages received twice because their ok was lost to a kill)`
