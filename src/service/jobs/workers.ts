@@ -202,7 +202,9 @@ export class WorkerPool {
   /** Run one job: re-check its trigger, hand it to its executor, record the end. */
   private async _execute(job: IJob, lane: ExecutorKind, worker: number): Promise<void> {
     const { store, log } = this._o;
-    const check = await this._skipIfChanged(job);
+    // A job its engine already runs (Slurm, after a restart) is followed,
+    // whatever happened to its trigger since it was submitted.
+    const check = job.external ? 'run' : await this._skipIfChanged(job);
     if (check === 'later') {
       this._retryLater(job.id, TRANSIENT_RETRY_MS);
       return;
@@ -236,7 +238,7 @@ export class WorkerPool {
     try {
       const running = await store.update(job.id, {
         status: 'running',
-        started: new Date().toISOString(),
+        started: job.external && job.started ? job.started : new Date().toISOString(),
         conductor: executor.name,
         executor: kind,
         resources

@@ -122,3 +122,50 @@ it('an executor that could not start is tried again when a job needs it', async 
   await writeFile(root, 'in/b.txt', 'b');
   await until(() => byPattern('Hpc').some(j => j.status === 'done'), 10_000, 'the second job to run');
 });
+
+it('a job still running in an engine that outlives meow is followed after a restart, even if its trigger changed', async () => {
+  root = await makeWorkgroup({
+    '.meow/recipes/Wait.ipynb': recipeNotebook({ infile: "''" }),
+    '.meow/patterns/Hpc.yaml': 'recipe: Wait\ntrigger: {path: "in/*"}\ninput: infile\nexecutor: slurm\n',
+    'in/a.txt': 'first'
+  });
+  /** Stands in for Slurm: the job gets an external id and runs until told. */
+  const engine = (finish: boolean): IExecutor => ({
+    kind: 'slurm',
+    name: 'engine',
+    outlivesService: true,
+    describe: () => 'an engine',
+    start: async () => undefined,
+    dispose: async () => undefined,
+    execute: async request => {
+      request.onExternal?.({ id: request.job.external?.id ?? `E-${request.job.id}`, state: 'RUNNING' });
+      if (finish) {
+        return { status: 'done', filesWritten: [] };
+      }
+      await new Promise(resolve => request.signal.addEventListener('abort', resolve));
+      return { status: 'cancelled', filesWritten: [] };
+    }
+  });
+  const log = new RecordingLogger();
+  const make = (finish: boolean) =>
+    new MeowRunner({
+      root,
+      settleMs: 20,
+      executors: new ExecutorSet({ executors: { local: new CountingExecutor('local'), slurm: engine(finish) }, defaultKind: 'local', log }),
+      log
+    });
+  runner = make(false);
+  await runner.start();
+  await until(() => byPattern('Hpc')[0]?.external?.state === 'RUNNING', 10_000, 'the job to run in the engine');
+  const { id, started } = byPattern('Hpc')[0];
+  await runner.stop();
+  await writeFile(root, 'in/a.txt', 'second'); // changed while meow was down
+  runner = make(true);
+  await runner.start();
+  await until(() => runner.store.get(id)?.status === 'done', 10_000, 'the followed job to finish');
+  const followed = runner.store.get(id)!;
+  expect(followed.external?.id).toBe(`E-${id}`);
+  expect(followed.attempt ?? 1).toBe(1); // followed, not run again
+  expect(followed.started).toBe(started);
+  expect(log.text('info')).toMatch(/meow follows it again/);
+});
