@@ -15,6 +15,7 @@ import * as path from 'path';
 import * as YAML from 'yaml';
 import type { IJob } from '../../core/types';
 import { KernelConductor } from '../conductors/kernel';
+import { JobStore } from '../jobs/jobStore';
 import { writeFileAtomic } from '../fsutil';
 import { PrivateJupyterServer } from '../jupyter/server';
 import type { ILogger } from '../log';
@@ -198,5 +199,6 @@ async function markEnded(file: string, workgroup: string, out: IExecJobResult): 
 }
 
 async function writeRecord(file: string, job: IJob): Promise<void> {
-  await writeFileAtomic(file, YAML.stringify(JSON.parse(JSON.stringify(job)), { lineWidth: 0 }), { fsync: false });
+  // The same text the service's job store writes.
+  await writeFileAtomic(file, JobStore.serialise(job), { fsync: false });
 }
