@@ -28,6 +28,8 @@ export type LogFn = LogOption;
  * - makes `meow-fork` (jupyterlab_meow/kernels: kernels forked from a
  *   pre-imported template process) the kernel provisioner of every
  *   kernelspec that names none, when asked (`forkKernels`) and installed;
+ * - sends kernel messages at once (TCP_NODELAY on kernel websockets), not
+ *   held back by Nagle's algorithm until the client's delayed ACK;
  * - shuts the server (and with it its kernels) down when stdin reaches EOF,
  *   i.e. when the Node process is gone, however it died — exiting hard if
  *   the server's own stop does not finish.
@@ -54,6 +56,22 @@ if os.environ.pop("MEOW_FORK_PROVISIONER", "") == "1":
                   " (pip install jupyterlab_meow there); kernels start the usual way", file=sys.stderr, flush=True)
     except Exception as e:
         print("meow: warning: cannot look for the meow-fork kernel provisioner: %s" % e, file=sys.stderr, flush=True)
+# Tornado leaves Nagle's algorithm on for websockets: a kernel message
+# written right after another then waits for the client's delayed ACK (40 ms
+# on Linux), e.g. each cell's execute_input, reply and idle after its busy
+# status. Kernel websockets send small writes at once instead.
+try:
+    from jupyter_server.services.kernels.websocket import KernelWebsocketHandler as _KWH
+    _ws_open = _KWH.open
+    async def _ws_open_nodelay(self, *args, **kwargs):
+        try:
+            self.set_nodelay(True)
+        except Exception:
+            pass
+        return await _ws_open(self, *args, **kwargs)
+    _KWH.open = _ws_open_nodelay
+except Exception as e:
+    print("meow: warning: cannot turn Nagle's algorithm off for kernel websockets: %s" % e, file=sys.stderr, flush=True)
 from jupyter_server.serverapp import ServerApp
 app = ServerApp.instance()
 app.initialize(argv + ["--IdentityProvider.token=" + token])
