@@ -29,6 +29,12 @@ const TRANSIENT_RETRY_MS = 500;
 export const INFRA_RETRIES = 5;
 /** First pause before an infrastructure retry; doubles each time, at most 30 s. */
 const INFRA_BACKOFF_MS = 1000;
+/**
+ * A running job's progress is recorded at most this often; what is newer
+ * goes with its final record. A job of quick cells then costs one record
+ * at the end instead of a job.yaml write and a change event per cell.
+ */
+const PROGRESS_INTERVAL_MS = 250;
 
 export class WorkerPool {
   constructor(options: WorkerPool.IOptions) {
@@ -235,6 +241,7 @@ export class WorkerPool {
     const notebook = await this._notebook(job, rule);
     const controller = new AbortController();
     this._running.set(job.id, controller);
+    let progressTimer: ReturnType<typeof setTimeout> | undefined;
     try {
       const running = await store.update(job.id, {
         status: 'running',
@@ -257,6 +264,26 @@ export class WorkerPool {
       const record = (patch: Parameters<JobStore['update']>[1]) => {
         recordWrite = recordWrite.then(() => store.update(job.id, patch).then(() => undefined, () => undefined));
       };
+      // Progress not recorded yet (throttled, see PROGRESS_INTERVAL_MS).
+      let progress: { done: number; total: number } | undefined;
+      let progressAt = Date.now();
+      const onProgress = (done: number, total: number) => {
+        progress = { done, total };
+        if (progressTimer) {
+          return;
+        }
+        progressTimer = setTimeout(
+          () => {
+            progressTimer = undefined;
+            progressAt = Date.now();
+            if (progress) {
+              record({ progress });
+              progress = undefined;
+            }
+          },
+          Math.max(0, progressAt + PROGRESS_INTERVAL_MS - Date.now())
+        );
+      };
       // Cancelled while it was being prepared: do not start it at all.
       const result: IExecutionResult = controller.signal.aborted
         ? { status: 'cancelled', filesWritten: [], error: { message: 'cancelled before it started' } }
@@ -270,12 +297,14 @@ export class WorkerPool {
             signal: controller.signal,
             jobDir: store.jobDir(job.id),
             resources,
-            onProgress: (done, total) => record({ progress: { done, total } }),
+            onProgress,
             onExternal: (external: IJobExternal) => record({ external })
           });
+      clearTimeout(progressTimer);
       await recordWrite;
-      await this._record(store.get(job.id) ?? running, rule, executor, result);
+      await this._record(store.get(job.id) ?? running, rule, executor, result, progress);
     } finally {
+      clearTimeout(progressTimer);
       this._running.delete(job.id);
       this._cancelReasons.delete(job.id);
       this._shuttingDown.delete(job.id);
@@ -339,8 +368,17 @@ export class WorkerPool {
     }
   }
 
-  /** Record how a run ended: final, or back to the queue for another attempt. */
-  private async _record(job: IJob, rule: IRule, executor: IExecutor, result: IExecutionResult): Promise<void> {
+  /**
+   * Record how a run ended: final (with `progress` not recorded yet), or
+   * back to the queue for another attempt.
+   */
+  private async _record(
+    job: IJob,
+    rule: IRule,
+    executor: IExecutor,
+    result: IExecutionResult,
+    progress?: IJob['progress']
+  ): Promise<void> {
     const { store, log } = this._o;
     const finished = new Date().toISOString();
     const filesWritten = this._o.provenance.relativise(result.filesWritten);
@@ -378,6 +416,7 @@ export class WorkerPool {
       finished,
       kernel: result.kernel,
       filesWritten,
+      ...(progress ? { progress } : {}),
       ...(result.status === 'cancelled' ? { cancelledBy: this._o.cancelledBy(job.id) } : {}),
       ...(result.outputsTruncated ? { outputsTruncated: result.outputsTruncated } : {}),
       ...(error ? { error } : {})
