@@ -23,6 +23,9 @@ export interface IReportOptions {
   after?: string;
 }
 
+/** Text handed to a stream at once: large enough that writes are few, small enough to stream. */
+const CHUNK_CHARS = 1 << 16;
+
 /**
  * Text rendering of a provenance graph: every chain as a tree from the file
  * that started it, each job with the files it wrote, e.g.
@@ -32,16 +35,23 @@ export interface IReportOptions {
  *      └─ Pattern_Two → Append  done  job …  wrote second/Alpha.txt
  */
 export function formatReport(graph: IProvenanceGraph): string {
-  const lines: string[] = [`${graph.jobs.length} job(s), ${graph.edges.length} edge(s)`];
+  return [...reportLines(graph)].join('\n');
+}
+
+type Node = IProvenanceGraph['jobs'][number];
+
+/** The lines of `formatReport`, one at a time (linear in jobs and edges). */
+export function* reportLines(graph: IProvenanceGraph): Generator<string> {
+  yield `${graph.jobs.length} job(s), ${graph.edges.length} edge(s)`;
   const byId = new Map(graph.jobs.map(j => [j.id, j]));
-  const children = new Map<string, IProvenanceGraph['jobs']>();
+  const children = new Map<string, Node[]>();
   for (const edge of graph.edges) {
     const child = byId.get(edge.to);
     if (child) {
-      children.set(edge.from, [...(children.get(edge.from) ?? []), child]);
+      push(children, edge.from, child);
     }
   }
-  const describe = (job: IProvenanceGraph['jobs'][number]) => {
+  const describe = (job: Node) => {
     const took =
       job.started && job.finished
         ? ` ${((Date.parse(job.finished) - Date.parse(job.started)) / 1000).toFixed(2)} s`
@@ -50,31 +60,99 @@ export function formatReport(graph: IProvenanceGraph): string {
     const error = job.error ? `  (${job.error.split('\n')[0]})` : '';
     return `${job.pattern} → ${job.recipe}  ${job.status}${took}  job ${job.id}${wrote}${error}`;
   };
-  const walk = (job: IProvenanceGraph['jobs'][number], indent: string, seen: Set<string>) => {
-    lines.push(`${indent}└─ ${describe(job)}`);
-    if (seen.has(job.id)) {
-      return; // provenance is a DAG, but never loop on bad records
-    }
-    seen.add(job.id);
-    for (const child of children.get(job.id) ?? []) {
-      walk(child, indent + '   ', seen);
-    }
-  };
-  const roots = graph.jobs.filter(j => !j.parent || !byId.has(j.parent));
-  const byTrigger = new Map<string, typeof roots>();
-  for (const job of roots) {
-    byTrigger.set(job.trigger, [...(byTrigger.get(job.trigger) ?? []), job]);
-  }
-  for (const [trigger, jobs] of byTrigger) {
-    lines.push(trigger);
-    for (const job of jobs) {
-      walk(job, '', new Set());
+  const byTrigger = new Map<string, Node[]>();
+  for (const job of graph.jobs) {
+    if (!job.parent || !byId.has(job.parent)) {
+      push(byTrigger, job.trigger, job);
     }
   }
-  return lines.join('\n');
+  for (const [trigger, roots] of byTrigger) {
+    yield trigger;
+    for (const root of roots) {
+      // Depth first without recursion: a chain can be thousands of jobs long.
+      const seen = new Set<string>();
+      const stack: { job: Node; indent: string }[] = [{ job: root, indent: '' }];
+      while (stack.length) {
+        const { job, indent } = stack.pop()!;
+        yield `${indent}└─ ${describe(job)}`;
+        if (seen.has(job.id)) {
+          continue; // provenance is a DAG, but never loop on bad records
+        }
+        seen.add(job.id);
+        const kids = children.get(job.id) ?? [];
+        for (let i = kids.length - 1; i >= 0; i--) {
+          stack.push({ job: kids[i], indent: indent + '   ' });
+        }
+      }
+    }
+  }
 }
 
-export async function report(workgroup: string, options: IReportOptions): Promise<number> {
+/**
+ * The graph as JSON text in pieces, the same text as
+ * `JSON.stringify(graph, null, 2)`, without holding all of it at once.
+ */
+export function* reportJson(graph: IProvenanceGraph): Generator<string> {
+  const indent = (text: string) => text.split('\n').join('\n    ');
+  const list = function* (name: string, items: unknown[], last: boolean) {
+    if (!items.length) {
+      yield `  "${name}": []${last ? '' : ','}\n`;
+      return;
+    }
+    yield `  "${name}": [\n`;
+    for (let i = 0; i < items.length; i++) {
+      yield `    ${indent(JSON.stringify(items[i], null, 2))}${i < items.length - 1 ? ',' : ''}\n`;
+    }
+    yield `  ]${last ? '' : ','}\n`;
+  };
+  yield '{\n';
+  yield* list('jobs', graph.jobs, false);
+  yield* list('edges', graph.edges, true);
+  yield '}';
+}
+
+/**
+ * Write text pieces to a stream in chunks, and resolve once the last one
+ * has been handed to the operating system. The CLI
+ * exits right after a command (process.exit), and stdout into a pipe is
+ * asynchronous: without the wait a large report was cut at whatever had
+ * drained by then (64 KB into a pipe nobody read yet).
+ */
+export async function writeAll(stream: NodeJS.WritableStream, pieces: Iterable<string>): Promise<void> {
+  let buffer = '';
+  // One piece in flight at a time: its callback fires once the operating
+  // system has it, which is also the stream's back-pressure.
+  const flush = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      stream.write(text, err => (err ? reject(err) : resolve()));
+    });
+  for (const piece of pieces) {
+    buffer += piece;
+    if (buffer.length >= CHUNK_CHARS) {
+      await flush(buffer);
+      buffer = '';
+    }
+  }
+  if (buffer) {
+    await flush(buffer);
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) {
+    list.push(value);
+  } else {
+    map.set(key, [value]);
+  }
+}
+
+export async function report(
+  workgroup: string,
+  options: IReportOptions,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr
+): Promise<number> {
   const root = path.resolve(workgroup);
   const warnings: string[] = [];
   const store = new JobStore({
@@ -91,11 +169,24 @@ export async function report(workgroup: string, options: IReportOptions): Promis
     before: options.before,
     after: options.after
   });
-  warnings.forEach(w => process.stderr.write(`warning: ${w}\n`));
-  process.stdout.write(
-    options.format === 'json' ? JSON.stringify(graph, null, 2) + '\n' : formatReport(graph) + '\n'
-  );
+  await writeAll(err, warnings.map(w => `warning: ${w}\n`));
+  const text = options.format === 'json' ? reportJson(graph) : withNewlines(reportLines(graph));
+  await writeAll(out, chain(text, ['\n']));
   return 0;
+}
+
+function* withNewlines(lines: Iterable<string>): Generator<string> {
+  let first = true;
+  for (const line of lines) {
+    yield first ? line : '\n' + line;
+    first = false;
+  }
+}
+
+function* chain(...parts: Iterable<string>[]): Generator<string> {
+  for (const part of parts) {
+    yield* part;
+  }
 }
 
 export interface IValidateOptions {
