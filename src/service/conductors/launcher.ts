@@ -118,10 +118,12 @@ export class KernelLauncher {
   shutdown(handle: IKernelHandle): Promise<void> {
     if (!handle.shutdown) {
       this._shuttingDown.add(handle);
+      // The kernels file is not rewritten here: an id of a kernel that is
+      // gone is harmless there (only running kernels are reaped), and the
+      // next start or `shutdownAll` writes the list again.
       handle.shutdown = this._shutdown(handle).finally(() => {
         this._kernels.delete(handle);
         this._shuttingDown.delete(handle);
-        void this._save();
       });
     }
     return handle.shutdown;
