@@ -19,6 +19,8 @@
  * max over the repetitions, the throughput ratio meow / papermill (median
  * over median), meow's overhead per job (a job's recorded wall time minus
  * the kernel's execution time of its cells, from result.ipynb's timing),
+ * CPU seconds per job (meow: this process, the Jupyter server, the kernels
+ * and their template; papermill: its worker and the kernel, per notebook),
  * and kernel start time (REST start until kernel_info answers) with fork
  * kernels and started the usual way. Targets (the performance issue): at
  * least 5x papermill, under 0.15 s of meow overhead per job; each is marked
@@ -34,7 +36,7 @@
  *   MEOW_KERNEL_POOL=n           pre-started kernels (default as `meow run`: max(2, workers + 1))
  */
 import { execFileSync, spawn } from 'child_process';
-import { existsSync, promises as fs } from 'fs';
+import { existsSync, promises as fs, readdirSync, readFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { KernelAPI, KernelConnection } from '@jupyterlab/services';
@@ -93,12 +95,62 @@ function kernelSeconds(nb: any): number {
 
 // ------------------------------------------------------------------ meow
 
+/** CPU seconds used so far by a process and the children it has reaped (fields of /proc/PID/stat after the name). */
+function procCpu(stat: string[]): number {
+  const tick = 100; // USER_HZ
+  return (Number(stat[11]) + Number(stat[12]) + Number(stat[13]) + Number(stat[14])) / tick;
+}
+
+/**
+ * CPU seconds so far of this process, of its Jupyter server (a child) and of
+ * everything under the server (kernels, the fork template and the kernels
+ * it reaped). Linux only (/proc): elsewhere the server and kernels read 0.
+ */
+function meowCpu(): { node: number; server: number; kernels: number } {
+  const usage = process.cpuUsage();
+  const out = { node: (usage.user + usage.system) / 1e6, server: 0, kernels: 0 };
+  const procs = new Map<number, { ppid: number; cpu: number }>();
+  let names: string[] = [];
+  try {
+    names = readdirSync('/proc').filter(n => /^\d+$/.test(n));
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const stat = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(name), { ppid: Number(stat[1]), cpu: procCpu(stat) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  for (const [pid, p] of procs) {
+    let depth = 0;
+    let q = pid;
+    while (q > 1 && q !== process.pid && procs.has(q)) {
+      q = procs.get(q)!.ppid;
+      depth++;
+    }
+    if (q === process.pid && depth > 0) {
+      if (depth === 1) {
+        out.server += p.cpu;
+      } else {
+        out.kernels += p.cpu;
+      }
+    }
+  }
+  return out;
+}
+
 interface IMeowRep {
   secondsPerJob: number;
   /** Mean over jobs: recorded wall time (started → finished) minus kernel execution time. */
   overheadPerJob: number;
   meanJobSeconds: number;
   meanKernelSeconds: number;
+  /** CPU seconds per job: this process, the Jupyter server, kernels (with their template). */
+  cpuPerJob: { node: number; server: number; kernels: number; total: number };
 }
 
 async function meowRep(workers: number): Promise<IMeowRep> {
@@ -126,6 +178,7 @@ async function meowRep(workers: number): Promise<IMeowRep> {
         ended.add(job.id);
       }
     });
+    const cpu0 = meowCpu();
     const t0 = now();
     await Promise.all(Array.from({ length: N }, (_, i) => write(root, `in/f${String(i).padStart(4, '0')}.txt`, String(i))));
     const deadline = t0 + 60 + N * 10;
@@ -136,6 +189,14 @@ async function meowRep(workers: number): Promise<IMeowRep> {
       await sleep(5);
     }
     const wall = now() - t0;
+    const cpu1 = meowCpu();
+    const cpuPerJob = {
+      node: (cpu1.node - cpu0.node) / N,
+      server: (cpu1.server - cpu0.server) / N,
+      kernels: (cpu1.kernels - cpu0.kernels) / N,
+      total: 0
+    };
+    cpuPerJob.total = cpuPerJob.node + cpuPerJob.server + cpuPerJob.kernels;
     const jobs: IJob[] = runner.store.list();
     const bad = jobs.filter(j => j.status !== 'done');
     if (jobs.length !== N || bad.length) {
@@ -148,7 +209,7 @@ async function meowRep(workers: number): Promise<IMeowRep> {
       const nb = JSON.parse(await fs.readFile(path.join(root, '.meow', 'jobs', j.id, 'result.ipynb'), 'utf8'));
       kernel += kernelSeconds(nb);
     }
-    return { secondsPerJob: wall / N, overheadPerJob: (job - kernel) / N, meanJobSeconds: job / N, meanKernelSeconds: kernel / N };
+    return { secondsPerJob: wall / N, overheadPerJob: (job - kernel) / N, meanJobSeconds: job / N, meanKernelSeconds: kernel / N, cpuPerJob };
   } finally {
     await runner?.stop();
     await server?.stop();
@@ -193,21 +254,27 @@ def warm(_):
     import papermill  # imported once per worker, before the clock starts
     return os.getpid()
 
+def cpu():
+    import resource
+    a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+
 def run(i):
     import papermill
+    c0 = cpu()
     out = os.path.join(outdir, "out%04d.ipynb" % i)
     papermill.execute_notebook(src, out, progress_bar=False, log_output=False, kernel_name="python3")
-    return i
+    return cpu() - c0  # the worker's and its (reaped) kernel's
 
 if __name__ == "__main__":
     with ProcessPoolExecutor(max_workers=workers) as pool:
         list(pool.map(warm, range(workers * 4)))
         t0 = time.perf_counter()
-        list(pool.map(run, range(n)))
-        print(json.dumps({"seconds": time.perf_counter() - t0}))
+        cpus = list(pool.map(run, range(n)))
+        print(json.dumps({"seconds": time.perf_counter() - t0, "cpuPerJob": sum(cpus) / n}))
 `;
 
-async function papermillRep(py: string, workers: number): Promise<{ secondsPerJob: number }> {
+async function papermillRep(py: string, workers: number): Promise<{ secondsPerJob: number; cpuPerJob: number }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'meow-bench-pm-'));
   try {
     const src = path.join(dir, 'nb.ipynb');
@@ -225,12 +292,12 @@ async function papermillRep(py: string, workers: number): Promise<{ secondsPerJo
       child.on('error', reject);
       child.on('exit', code => (code === 0 ? resolve(stdout) : reject(new Error(`papermill driver exited with ${code}: ${stderr.slice(-2000)}`))));
     });
-    const { seconds } = JSON.parse(out.trim().split('\n').pop()!);
+    const { seconds, cpuPerJob } = JSON.parse(out.trim().split('\n').pop()!);
     const outputs = await fs.readdir(path.join(dir, 'out'));
     if (outputs.length !== N) {
       throw new Error(`papermill: ${outputs.length} outputs for ${N} notebooks`);
     }
-    return { secondsPerJob: seconds / N };
+    return { secondsPerJob: seconds / N, cpuPerJob };
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -283,14 +350,20 @@ async function main() {
   for (const workers of WORKERS) {
     const meow: IMeowRep[] = [];
     const pm: number[] = [];
+    const pmCpu: number[] = [];
     for (let rep = 0; rep < REPS; rep++) {
       const m = await meowRep(workers);
       meow.push(m);
-      console.log(`  workers ${workers} rep ${rep + 1}: meow ${fmt(m.secondsPerJob)}/job (overhead ${fmt(m.overheadPerJob)}/job, job ${fmt(m.meanJobSeconds)}, kernel ${fmt(m.meanKernelSeconds)})`);
+      const c = m.cpuPerJob;
+      console.log(
+        `  workers ${workers} rep ${rep + 1}: meow ${fmt(m.secondsPerJob)}/job (overhead ${fmt(m.overheadPerJob)}/job, job ${fmt(m.meanJobSeconds)}, kernel ${fmt(m.meanKernelSeconds)}; ` +
+          `CPU/job ${fmt(c.total)}: meow ${fmt(c.node)}, server ${fmt(c.server)}, kernels ${fmt(c.kernels)})`
+      );
       if (WITH_PAPERMILL) {
         const p = await papermillRep(py, workers);
         pm.push(p.secondsPerJob);
-        console.log(`  workers ${workers} rep ${rep + 1}: papermill ${fmt(p.secondsPerJob)}/job`);
+        pmCpu.push(p.cpuPerJob);
+        console.log(`  workers ${workers} rep ${rep + 1}: papermill ${fmt(p.secondsPerJob)}/job (CPU/job ${fmt(p.cpuPerJob)})`);
       }
     }
     if (!WITH_PAPERMILL) {
@@ -302,8 +375,19 @@ async function main() {
     const ratio = pmS.median / meowS.median;
     results.push({
       workers,
-      meow: { secondsPerJob: meowS, overheadPerJob: overhead, meanJobSeconds: stats(meow.map(m => m.meanJobSeconds)), meanKernelSeconds: stats(meow.map(m => m.meanKernelSeconds)) },
-      papermill: { secondsPerJob: pmS },
+      meow: {
+        secondsPerJob: meowS,
+        overheadPerJob: overhead,
+        meanJobSeconds: stats(meow.map(m => m.meanJobSeconds)),
+        meanKernelSeconds: stats(meow.map(m => m.meanKernelSeconds)),
+        cpuSecondsPerJob: {
+          total: stats(meow.map(m => m.cpuPerJob.total)),
+          meow: stats(meow.map(m => m.cpuPerJob.node)),
+          jupyterServer: stats(meow.map(m => m.cpuPerJob.server)),
+          kernels: stats(meow.map(m => m.cpuPerJob.kernels))
+        }
+      },
+      papermill: { secondsPerJob: pmS, cpuSecondsPerJob: stats(pmCpu) },
       ratio,
       targets: {
         ratio: { target: TARGET_RATIO, value: ratio, met: ratio >= TARGET_RATIO },
@@ -323,6 +407,14 @@ async function main() {
       `| ${r.workers} | ${fmtStats(r.meow.secondsPerJob)} | ${fmtStats(r.papermill.secondsPerJob)} | ` +
         `${r.ratio.toFixed(1)}x (target ≥ ${TARGET_RATIO}x: ${t.ratio.met ? 'met' : 'NOT met'}) | ` +
         `${fmt(r.meow.overheadPerJob.median)} (target < ${fmt(TARGET_OVERHEAD_S)}: ${t.overhead.met ? 'met' : 'NOT met'}) |`
+    );
+  }
+
+  for (const r of results) {
+    const c = r.meow.cpuSecondsPerJob;
+    console.log(
+      `CPU per job, workers ${r.workers} (median): meow ${fmt(c.total.median)} (meow ${fmt(c.meow.median)}, Jupyter server ${fmt(c.jupyterServer.median)}, ` +
+        `kernels ${fmt(c.kernels.median)}), papermill ${fmt(r.papermill.cpuSecondsPerJob.median)}`
     );
   }
 

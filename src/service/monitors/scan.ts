@@ -118,7 +118,7 @@ export async function relistFolder(target: IScanTarget, dir: string): Promise<nu
     entries = []; // gone: its indexed files are reported deleted below
   }
   const names = new Set<string>();
-  const found: IFound[] = [];
+  const unknown: string[] = [];
   for (const entry of entries) {
     names.add(entry.name);
     const rel = dir ? `${dir}/${entry.name}` : entry.name;
@@ -129,14 +129,20 @@ export async function relistFolder(target: IScanTarget, dir: string): Promise<nu
       target.onFolder?.(rel, false);
       continue;
     }
-    if (target.index.has(rel)) {
-      continue;
+    if (!target.index.has(rel)) {
+      unknown.push(rel);
     }
+  }
+  // Classified several at a time: after a burst the watcher missed, a
+  // folder may hold thousands of unknown files, and one lstat after another
+  // made its listing (and so the files' jobs) wait seconds.
+  const found: IFound[] = [];
+  await forEachLimit(unknown, CLASSIFY_AT_ONCE, async rel => {
     const what = await classifyPath(target.root, rel, target.log);
     if (what.kind === 'file' && what.stats && !target.index.has(rel)) {
       found.push({ rel, stats: what.stats, kind: 'add' });
     }
-  }
+  });
   if (target.stopped()) {
     return 0;
   }
@@ -156,6 +162,20 @@ export async function relistFolder(target: IScanTarget, dir: string): Promise<nu
     }
   }
   return pushed;
+}
+
+/** Unknown entries of a listing classified at the same time. */
+const CLASSIFY_AT_ONCE = 32;
+
+/** Run `fn` on every item, at most `limit` at a time. */
+async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      await fn(items[next++]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
 /** 'add' for a file not in the index, 'change' for a new version, else undefined. */
