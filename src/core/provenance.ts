@@ -159,7 +159,12 @@ export function provenanceLineage(jobs: IJob[], id: string): IJob[] {
   const children = new Map<string, string[]>();
   for (const j of jobs) {
     if (j.parent) {
-      children.set(j.parent, [...(children.get(j.parent) ?? []), j.id]);
+      const list = children.get(j.parent);
+      if (list) {
+        list.push(j.id);
+      } else {
+        children.set(j.parent, [j.id]);
+      }
     }
   }
   const keep = new Set<string>();
@@ -169,8 +174,8 @@ export function provenanceLineage(jobs: IJob[], id: string): IJob[] {
   }
   // Down: breadth-first over children.
   const queue = byId.has(id) ? [id] : [];
-  while (queue.length) {
-    for (const child of children.get(queue.shift()!) ?? []) {
+  for (let next = 0; next < queue.length; next++) {
+    for (const child of children.get(queue[next]) ?? []) {
       if (!keep.has(child)) {
         keep.add(child);
         queue.push(child);

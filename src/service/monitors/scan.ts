@@ -15,7 +15,11 @@ import type { FileIndex } from './fileIndex';
 import { sameVersion } from './fileIndex';
 import { isIgnoredPath } from './ignore';
 import type { IRawEvent } from './settle';
+import type { IWalkEntry } from './walk';
 import { classifyPath, walkEntries } from './walk';
+
+/** Files a scan stats at the same time. */
+const STAT_AT_ONCE = 64;
 
 /** What a scan works on. */
 export interface IScanTarget {
@@ -50,6 +54,25 @@ export async function reconcile(target: IScanTarget, baseline = false): Promise<
   const { index } = target;
   const seen = new Set<string>();
   const found: IFound[] = [];
+  // Files are stat'ed (and hashed when touched) a batch at a time: one at a
+  // time, a scan of 10,000 files waited 10,000 round trips to the thread pool.
+  let batch: IWalkEntry[] = [];
+  const check = async () => {
+    const entries = batch;
+    batch = [];
+    const stats = await Promise.all(entries.map(e => e.stats ?? statFile(target, e.rel)));
+    const changes = await Promise.all(
+      entries.map((e, i) => (stats[i] ? compare(target, e.rel, stats[i]!) : undefined))
+    );
+    entries.forEach((entry, i) => {
+      const change = changes[i];
+      if (change && baseline) {
+        index.set(entry.rel, stats[i]!);
+      } else if (change) {
+        found.push({ rel: entry.rel, stats: stats[i]!, kind: change });
+      }
+    });
+  };
   for await (const entry of walkEntries(target.root, '', target.stateDir, target.log, dir =>
     target.onFolder?.(dir, true)
   )) {
@@ -60,16 +83,14 @@ export async function reconcile(target: IScanTarget, baseline = false): Promise<
     if (target.isBusy(entry.rel)) {
       continue;
     }
-    const stats = entry.stats ?? (await statFile(target, entry.rel));
-    if (!stats) {
-      continue;
+    batch.push(entry);
+    if (batch.length >= STAT_AT_ONCE) {
+      await check();
     }
-    const change = await compare(target, entry.rel, stats);
-    if (change && baseline) {
-      index.set(entry.rel, stats);
-    } else if (change) {
-      found.push({ rel: entry.rel, stats, kind: change });
-    }
+  }
+  await check();
+  if (target.stopped()) {
+    return 0;
   }
   const gone: string[] = [];
   for (const rel of index.paths()) {
