@@ -65,7 +65,13 @@ export class MeowRunner {
     this._settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
     this._log = options.log ?? silentLogger;
     this.executors = options.executors ?? conductorAsExecutors(options.conductor, this._log);
-    this.store = new JobStore({ jobsDir: path.join(this.root, this.stateDir, 'jobs'), log: this._log });
+    this.store = new JobStore({
+      jobsDir: path.join(this.root, this.stateDir, 'jobs'),
+      log: this._log,
+      // A burst becomes jobs before their folders are written (a job that
+      // starts has its own written at once).
+      yieldTo: () => this._scheduler.scheduling > 0
+    });
     this.limits = new RuleLimits({ root: this.root, stateDir: this.stateDir, log: this._log });
     this._lock = new WorkgroupLock(path.join(this.root, this.stateDir, 'service.lock'));
     this._factory = new JobFactory({ root: this.root, store: this.store });

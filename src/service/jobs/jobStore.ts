@@ -21,6 +21,7 @@ import type { IJob, INotebook } from '../../core/types';
 import { writeFileAtomic } from '../fsutil';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
+import { jsonToYaml } from './jobYaml';
 import { Journal } from './journal';
 
 /** File names inside a job folder. */
@@ -39,6 +40,10 @@ const FOLDER_WRITES_AT_ONCE = 8;
 
 /** After a failed compaction (e.g. a full disk), how long to wait before the next. */
 const RETRY_COMPACTION_MS = 60_000;
+/** How often held-back background folder writes look whether they may go on. */
+const YIELD_RECHECK_MS = 50;
+/** How long a `job.yaml` change waits to share its write with the next ones. */
+const MIRROR_DELAY_MS = 100;
 /** How often records that could not be written (disk full) are tried again. */
 const RETRY_WRITE_MS = 2000;
 
@@ -47,6 +52,7 @@ export class JobStore {
     this._dir = options.jobsDir;
     this._log = options.log ?? silentLogger;
     this._readOnly = options.readOnly ?? false;
+    this._yieldTo = options.yieldTo;
     this._journal = new Journal<IJob>({ file: path.join(this._dir, JOURNAL_FILE) });
   }
 
@@ -111,6 +117,10 @@ export class JobStore {
   /** Write what is pending and close the journal. */
   async close(): Promise<void> {
     clearTimeout(this._retryTimer);
+    clearTimeout(this._pumpTimer);
+    await this.flush();
+    // Records still being appended may start a compaction when written.
+    await this._journal.drain();
     await this._compacting;
     await this._retryDirty();
     await Promise.allSettled([...this._folderWrites.values()]);
@@ -186,34 +196,62 @@ export class JobStore {
     }
   }
 
-  /** Job folders still to be written in the background. */
+  /** Job folders and `job.yaml` changes still to be written in the background. */
   get pendingFolders(): number {
-    return this._folderWrites.size;
+    return this._folderWrites.size + this._dirtyMirrors.size + this._mirrorBatches.size;
   }
 
-  /** Resolves once the folder of a job just created is written (or failed to be: see writeFolder). */
+  /**
+   * Resolves once the folder of a job just created is written (or failed to
+   * be: see writeFolder). A folder still waiting in the background queue is
+   * written now: the job is about to run.
+   */
   async folderWritten(id: string): Promise<void> {
+    const waiting = this._folderQueue.get(id);
+    if (waiting) {
+      this._folderQueue.delete(id);
+      this._startFolder(waiting);
+    }
     await this._folderWrites.get(id);
   }
 
   private _writeFolderSoon(job: IJob, notebooks: { recipe: INotebook; notebook: INotebook }): void {
     const written = new Promise<boolean>(resolve => {
-      this._folderQueue.push(() => this.writeFolder(job, notebooks).then(resolve));
+      this._folderQueue.set(job.id, () => this.writeFolder(job, notebooks).then(resolve));
     });
     this._folderWrites.set(job.id, written);
     void written.then(() => this._folderWrites.delete(job.id));
     this._pumpFolders();
   }
 
+  /**
+   * Write queued folders in the background. While events are being turned
+   * into jobs (`yieldTo`), they wait: a burst of files becomes jobs first,
+   * and a job that starts meanwhile has its folder written at once.
+   */
   private _pumpFolders(): void {
-    while (this._foldersActive < FOLDER_WRITES_AT_ONCE && this._folderQueue.length) {
-      const next = this._folderQueue.shift()!;
-      this._foldersActive++;
-      void next().finally(() => {
-        this._foldersActive--;
-        this._pumpFolders();
-      });
+    if (!this._flushing && this._yieldTo?.()) {
+      if (!this._pumpTimer && this._folderQueue.size) {
+        this._pumpTimer = setTimeout(() => {
+          this._pumpTimer = undefined;
+          this._pumpFolders();
+        }, YIELD_RECHECK_MS);
+      }
+      return;
     }
+    while (this._foldersActive < FOLDER_WRITES_AT_ONCE && this._folderQueue.size) {
+      const [id, next] = this._folderQueue.entries().next().value as [string, () => Promise<void>];
+      this._folderQueue.delete(id);
+      this._startFolder(next);
+    }
+  }
+
+  private _startFolder(write: () => Promise<void>): void {
+    this._foldersActive++;
+    void write().finally(() => {
+      this._foldersActive--;
+      this._pumpFolders();
+    });
   }
 
   /**
@@ -273,7 +311,7 @@ export class JobStore {
     }
     // Listeners (the API's index, the websocket) see what `get` sees.
     this._changed.emit({ job: next, previous: current });
-    await this._mirror(id);
+    this._mirrorSoon(id);
     return next;
   }
 
@@ -299,6 +337,55 @@ export class JobStore {
       .finally(() => {
         this._compacting = undefined;
       });
+  }
+
+  /**
+   * Write `job.yaml` a moment after a change (`MIRROR_DELAY_MS`), so a job's
+   * quick changes (queued → running → done of a short job, progress) share
+   * one write and no worker waits for a mirror; `flush` writes them now.
+   */
+  private _mirrorSoon(id: string): void {
+    this._dirtyMirrors.add(id);
+    if (!this._mirrorTimer) {
+      this._mirrorTimer = setTimeout(() => void this._writeMirrors(), MIRROR_DELAY_MS);
+    }
+  }
+
+  private _writeMirrors(): Promise<void> {
+    clearTimeout(this._mirrorTimer);
+    this._mirrorTimer = undefined;
+    const ids = [...this._dirtyMirrors];
+    this._dirtyMirrors.clear();
+    let next = 0;
+    const lane = async () => {
+      while (next < ids.length) {
+        await this._mirror(ids[next++]);
+      }
+    };
+    const all = Promise.all(Array.from({ length: Math.min(FOLDER_WRITES_AT_ONCE, ids.length) }, lane)).then(() => undefined);
+    this._mirrorBatches.add(all);
+    void all.finally(() => this._mirrorBatches.delete(all));
+    return all;
+  }
+
+  /** Write every `job.yaml` change still waiting (tests, reports, stop). */
+  async flush(): Promise<void> {
+    this._flushing++;
+    try {
+      await this._flushAll();
+    } finally {
+      this._flushing--;
+    }
+  }
+
+  private async _flushAll(): Promise<void> {
+    this._pumpFolders();
+    while (this._dirtyMirrors.size || this._mirrorBatches.size || this._folderWrites.size) {
+      if (this._dirtyMirrors.size) {
+        await this._writeMirrors();
+      }
+      await Promise.allSettled([...this._mirrorBatches, ...this._folderWrites.values()]);
+    }
   }
 
   /** Write `job.yaml` from the latest record, one write per job at a time. */
@@ -475,8 +562,17 @@ export class JobStore {
   private readonly _folderWrites = new Map<string, Promise<boolean>>();
   /** Mirror writes queued but not started, per job. */
   private readonly _mirrorWaiting = new Map<string, Promise<void>>();
-  private readonly _folderQueue: (() => Promise<void>)[] = [];
+  /** Folder writes not started yet, by job id, oldest first. */
+  private readonly _folderQueue = new Map<string, () => Promise<void>>();
+  private readonly _yieldTo: (() => boolean) | undefined;
+  private _pumpTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Flushes under way: background writes do not wait for `yieldTo` then. */
+  private _flushing = 0;
   private _foldersActive = 0;
+  /** Jobs whose `job.yaml` waits for the next mirror batch. */
+  private readonly _dirtyMirrors = new Set<string>();
+  private readonly _mirrorBatches = new Set<Promise<void>>();
+  private _mirrorTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
 function push(index: Map<string, string[]>, key: string, id: string): void {
@@ -504,6 +600,11 @@ export namespace JobStore {
     log?: ILogger;
     /** Only read (reports): no tidying, no compaction, no journal writes. */
     readOnly?: boolean;
+    /**
+     * True while something more urgent runs (the scheduler turning events
+     * into jobs): background folder writes wait meanwhile.
+     */
+    yieldTo?: () => boolean;
   }
 
   export interface IChange {
@@ -519,6 +620,6 @@ export namespace JobStore {
 
   /** The YAML text of a job record (JSON-safe values only). */
   export function serialise(job: IJob): string {
-    return YAML.stringify(JSON.parse(JSON.stringify(job, jsonReplacer)), { lineWidth: 0 });
+    return jsonToYaml(JSON.parse(JSON.stringify(job, jsonReplacer)));
   }
 }

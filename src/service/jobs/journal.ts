@@ -83,6 +83,14 @@ export class Journal<T> {
     }
   }
 
+  /** Resolves once every record handed in so far is written (or failed). */
+  async drain(): Promise<void> {
+    while (this._writing || (this._pending.length && this._handle && !this._compacting)) {
+      this._kick();
+      await this._writing;
+    }
+  }
+
   /** Write what is pending and close the file. */
   async close(): Promise<void> {
     await this._idle();

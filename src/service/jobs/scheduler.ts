@@ -40,6 +40,11 @@ export class Scheduler {
     this._maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
   }
 
+  /** Events being hashed and turned into jobs right now. */
+  get scheduling(): number {
+    return this._scheduling;
+  }
+
   /** Events waiting to be tried again (disk full or queue over its limit). */
   get held(): number {
     return this._held.size;
@@ -51,14 +56,7 @@ export class Scheduler {
     if (!rules.length) {
       return;
     }
-    // A burst settles thousands of events at once; hashing them all at once
-    // would run out of file descriptors. The rest wait their turn here.
-    await this._slots.acquire();
-    try {
-      await this.schedule(rules, event);
-    } finally {
-      this._slots.release();
-    }
+    await this.schedule(rules, event);
   }
 
   /**
@@ -135,12 +133,16 @@ export class Scheduler {
       );
       const made: IJob[] = [];
       for (const { jobs } of results) {
+        // The jobs of one rule share trigger and content: older content of
+        // the path is superseded once, not once per sweep job.
+        if (jobs.length) {
+          await this._supersede(jobs[0]);
+        }
         for (const job of jobs) {
           this._o.log.info(
             `job ${job.id} queued: ${job.pattern} → ${job.recipe} for ${event.path}` +
               (event.retroactive ? ' (existing file)' : ` (${event.kind}${event.source ? ` from ${event.source}` : ''})`)
           );
-          await this._supersede(job);
           this._o.enqueue(job.id);
           made.push(job);
         }
@@ -274,8 +276,13 @@ export class Scheduler {
    * @throws a transient error (out of file descriptors): try again later.
    */
   private async _hash(rel: string, rules: IRule[]): Promise<string | undefined> {
+    // A burst settles thousands of events at once; hashing them all at once
+    // would run out of file descriptors, so only reading takes a slot: the
+    // wait for the journal's sync does not, or it would cap the event rate
+    // at slots / sync time.
+    await this._slots.acquire();
     try {
-      const hash = await this._o.hashOf(rel);
+      const hash = await this._o.hashOf(rel).finally(() => this._slots.release());
       if (hash === undefined) {
         this._o.log.info(`${rel} was deleted before it could be matched; no job was made`);
       }

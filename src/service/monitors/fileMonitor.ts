@@ -43,6 +43,9 @@ export const DEFAULT_SCAN_INTERVAL_MS = 60_000;
 /** Scan interval once the watcher is known to be partly blind (watch limit). */
 export const DEFAULT_BLIND_SCAN_INTERVAL_MS = 2_000;
 
+/** Quiet time of the watcher before a catch-up scan after dropped events. */
+const CATCH_UP_QUIET_MS = 1000;
+
 export class FileMonitor implements IFileEventSource {
   constructor(options: FileMonitor.IOptions) {
     this._root = path.resolve(options.root);
@@ -61,7 +64,13 @@ export class FileMonitor implements IFileEventSource {
     });
     this._relister = new DirRelister({
       delayMs: options.relistDelayMs,
-      list: dir => relistFolder(this._target, dir),
+      list: async dir => {
+        const found = await relistFolder(this._target, dir);
+        if (found > 0) {
+          this._suspectLoss();
+        }
+        return found;
+      },
       onError: (dir, err) =>
         this._log.warn(`file monitor: listing ${escapeControl(dir || '.')} failed: ${err.message}`)
     });
@@ -85,7 +94,7 @@ export class FileMonitor implements IFileEventSource {
    * waiting to be listed again, a scan queued or running.
    */
   get pending(): number {
-    return this._settler.pending + this._relister.pending + this._scans;
+    return this._settler.pending + this._relister.pending + this._scans + (this._catchUpTimer ? 1 : 0);
   }
 
   /** True once a watcher error made the monitor fall back to frequent scans. */
@@ -140,6 +149,8 @@ export class FileMonitor implements IFileEventSource {
   async stop(): Promise<void> {
     this._stopped = true;
     clearTimeout(this._scanTimer);
+    clearTimeout(this._catchUpTimer);
+    this._catchUpTimer = undefined;
     this._relister.stop();
     this._settler.clear();
     const watcher = this._watcher;
@@ -248,6 +259,7 @@ export class FileMonitor implements IFileEventSource {
    * folder for listing again. A file's own watcher reports its name too.
    */
   private _onRaw(event: string, name: string, watched?: string): void {
+    this._lastActivity = Date.now();
     if (!watched) {
       return;
     }
@@ -325,6 +337,35 @@ export class FileMonitor implements IFileEventSource {
       .finally(() => this._refreshing.delete(rel));
   }
 
+  /**
+   * A listing found files the watcher never reported: it is dropping events
+   * (inotify's queue overflowed — libuv says nothing — or a new folder's
+   * watch came late). Whatever else it dropped may be in folders with no
+   * activity left to list them, so once the watcher has been quiet for
+   * `CATCH_UP_QUIET_MS` the whole tree is compared with the index; a scan
+   * that finds more asks for another.
+   */
+  private _suspectLoss(): void {
+    if (this._stopped || this._catchUpTimer) {
+      return;
+    }
+    const check = () => {
+      const quietFor = Date.now() - this._lastActivity;
+      if (quietFor < CATCH_UP_QUIET_MS) {
+        this._catchUpTimer = setTimeout(check, CATCH_UP_QUIET_MS - quietFor);
+        return;
+      }
+      void this.scan().then(found => {
+        this._catchUpTimer = undefined;
+        if (found > 0) {
+          this._log.info(`file monitor: ${found} file change(s) the watcher dropped during a burst were found by a catch-up scan`);
+          this._suspectLoss();
+        }
+      });
+    };
+    this._catchUpTimer = setTimeout(check, CATCH_UP_QUIET_MS);
+  }
+
   /** Queue a scan (one at a time; requests during a scan share the next one). */
   private _scanNow(baseline: boolean): Promise<number> {
     if (this._scanQueued && !baseline) {
@@ -392,6 +433,9 @@ export class FileMonitor implements IFileEventSource {
     return abs in (this._watcher as chokidar.FSWatcher).getWatched();
   }
 
+  private _catchUpTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the watcher last said anything. */
+  private _lastActivity = 0;
   private readonly _root: string;
   private readonly _stateDir: string;
   private readonly _log: ILogger;

@@ -13,12 +13,14 @@
  *
  * Cost: at most one listing per active folder per `delayMs` of quiet (and per
  * `maxWaitMs` under continuous activity), never one per event; a folder whose
- * listing is slow is listed less often (cool-down of twice its last listing).
+ * listing is slow is listed less often (cool-down of twice its last listing,
+ * at most a second).
  */
 export class DirRelister {
   constructor(options: DirRelister.IOptions) {
     this._delayMs = options.delayMs ?? 300;
     this._maxWaitMs = options.maxWaitMs ?? 2000;
+    this._maxCooldownMs = options.maxCooldownMs ?? 1000;
     this._list = options.list;
     this._onError = options.onError;
   }
@@ -110,7 +112,10 @@ export class DirRelister {
     const ended = Date.now();
     if (state.again) {
       state.first = ended;
-      state.cooldownUntil = ended + 2 * (ended - started);
+      // Capped: a listing is slow mostly because the service is busy (its
+      // reads wait behind a burst's), and an uncapped pause let files the
+      // watcher dropped wait half a minute for their jobs.
+      state.cooldownUntil = ended + Math.min(2 * (ended - started), this._maxCooldownMs);
       this._arm(dir, state);
     } else {
       this._dirs.delete(dir);
@@ -119,6 +124,7 @@ export class DirRelister {
 
   private readonly _delayMs: number;
   private readonly _maxWaitMs: number;
+  private readonly _maxCooldownMs: number;
   private readonly _list: (dir: string) => Promise<unknown>;
   private readonly _onError?: (dir: string, err: Error) => void;
   private readonly _dirs = new Map<string, IDirState>();
@@ -145,6 +151,8 @@ export namespace DirRelister {
     delayMs?: number;
     /** Longest a busy folder waits for its listing (default 2000 ms). */
     maxWaitMs?: number;
+    /** Longest pause after a slow listing before the next (default 1000 ms). */
+    maxCooldownMs?: number;
     /** List one workgroup-relative folder and report what was missed. */
     list: (dir: string) => Promise<unknown>;
     onError?: (dir: string, err: Error) => void;

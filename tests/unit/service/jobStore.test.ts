@@ -44,6 +44,26 @@ describe('JobStore', () => {
     expect(record).toMatchObject({ id: 'j1', status: 'queued', trigger: { path: 'in/a', hash: 'h' } });
   });
 
+  it('writes job.yaml a moment after a change, one write for quick changes, and at once on flush', async () => {
+    const store = new JobStore({ jobsDir: dir });
+    await store.load();
+    await store.create([{ job: job('j1'), notebooks: { recipe: nb, notebook: nb } }]);
+    await store.folderWritten('j1');
+    const file = path.join(dir, 'j1', 'job.yaml');
+    await store.update('j1', { status: 'running' });
+    await store.update('j1', { status: 'done' });
+    // The update resolved without waiting for the mirror: still the old text.
+    expect(YAML.parse(await fs.readFile(file, 'utf8')).status).toBe('queued');
+    expect(store.pendingFolders).toBeGreaterThan(0);
+    await store.flush();
+    expect(YAML.parse(await fs.readFile(file, 'utf8')).status).toBe('done');
+    expect(store.pendingFolders).toBe(0);
+    await store.update('j1', { filesWritten: ['out/a'] });
+    await new Promise(r => setTimeout(r, 400)); // without flush: written after the delay
+    expect(YAML.parse(await fs.readFile(file, 'utf8')).filesWritten).toEqual(['out/a']);
+    await store.close();
+  });
+
   it('never changes a final status', async () => {
     const store = new JobStore({ jobsDir: dir });
     await store.load();
@@ -52,6 +72,7 @@ describe('JobStore', () => {
     await store.update('j1', { status: 'done' });
     await expect(store.update('j1', { status: 'failed' })).rejects.toThrow(/cannot change from done to failed/);
     await expect(store.update('j1', { error: { message: 'x' } })).rejects.toThrow(/is done/);
+    await store.flush(); // job.yaml follows the journal a moment later
     const record = YAML.parse(await fs.readFile(path.join(dir, 'j1', 'job.yaml'), 'utf8'));
     expect(record.status).toBe('done');
   });
@@ -78,6 +99,7 @@ describe('JobStore', () => {
     await store.create([{ job: job('j1'), notebooks: { recipe: nb, notebook: nb } }]);
     await store.update('j1', { status: 'running' });
     await Promise.all([1, 2, 3, 4, 5].map(done => store.update('j1', { progress: { done, total: 5 } })));
+    await store.flush();
     const record = YAML.parse(await fs.readFile(path.join(dir, 'j1', 'job.yaml'), 'utf8'));
     await store.close();
     expect(record.progress).toEqual({ done: 5, total: 5 });
