@@ -1,9 +1,10 @@
 // Build and run the benchmarks in bench/ (TypeScript, bundled by esbuild):
 // scheduling overhead, the network-events paper's experiments, file bursts
-// (events per second to job, none lost), Slurm versus local kernels, and
-// notebook throughput against papermill.
+// (events per second to job, none lost), Slurm versus local kernels,
+// notebook throughput against papermill, and workgroups with many finished
+// jobs (start-up, report, memory).
 //
-//   node scripts/bench.mjs                 all five (slurm skipped, saying so, without sbatch on PATH)
+//   node scripts/bench.mjs                 all six (slurm skipped, saying so, without sbatch on PATH)
 //   node scripts/bench.mjs slurm           only the named ones (also MEOW_BENCH=slurm,network)
 //
 // The slurm bench runs `make slurm` itself and needs the service bundle its
@@ -16,7 +17,7 @@ import { existsSync } from 'fs';
 import os from 'os';
 import path from 'path';
 
-const ALL = ['scheduling', 'network', 'burst', 'slurm', 'notebooks'];
+const ALL = ['scheduling', 'network', 'burst', 'slurm', 'notebooks', 'jobs'];
 const asked = process.argv.slice(2).length ? process.argv.slice(2) : (process.env.MEOW_BENCH ?? '').split(',').filter(Boolean);
 const unknown = asked.filter(n => !ALL.includes(n));
 if (unknown.length) {
