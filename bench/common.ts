@@ -1,4 +1,7 @@
 /** What the benchmarks share: a conductor that runs nothing, and a one-cell recipe. */
+import { execFileSync } from 'child_process';
+import { existsSync } from 'fs';
+import * as path from 'path';
 import type { IConductor, IExecutionResult } from '../src/service/tokens';
 
 /** Measures only meow's own work: every job is done at once. */
@@ -34,4 +37,32 @@ export function stats(values: number[]): IStats {
   const mid = s.length >> 1;
   const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
   return { values, min: s[0], median, max: s[s.length - 1] };
+}
+
+/**
+ * The Python of the benchmark-only venv (never the project's .venv), with
+ * `packages` installed there when `probe` (Python code) fails to import them.
+ */
+export function benchVenv(venv: string, probe: string, packages: string[]): string {
+  const py = path.join(venv, 'bin', 'python');
+  const has = () => {
+    try {
+      execFileSync(py, ['-c', probe], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (existsSync(py) && has()) {
+    return py;
+  }
+  console.log(`installing ${packages.join(', ')} into the benchmark venv ${venv}`);
+  if (!existsSync(py)) {
+    execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+  }
+  execFileSync(py, ['-m', 'pip', 'install', '--quiet', ...packages], { stdio: 'inherit' });
+  if (!has()) {
+    throw new Error(`${probe} still fails with ${py}`);
+  }
+  return py;
 }

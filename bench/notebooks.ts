@@ -46,7 +46,7 @@ import { ExecutorSet } from '../src/service/executors/executor';
 import { LocalExecutor } from '../src/service/executors/local';
 import { defaultPython, PrivateJupyterServer } from '../src/service/jupyter/server';
 import { MeowRunner } from '../src/service/runner';
-import { IStats, stats } from './common';
+import { benchVenv, IStats, stats } from './common';
 
 const N = Number(process.env.MEOW_BENCH_NOTEBOOKS ?? 100);
 const REPS = Number(process.env.MEOW_BENCH_REPS ?? 3);
@@ -219,29 +219,6 @@ async function meowRep(workers: number): Promise<IMeowRep> {
 
 // ------------------------------------------------------------- papermill
 
-function ensureVenv(): string {
-  const py = path.join(VENV, 'bin', 'python');
-  const has = () => {
-    try {
-      execFileSync(py, ['-c', 'import papermill, ipykernel'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (existsSync(py) && has()) {
-    return py;
-  }
-  console.log(`creating the benchmark venv ${VENV} (papermill, ipykernel)`);
-  if (!existsSync(py)) {
-    execFileSync('python3', ['-m', 'venv', VENV], { stdio: 'inherit' });
-  }
-  execFileSync(py, ['-m', 'pip', 'install', '--quiet', 'papermill', 'ipykernel'], { stdio: 'inherit' });
-  if (!has()) {
-    throw new Error(`papermill is still not importable with ${py}`);
-  }
-  return py;
-}
 
 /** Runs N notebooks with papermill in a pool of `workers` processes; prints the wall seconds. */
 const PAPERMILL_DRIVER = `
@@ -336,7 +313,7 @@ async function kernelStarts(fork: boolean): Promise<number[]> {
 async function main() {
   // @jupyterlab/services logs websocket changes with console.debug.
   console.debug = () => undefined;
-  const py = WITH_PAPERMILL ? ensureVenv() : '';
+  const py = WITH_PAPERMILL ? benchVenv(VENV, 'import papermill, ipykernel', ['papermill', 'ipykernel']) : '';
   const loadBefore = os.loadavg();
   const pmVersion = WITH_PAPERMILL ? execFileSync(py, ['-c', 'import papermill; print(papermill.__version__)'], { encoding: 'utf8' }).trim() : 'skipped';
   console.log(`Notebook throughput: ${N} trivial 3-cell notebooks, ${REPS} repetition(s), workers ${WORKERS.join(', ')}; papermill ${pmVersion}; ${os.cpus().length} cores\n`);
