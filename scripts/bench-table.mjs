@@ -3,17 +3,23 @@
 //   node scripts/bench-table.mjs                           network tables (bench/results/network.json)
 //   node scripts/bench-table.mjs slurm                     Slurm vs local table (bench/results/slurm.json)
 //   node scripts/bench-table.mjs notebooks                 meow vs papermill table (bench/results/notebooks.json)
+//   node scripts/bench-table.mjs scheduling                the thesis's scheduling tests (bench/results/scheduling.json)
+//   node scripts/bench-table.mjs burst                     file bursts beside watchdog (bench/results/burst.json)
 //   node scripts/bench-table.mjs path/to/file.json         either, by the file's content
 import { readFileSync } from 'fs';
 
 const arg = process.argv[2];
 const file =
-  arg === 'slurm' || arg === 'notebooks' ? `bench/results/${arg}.json` : arg === 'network' || !arg ? 'bench/results/network.json' : arg;
+  ['slurm', 'notebooks', 'scheduling', 'burst', 'jobs'].includes(arg) ? `bench/results/${arg}.json` : arg === 'network' || !arg ? 'bench/results/network.json' : arg;
 const data = JSON.parse(readFileSync(file, 'utf8'));
 const s = x => (x < 0.1 ? `${(x * 1000).toFixed(x < 0.01 ? 1 : 0)} ms` : `${x.toFixed(2)} s`);
 
 if (data.benchmark === 'notebooks') {
   notebooksTable(data);
+} else if (Array.isArray(data.rows) && Array.isArray(data.summary)) {
+  schedulingTable(data);
+} else if (Array.isArray(data.results) && data.results[0]?.eventsPerS) {
+  burstTable(data);
 } else if (data.results && !Array.isArray(data.results) && data.machine?.slurm) {
   slurmTable(data);
 } else {
@@ -79,4 +85,44 @@ function notebooksTable(data) {
     ].join('\n')
   );
   console.log(`\nKernel start (REST start until kernel_info answers), min / median / max: fork ${st(ks.fork)}, the usual way ${st(ks.usual)}`);
+}
+
+function mmm(x, f) {
+  return x.values?.length === 1 ? f(x.median) : `${f(x.min)} / ${f(x.median)} / ${f(x.max)}`;
+}
+
+/** test | sizes…, one column per size, then the thesis at 500 and the verdict. */
+function schedulingTable(data) {
+  const sizes = [...new Set(data.rows.map(r => r.jobs))].sort((a, b) => a - b);
+  console.log(`min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`);
+  const head = ['test', ...sizes.map(n => `${n.toLocaleString('en')} jobs`), 'ms/job at the largest', 'thesis runner, 500', 'target'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const sum of data.summary) {
+    const mine = data.rows.filter(r => r.test === sum.test);
+    const cells = sizes.map(n => {
+      const r = mine.find(x => x.jobs === n);
+      return r ? mmm(r.seconds, s) : '—';
+    });
+    const last = mine[mine.length - 1];
+    const target = sum.test === 'SPSFS' ? `< thesis, linear` : `< ${s(sum.target500S)} at 500, linear`;
+    lines.push(`| ${sum.test} | ${cells.join(' | ')} | ${last.msPerJob.toFixed(2)} | ${s(sum.thesisAt500S)} | ${target}: ${sum.met ? 'met' : '**not met**'} |`);
+  }
+  console.log(lines.join('\n'));
+}
+
+/** files | events/s to job | lost | idle | RSS | watchdog. */
+function burstTable(data) {
+  console.log(`min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`);
+  const n = x => x.toFixed(0);
+  const lines = [
+    '| files (4 writers) | all written | every file has its job | meow events/s to job | files without a job at idle | idle again | RSS | watchdog events/s (detection only) | watchdog missed | target ≥ 10,000/s, none lost |',
+    '|---|---|---|---|---|---|---|---|---|---|'
+  ];
+  for (const r of data.results) {
+    lines.push(
+      `| ${r.files.toLocaleString('en')} | ${mmm(r.writtenS, s)} | ${mmm(r.jobsS, s)} | ${mmm(r.eventsPerS, n)} | ${r.lost.join(', ')} | ${mmm(r.idleS, s)} | ${mmm(r.rssMB, n)} MB | ` +
+        `${r.watchdog ? mmm(r.watchdog.eventsPerS, n) : '—'} | ${r.watchdog ? r.watchdog.missed.join(', ') : '—'} | ${r.target.met ? 'met' : '**not met**'} |`
+    );
+  }
+  console.log(lines.join('\n'));
 }
