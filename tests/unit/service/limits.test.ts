@@ -19,7 +19,7 @@ function pattern(name: string, limits?: IPatternLimits): IPattern {
   };
 }
 
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) {
