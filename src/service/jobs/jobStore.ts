@@ -24,6 +24,9 @@ import { silentLogger } from '../log';
 import { jsonToYaml } from './jobYaml';
 import { Journal } from './journal';
 
+/** Record fields whose values many jobs share (kept once in memory). */
+const SHARED_FIELDS = ['pattern', 'recipe', 'rule', 'ruleKey', 'conductor', 'executor', 'kernel'] as const;
+
 /** File names inside a job folder. */
 export const JOB_FILES = {
   job: 'job.yaml',
@@ -83,19 +86,24 @@ export class JobStore {
     }
     await fs.mkdir(this._dir, { recursive: true });
     const journalExisted = await fs.stat(this._journal.file).then(() => true, () => false);
-    const { records, skipped } = await this._journal.open();
+    // Replayed as read: the journal's text and its superseded records are
+    // never all in memory (they set the service's peak memory).
+    let lines = 0;
+    const { skipped } = await this._journal.open(record => {
+      lines++;
+      this._replayOne(record);
+    });
     if (skipped) {
       this._log.warn(
         `job journal ${this._journal.file}: ${skipped} unreadable line(s) skipped ` +
           '(a write cut short by a crash or a full disk; the jobs they described are re-made from their triggers)'
       );
     }
-    this._replay(records);
     if (!journalExisted) {
       await this._importFolders();
     }
     await this._tidy();
-    if (!journalExisted || skipped > 0 || records.length > 2 * this._jobs.size + 100) {
+    if (!journalExisted || skipped > 0 || lines > 2 * this._jobs.size + 100) {
       await this._journal.compact(this._jobs.values());
     }
     return this.list();
@@ -106,9 +114,12 @@ export class JobStore {
    * service, which may be appending to the journal at the same moment).
    */
   private async _loadReadOnly(): Promise<IJob[]> {
-    const { records } = await Journal.read<IJob>(this._journal.file);
-    this._replay(records);
-    if (!records.length) {
+    let lines = 0;
+    await Journal.read<IJob>(this._journal.file, record => {
+      lines++;
+      this._replayOne(record);
+    });
+    if (!lines) {
       await this._importFolders().catch(() => undefined);
     }
     return this.list();
@@ -118,6 +129,7 @@ export class JobStore {
   async close(): Promise<void> {
     clearTimeout(this._retryTimer);
     clearTimeout(this._pumpTimer);
+    await this._tidying;
     await this.flush();
     // Records still being appended may start a compaction when written.
     await this._journal.drain();
@@ -482,6 +494,7 @@ export class JobStore {
   /** Remove temporary files and folders of jobs that were never recorded. */
   private async _tidy(): Promise<void> {
     const entries = await fs.readdir(this._dir, { withFileTypes: true });
+    const finished: string[] = [];
     let removed = 0;
     for (const entry of entries) {
       const abs = path.join(this._dir, entry.name);
@@ -497,37 +510,57 @@ export class JobStore {
         removed++;
         continue;
       }
-      const files = await fs.readdir(abs).catch(() => [] as string[]);
-      for (const f of files) {
-        if (f.startsWith('.') && f.endsWith('.tmp')) {
-          await fs.rm(path.join(abs, f), { force: true });
-        }
+      const job = this._jobs.get(entry.name);
+      if (job && isFinalStatus(job.status)) {
+        finished.push(abs); // listed in the background: see below
+        continue;
       }
+      await removeTemps(abs);
     }
+    // A finished job's folder only holds a temporary file if a crash cut its
+    // last write short: harmless, and listing 10,000 folders was most of the
+    // start-up. They are tidied after start, leaving temps newer than it.
+    const since = Date.now();
+    this._tidying = (async () => {
+      for (const dir of finished) {
+        await removeTemps(dir, since);
+      }
+    })().catch(() => undefined);
     if (removed) {
       this._log.info(`job store: removed ${removed} job folder(s) of jobs a crash interrupted while they were being created (their triggers are processed again)`);
     }
   }
 
   /** Take journal records in order; the last record of a job wins. */
-  private _replay(records: IJob[]): void {
-    for (const record of records) {
-      if (record && typeof record.id === 'string' && typeof record.status === 'string' && record.trigger) {
-        record.filesWritten = record.filesWritten ?? [];
-        this._add(record);
+  private _replayOne(record: IJob): void {
+    if (record && typeof record.id === 'string' && typeof record.status === 'string' && record.trigger) {
+      record.filesWritten = record.filesWritten ?? [];
+      // Thousands of jobs share a few rules: one copy of each string, not
+      // one per record (the rule key alone is hundreds of bytes).
+      for (const field of SHARED_FIELDS) {
+        const value = record[field];
+        if (typeof value === 'string') {
+          let shared = this._shared.get(value);
+          if (shared === undefined) {
+            this._shared.set(value, value);
+            shared = value;
+          }
+          (record as unknown as Record<string, unknown>)[field] = shared;
+        }
       }
+      this._add(record);
     }
   }
 
   private _add(job: IJob): void {
     const known = this._jobs.has(job.id);
     this._jobs.set(job.id, job);
+    if (known) {
+      return; // a later record of the same job: its seq and indexes are taken already
+    }
     const seq = parseJobId(job.id)?.seq;
     if (seq !== undefined && seq > this._seq) {
       this._seq = seq;
-    }
-    if (known) {
-      return; // a later record of the same job: the indexes hold it already
     }
     // Rule key, trigger path and key never change, so the indexes are built once.
     push(this._byTrigger, `${job.ruleKey}\n${job.trigger.path}`, job.id);
@@ -554,8 +587,11 @@ export class JobStore {
   private readonly _mirrors = new Map<string, Promise<void>>();
   private readonly _dirty = new Set<string>();
   private readonly _unreadable = new Set<string>();
+  /** One copy of each SHARED_FIELDS value. */
+  private readonly _shared = new Map<string, string>();
   private _retryTimer: ReturnType<typeof setTimeout> | undefined;
   private _compacting: Promise<void> | undefined;
+  private _tidying: Promise<void> | undefined;
   private _compactFailedAt = 0;
   private _seq = 0;
   private readonly _changed = new Signal<this, JobStore.IChange>(this);
@@ -573,6 +609,23 @@ export class JobStore {
   private readonly _dirtyMirrors = new Set<string>();
   private readonly _mirrorBatches = new Set<Promise<void>>();
   private _mirrorTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Remove the temporary files (`.name.….tmp`) in a job folder, only those older than `before` if given. */
+async function removeTemps(dir: string, before?: number): Promise<void> {
+  const files = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const f of files) {
+    if (f.startsWith('.') && f.endsWith('.tmp')) {
+      const file = path.join(dir, f);
+      if (before !== undefined) {
+        const mtime = (await fs.stat(file).catch(() => undefined))?.mtimeMs;
+        if (mtime === undefined || mtime >= before) {
+          continue; // gone, or a write of this run in progress
+        }
+      }
+      await fs.rm(file, { force: true });
+    }
+  }
 }
 
 function push(index: Map<string, string[]>, key: string, id: string): void {

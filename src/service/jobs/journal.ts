@@ -11,7 +11,7 @@
  * replay. A failed write (disk full) is cut back off the file, so the journal
  * never holds a half line followed by good ones.
  */
-import { promises as fs } from 'fs';
+import { createReadStream, promises as fs } from 'fs';
 import type { FileHandle } from 'fs/promises';
 import * as path from 'path';
 import { jsonReplacer } from '../../core/pyvalue';
@@ -38,13 +38,15 @@ export class Journal<T> {
   /**
    * Open the journal and return its records in order. Lines that do not
    * parse (a write torn by a crash) are counted in `skipped`, not returned.
+   * With `onRecord`, records are handed over as they are read and not
+   * returned (the whole journal is never in memory at once).
    */
-  async open(): Promise<{ records: T[]; skipped: number }> {
+  async open(onRecord?: (record: T) => void): Promise<{ records: T[]; skipped: number }> {
     await fs.mkdir(path.dirname(this.file), { recursive: true });
-    const { records, skipped, text } = await Journal.read<T>(this.file);
+    const { records, skipped, endsWithNewline } = await Journal.read<T>(this.file, onRecord);
     this._handle = await fs.open(this.file, 'a');
     this._size = (await this._handle.stat()).size;
-    if (text.length && !text.endsWith('\n')) {
+    if (!endsWithNewline) {
       // A torn last line: start the next record on a line of its own.
       await this._handle.write('\n');
       this._size += 1;
@@ -162,37 +164,53 @@ export namespace Journal {
   }
 
   /**
-   * Read a journal without opening it for writing. Lines that do not parse
-   * (a write torn by a crash) are counted in `skipped`, not returned.
+   * Read a journal without opening it for writing, a chunk at a time. Lines
+   * that do not parse (a write torn by a crash) are counted in `skipped`,
+   * not returned. With `onRecord`, records are handed over as they are read
+   * and not collected. `endsWithNewline` is false only for a journal whose
+   * last line was cut short (an empty or missing journal counts as whole).
    */
-  export async function read<T>(file: string): Promise<{ records: T[]; skipped: number; text: string }> {
-    let text = '';
+  export async function read<T>(
+    file: string,
+    onRecord?: (record: T) => void
+  ): Promise<{ records: T[]; skipped: number; endsWithNewline: boolean }> {
+    const records: T[] = [];
+    const take = onRecord ?? ((record: T) => records.push(record));
+    let skipped = 0;
+    const line = (text: string) => {
+      if (!text.trim()) {
+        return;
+      }
+      let record: T;
+      try {
+        record = JSON.parse(text) as T;
+      } catch {
+        skipped++;
+        return;
+      }
+      take(record);
+    };
+    let rest = '';
+    let last = '\n';
     try {
-      text = await fs.readFile(file, 'utf8');
+      // Read in chunks: a 100,000-job journal is 100+ MB of text, which as
+      // one string (and its records at once) set the service's peak memory.
+      for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+        const text = rest + (chunk as string);
+        last = text[text.length - 1] ?? last;
+        let start = 0;
+        for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+          line(text.slice(start, end));
+          start = end + 1;
+        }
+        rest = text.slice(start);
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw err;
       }
     }
-    const records: T[] = [];
-    let skipped = 0;
-    let start = 0;
-    while (start < text.length) {
-      let end = text.indexOf('\n', start);
-      if (end < 0) {
-        end = text.length;
-      }
-      const line = text.slice(start, end);
-      start = end + 1;
-      if (!line.trim()) {
-        continue;
-      }
-      try {
-        records.push(JSON.parse(line) as T);
-      } catch {
-        skipped++;
-      }
-    }
-    return { records, skipped, text };
+    line(rest);
+    return { records, skipped, endsWithNewline: last === '\n' };
   }
 }

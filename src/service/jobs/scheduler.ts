@@ -34,6 +34,9 @@ export interface IAdmission {
   isPaused(pattern: string): boolean;
 }
 
+/** Existing files retroactive matching handles at the same time. */
+const RETRO_AT_ONCE = 32;
+
 export class Scheduler {
   constructor(options: Scheduler.IOptions) {
     this._o = options;
@@ -96,8 +99,6 @@ export class Scheduler {
         return [];
       }
     }
-    const parent = await this._o.provenance.parentOf(event.path);
-    const depth = parent ? (this._o.store.get(parent)?.depth ?? 1) + 1 : 1;
     const trigger: IJobTrigger = { kind: event.kind, path: event.path, time: new Date(event.time).toISOString() };
     if (hash) {
       trigger.hash = hash;
@@ -113,18 +114,26 @@ export class Scheduler {
     }
     // Rules deleted while hashing are gone; work already done is not
     // counted against the limits; paused rules catch up on resume.
-    const admitted: { rule: IRule; max: number }[] = [];
+    const fresh = new Map<IRule, number>();
     for (const rule of rules) {
       if (this._o.workflow.rules.has(rule.id)) {
-        const fresh = this._o.factory.fresh(rule, trigger);
-        if (fresh === 0) {
+        const n = this._o.factory.fresh(rule, trigger);
+        if (n === 0) {
           // Said, not silent: the same content was handled before (a restart, a touch, a rescan).
           this._o.log.debug(`${event.path}: ${rule.pattern.name} already handled this content; no new job (rerun it to run again)`);
         }
-        const max = this._admit(rule, depth, event.path, fresh);
-        if (max > 0) {
-          admitted.push({ rule, max });
-        }
+        fresh.set(rule, n);
+      }
+    }
+    // Content every rule handled already (a restart's pass over thousands of
+    // files): no job, so no parent to look up (a stat per file).
+    const parent = [...fresh.values()].some(n => n > 0) ? await this._o.provenance.parentOf(event.path) : undefined;
+    const depth = parent ? (this._o.store.get(parent)?.depth ?? 1) + 1 : 1;
+    const admitted: { rule: IRule; max: number }[] = [];
+    for (const [rule, n] of fresh) {
+      const max = this._o.workflow.rules.has(rule.id) ? this._admit(rule, depth, event.path, n) : 0;
+      if (max > 0) {
+        admitted.push({ rule, max });
       }
     }
     try {
@@ -169,15 +178,24 @@ export class Scheduler {
   async retroactive(rules: IRule[]): Promise<void> {
     const wanted = new Set(rules.map(r => r.id));
     const bases = Scheduler.outermost(rules.map(r => globBase((r.pattern.trigger as { path: string }).path)));
+    // Files are matched RETRO_AT_ONCE at a time: one by one, a restart over
+    // 10,000 handled files waited 20,000 stats in turn. Jobs still get ids
+    // in walk order within each batch's creations.
+    let batch: Promise<unknown>[] = [];
     for (const base of bases) {
       for await (const rel of this._o.walk(base)) {
         const event: IFileEvent = { kind: 'created', path: rel, time: Date.now(), retroactive: true };
         const matched = this._o.workflow.match(event).filter(r => wanted.has(r.id));
         if (matched.length) {
-          await this.schedule(matched, event);
+          batch.push(this.schedule(matched, event));
+          if (batch.length >= RETRO_AT_ONCE) {
+            await Promise.all(batch);
+            batch = [];
+          }
         }
       }
     }
+    await Promise.all(batch);
   }
 
   /** Try held events again (called on a timer and when the queue drains). */
