@@ -5,6 +5,7 @@
 //   node scripts/bench-table.mjs notebooks                 meow vs papermill table (bench/results/notebooks.json)
 //   node scripts/bench-table.mjs scheduling                the thesis's scheduling tests (bench/results/scheduling.json)
 //   node scripts/bench-table.mjs burst                     file bursts beside watchdog (bench/results/burst.json)
+//   node scripts/bench-table.mjs jobs                      workgroups with many finished jobs (bench/results/jobs.json)
 //   node scripts/bench-table.mjs path/to/file.json         either, by the file's content
 import { readFileSync } from 'fs';
 
@@ -20,6 +21,8 @@ if (data.benchmark === 'notebooks') {
   schedulingTable(data);
 } else if (Array.isArray(data.results) && data.results[0]?.eventsPerS) {
   burstTable(data);
+} else if (Array.isArray(data.results) && data.results[0]?.startupExtraS) {
+  jobsTable(data);
 } else if (data.results && !Array.isArray(data.results) && data.machine?.slurm) {
   slurmTable(data);
 } else {
@@ -122,6 +125,25 @@ function burstTable(data) {
     lines.push(
       `| ${r.files.toLocaleString('en')} | ${mmm(r.writtenS, s)} | ${mmm(r.jobsS, s)} | ${mmm(r.eventsPerS, n)} | ${r.lost.join(', ')} | ${mmm(r.idleS, s)} | ${mmm(r.rssMB, n)} MB | ` +
         `${r.watchdog ? mmm(r.watchdog.eventsPerS, n) : '—'} | ${r.watchdog ? r.watchdog.missed.join(', ') : '—'} | ${r.target.met ? 'met' : '**not met**'} |`
+    );
+  }
+  console.log(lines.join('\n'));
+}
+
+/** finished jobs | start-up extra | report | RSS, each beside its target. */
+function jobsTable(data) {
+  console.log(`min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`);
+  const n = x => x.toFixed(0);
+  const verdict = (value, limit) => (limit === undefined ? '' : value < limit ? ' (met)' : ' (**not met**)');
+  const lines = [
+    '| finished jobs | start-up to idle (empty workgroup) | extra over empty (target < 1 s) | `meow report --format json`, piped (target < 1 s) | RSS after start-up (target < 150 MB at 10k, < 300 MB at 100k) |',
+    '|---|---|---|---|---|'
+  ];
+  for (const r of data.results) {
+    const t = r.target ?? {};
+    lines.push(
+      `| ${r.jobs.toLocaleString('en')} | ${mmm(r.idleS, s)} (${s(r.emptyIdleS.median)}) | ${mmm(r.startupExtraS, s)}${verdict(r.startupExtraS.median, t.startupExtraS)} | ` +
+        `${mmm(r.reportS, s)}${verdict(r.reportS.median, t.reportS)} | ${mmm(r.rssMB, n)} MB${verdict(r.rssMB.median, t.rssMB)} |`
     );
   }
   console.log(lines.join('\n'));

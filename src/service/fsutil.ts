@@ -253,3 +253,14 @@ export async function readIfExists(file: string): Promise<string | undefined> {
     throw err;
   }
 }
+
+/** Run `fn` on every item, at most `limit` at a time. */
+export async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      await fn(items[next++]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}

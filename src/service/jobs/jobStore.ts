@@ -18,7 +18,7 @@ import * as YAML from 'yaml';
 import { canTransition, isFinalStatus, parseJobId } from '../../core/jobs';
 import { jsonReplacer } from '../../core/pyvalue';
 import type { IJob, INotebook } from '../../core/types';
-import { writeFileAtomic } from '../fsutil';
+import { forEachLimit, writeFileAtomic } from '../fsutil';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
 import { jsonToYaml } from './jobYaml';
@@ -368,13 +368,7 @@ export class JobStore {
     this._mirrorTimer = undefined;
     const ids = [...this._dirtyMirrors];
     this._dirtyMirrors.clear();
-    let next = 0;
-    const lane = async () => {
-      while (next < ids.length) {
-        await this._mirror(ids[next++]);
-      }
-    };
-    const all = Promise.all(Array.from({ length: Math.min(FOLDER_WRITES_AT_ONCE, ids.length) }, lane)).then(() => undefined);
+    const all = forEachLimit(ids, FOLDER_WRITES_AT_ONCE, id => this._mirror(id));
     this._mirrorBatches.add(all);
     void all.finally(() => this._mirrorBatches.delete(all));
     return all;

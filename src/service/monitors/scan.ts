@@ -9,7 +9,7 @@
  */
 import type { Dirent, Stats } from 'fs';
 import { promises as fs } from 'fs';
-import { sha256File, toAbsolute } from '../fsutil';
+import { forEachLimit, sha256File, toAbsolute } from '../fsutil';
 import type { ILogger } from '../log';
 import type { FileIndex } from './fileIndex';
 import { sameVersion } from './fileIndex';
@@ -187,17 +187,6 @@ export async function relistFolder(target: IScanTarget, dir: string): Promise<nu
 
 /** Unknown entries of a listing classified at the same time. */
 const CLASSIFY_AT_ONCE = 32;
-
-/** Run `fn` on every item, at most `limit` at a time. */
-async function forEachLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      await fn(items[next++]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
 
 /** 'add' for a file not in the index, 'change' for a new version, else undefined. */
 async function compare(
