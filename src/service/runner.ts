@@ -99,7 +99,8 @@ export class MeowRunner {
       walk: rel => walkWorkgroup(this.root, rel, this.stateDir, this._log),
       enqueue: id => this._workers.enqueue(id),
       isRunning: id => this._workers.isRunning(id),
-      queued: () => this._workers.queued,
+      // Taken by a worker but not yet running is still queued (backpressure).
+      queued: () => this._workers.queued + this._workers.starting,
       limits: this.limits,
       maxQueued: options.maxQueued
     });

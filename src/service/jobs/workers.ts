@@ -58,6 +58,21 @@ export class WorkerPool {
   }
 
   /**
+   * Jobs a worker took that have not started yet: their record still says
+   * `queued` (the worker is writing their folder or waiting for their
+   * executor), so the queue limit counts them.
+   */
+  get starting(): number {
+    let n = 0;
+    for (const id of this._taken) {
+      if (this._o.store.get(id)?.status === 'queued') {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
    * Jobs a worker has taken from a queue and not finished with: being
    * checked, prepared or executed (so `idle` is never true in between).
    */
