@@ -213,16 +213,23 @@ const ATOMIC_TEMP = /^\..+\.\d+\.\d+\.tmp$/;
 
 /**
  * Remove the temp files a killed process left in `dir` (not below it) from
- * its atomic writes. Resolves the number removed.
+ * its atomic writes; with `olderThan` (epoch ms) only those last written
+ * before it, so writes of the running process are left alone. Resolves the
+ * number removed.
  */
-export async function removeStaleTemps(dir: string): Promise<number> {
+export async function removeStaleTemps(dir: string, olderThan?: number): Promise<number> {
   let names: string[];
   try {
     names = await fs.readdir(dir);
   } catch {
     return 0;
   }
-  const stale = names.filter(n => ATOMIC_TEMP.test(n));
+  let stale = names.filter(n => ATOMIC_TEMP.test(n));
+  if (olderThan !== undefined) {
+    const mtimes = await Promise.all(stale.map(n => fs.stat(path.join(dir, n)).then(st => st.mtimeMs, () => undefined)));
+    // Gone meanwhile, or a write of this run in progress: left alone.
+    stale = stale.filter((_, i) => mtimes[i] !== undefined && mtimes[i]! < olderThan);
+  }
   await Promise.all(stale.map(n => fs.rm(path.join(dir, n), { force: true })));
   return stale.length;
 }

@@ -18,7 +18,7 @@ import * as YAML from 'yaml';
 import { canTransition, isFinalStatus, parseJobId } from '../../core/jobs';
 import { jsonReplacer } from '../../core/pyvalue';
 import type { IJob, INotebook } from '../../core/types';
-import { forEachLimit, writeFileAtomic } from '../fsutil';
+import { forEachLimit, removeStaleTemps, writeFileAtomic } from '../fsutil';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
 import { jsonToYaml } from './jobYaml';
@@ -509,7 +509,7 @@ export class JobStore {
         finished.push(abs); // listed in the background: see below
         continue;
       }
-      await removeTemps(abs);
+      await removeStaleTemps(abs);
     }
     // A finished job's folder only holds a temporary file if a crash cut its
     // last write short: harmless, and listing 10,000 folders was most of the
@@ -517,7 +517,7 @@ export class JobStore {
     const since = Date.now();
     this._tidying = (async () => {
       for (const dir of finished) {
-        await removeTemps(dir, since);
+        await removeStaleTemps(dir, since);
       }
     })().catch(() => undefined);
     if (removed) {
@@ -603,23 +603,6 @@ export class JobStore {
   private readonly _dirtyMirrors = new Set<string>();
   private readonly _mirrorBatches = new Set<Promise<void>>();
   private _mirrorTimer: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** Remove the temporary files (`.name.….tmp`) in a job folder, only those older than `before` if given. */
-async function removeTemps(dir: string, before?: number): Promise<void> {
-  const files = await fs.readdir(dir).catch(() => [] as string[]);
-  for (const f of files) {
-    if (f.startsWith('.') && f.endsWith('.tmp')) {
-      const file = path.join(dir, f);
-      if (before !== undefined) {
-        const mtime = (await fs.stat(file).catch(() => undefined))?.mtimeMs;
-        if (mtime === undefined || mtime >= before) {
-          continue; // gone, or a write of this run in progress
-        }
-      }
-      await fs.rm(file, { force: true });
-    }
-  }
 }
 
 function push(index: Map<string, string[]>, key: string, id: string): void {
