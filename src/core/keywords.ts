@@ -24,6 +24,7 @@
 
 import { basename, dirname, extname, join, normalise } from './paths';
 import { PyFloat, isPlainObject } from './pyvalue';
+import { IValidationIssue, closest, issue } from './validation';
 
 /** The keywords, in the order of the table above. */
 export const KEYWORDS = [
@@ -90,9 +91,94 @@ export function keywordValues(ctx: IKeywordContext): Record<Keyword, string> {
   };
 }
 
+/**
+ * Text shaped like a keyword: `{`, an upper-case word, `}`. Such a word that
+ * is not a keyword is refused (`keywordIssues`). Other braces are literal
+ * text and pass through unchanged: lower-case or mixed-case words
+ * (`{name}`, Python format fields), `{}`, `{0:.2f}`, JSON, spaces
+ * (`{ NOTE }`).
+ */
+const KEYWORD_SHAPED = /\{([A-Z][A-Z0-9_]*)\}/g;
+
+/** A `{word}` that is a keyword except for its case (`{filename}`). */
+const WRONG_CASE = /\{([A-Za-z][A-Za-z0-9_]*)\}/g;
+
+const isKeyword = (word: string): word is Keyword => (KEYWORDS as readonly string[]).includes(word);
+
+const KEYWORD_LIST = KEYWORDS.map(k => `{${k}}`).join(', ');
+
+/**
+ * Errors for keyword-shaped words that are not keywords (`{FILENAM}`) in
+ * every string inside `value` (a pattern's `parameters` or `outputs`), each
+ * naming its field (`outputs.outfile`, `parameters.list[1]`) and the nearest
+ * keyword. Without this a typo is passed on literally: every job writes the
+ * same file `data/out/{FILENAM}`.
+ */
+export function keywordIssues(value: unknown, field: string): IValidationIssue[] {
+  const out: IValidationIssue[] = [];
+  forEachString(value, field, (at, text) => {
+    const seen = new Set<string>();
+    for (const m of text.matchAll(KEYWORD_SHAPED)) {
+      if (isKeyword(m[1]) || seen.has(m[1])) {
+        continue;
+      }
+      seen.add(m[1]);
+      const guess = closest(m[1], KEYWORDS);
+      out.push(
+        issue(
+          at,
+          `uses {${m[1]}}, which is not a keyword (it would be passed on as written, the same for every job)`,
+          guess ? `did you mean {${guess}}? Keywords are ${KEYWORD_LIST}` : `keywords are ${KEYWORD_LIST}`
+        )
+      );
+    }
+  });
+  return out;
+}
+
+/**
+ * Warnings for a keyword in the wrong case (`{filename}`): lower- and
+ * mixed-case braces are literal text (a Python format string may mean
+ * `{path}`), so this is not refused, only pointed out.
+ */
+export function keywordCaseWarnings(value: unknown, field: string): IValidationIssue[] {
+  const out: IValidationIssue[] = [];
+  forEachString(value, field, (at, text) => {
+    for (const m of text.matchAll(WRONG_CASE)) {
+      const upper = m[1].toUpperCase();
+      if (m[1] !== upper && isKeyword(upper)) {
+        out.push(
+          issue(
+            at,
+            `contains "{${m[1]}}", which is passed on as written: keywords are upper case`,
+            `did you mean {${upper}}? If the braces are meant literally, ignore this`
+          )
+        );
+      }
+    }
+  });
+  return out;
+}
+
+/** Call `visit` for every string inside `value`, with its field path. */
+export function forEachString(value: unknown, field: string, visit: (field: string, text: string) => void): void {
+  if (typeof value === 'string') {
+    visit(field, value);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => forEachString(item, `${field}[${i}]`, visit));
+  } else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      forEachString(value[key], `${field}.${key}`, visit);
+    }
+  }
+}
+
 const KEYWORD_RE = new RegExp(`\\{(${KEYWORDS.join('|')})\\}`, 'g');
 
-/** Replace keywords in one string; unknown `{WORDS}` are left alone. */
+/**
+ * Replace keywords in one string; unknown `{WORDS}` are left alone (a
+ * pattern refuses keyword-shaped ones, see `keywordIssues`).
+ */
 export function substituteString(
   text: string,
   values: Record<Keyword, string>

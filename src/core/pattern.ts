@@ -15,6 +15,7 @@
 
 import { EXECUTOR_KEYS, executorFieldsToObject, readExecutorFields } from './executor';
 import { validateGlob } from './glob';
+import { keywordIssues } from './keywords';
 import { limitIssues, LIMIT_KEYS, readLimits } from './patternLimits';
 import { patternWarnings } from './patternWarnings';
 import { PyFloat, clipText, isPlainObject, parseYaml, pyFloatRepr, stringifyYamlValues, toPythonLiteral } from './pyvalue';
@@ -132,6 +133,8 @@ export function validatePatternObject(name: string, obj: unknown): IPatternParse
   const reader = new Reader(issues);
   const draft = format === 'native' ? reader.native(obj) : reader.thesis(obj);
   reader.checkVariables(draft);
+  // Keywords are expanded in parameters and outputs only (jobFactory).
+  issues.push(...keywordIssues(draft.parameters, draft.parametersField), ...keywordIssues(draft.outputs, draft.outputsField));
   issues.push(...limitIssues(obj));
   const execution = readExecutorFields(obj);
   issues.push(...execution.issues);

@@ -4,14 +4,16 @@
  *
  * - an output that resolves outside the workgroup (`{VGRID}/../../tmp/x`,
  *   `/tmp/x`): jobs would write where meow does not watch or track;
- * - an upper-case `{WORD}` that is not a keyword (`{VGIRD}`): it is passed
- *   through literally, which is almost never what was meant;
- * - a network trigger reachable from other machines without a secret.
+ * - a keyword in the wrong case (`{filename}`): it is passed through
+ *   literally (upper-case non-keywords such as `{VGIRD}` are errors, see
+ *   `keywordIssues`);
+ * - a network trigger reachable from other machines without a secret;
+ * - (`recipeVariableWarnings`, when the recipe is known) a variable name the
+ *   recipe never assigns, with the nearest one it does.
  */
 import { globBase } from './glob';
-import { KEYWORDS, substituteString, keywordValues } from './keywords';
+import { forEachString, keywordCaseWarnings, keywordValues, substituteString } from './keywords';
 import { isAbsolute, isInside, join, normalise } from './paths';
-import { isPlainObject } from './pyvalue';
 import type { IPattern } from './types';
 import { IValidationIssue, closest, issue } from './validation';
 
@@ -24,6 +26,19 @@ export interface ISectionFields {
   outputs: string;
 }
 
+/** Every variable section's field name in a pattern file's format. */
+export interface IVariableFields extends ISectionFields {
+  input: string;
+  sweep: string;
+}
+
+/** The field names of a format: native `input`, `parameters`, ...; thesis `input_file`, `variables`, ... */
+export function variableFields(format: 'native' | 'thesis' | undefined): IVariableFields {
+  return format === 'thesis'
+    ? { input: 'input_file', parameters: 'variables', outputs: 'output', sweep: 'parameterize_over' }
+    : { input: 'input', parameters: 'parameters', outputs: 'outputs', sweep: 'sweep' };
+}
+
 /** Warnings for a pattern that validated. */
 export function patternWarnings(p: IPattern, fields: ISectionFields): IValidationIssue[] {
   const warnings: IValidationIssue[] = [];
@@ -34,7 +49,7 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
   const glob = t.kind === 'file' || t.kind === 'manual' ? t.path : undefined;
   const trigger = glob !== undefined ? join(globBase(glob), 'file.ext').replace(/^\.\//, '') : '';
   const values = keywordValues({ root: ROOT, path: trigger === '.' ? '' : trigger, jobId: 'job' });
-  strings(p.outputs, fields.outputs, (field, text) => {
+  forEachString(p.outputs, fields.outputs, (field, text) => {
     const resolved = normalise(substituteString(text, values));
     const inside = isAbsolute(resolved) ? isInside(resolved, ROOT) : isInside(resolved, '.');
     if (!inside) {
@@ -59,26 +74,9 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
       )
     );
   }
-  for (const [section, field] of [
-    [p.parameters, fields.parameters],
-    [p.outputs, fields.outputs]
-  ] as const) {
-    strings(section, field, (at, text) => {
-      for (const m of text.matchAll(/\{([A-Z][A-Z_]*)\}/g)) {
-        if ((KEYWORDS as readonly string[]).includes(m[1])) {
-          continue;
-        }
-        const guess = closest(m[1], KEYWORDS);
-        warnings.push(
-          issue(
-            at,
-            `contains "{${m[1]}}", which is not a keyword and is passed on as written`,
-            guess ? `did you mean "{${guess}}"?` : `keywords are ${KEYWORDS.map(k => `{${k}}`).join(', ')}`
-          )
-        );
-      }
-    });
-  }
+  // Upper-case typos (`{FILENAM}`) are errors (`keywordIssues`, in
+  // pattern.ts); a keyword in the wrong case is only pointed out.
+  warnings.push(...keywordCaseWarnings(p.parameters, fields.parameters), ...keywordCaseWarnings(p.outputs, fields.outputs));
   return warnings;
 }
 
@@ -87,15 +85,51 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-/** Call `visit` for every string inside a section, with its field path. */
-function strings(value: unknown, field: string, visit: (field: string, text: string) => void): void {
-  if (typeof value === 'string') {
-    visit(field, value);
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => strings(item, `${field}[${i}]`, visit));
-  } else if (isPlainObject(value)) {
-    for (const key of Object.keys(value)) {
-      strings(value[key], `${field}.${key}`, visit);
+/**
+ * Warnings for names in `input`, `parameters`, `outputs` and `sweep` that
+ * the recipe's code never assigns (`variables`, see `recipeVariables`), with
+ * the nearest name it does ("did you mean"). Such a variable is not an
+ * error: it is injected in a cell at the top of the notebook, which a recipe
+ * may rely on; but a typo (`outfle`) leaves the recipe's own `outfile` at its
+ * default, so every job writes the same place. A recipe that assigns
+ * nothing gives no warnings (it reads only injected variables).
+ */
+export function recipeVariableWarnings(
+  p: Pick<IPattern, 'recipe' | 'input' | 'parameters' | 'outputs' | 'sweep' | 'format'>,
+  variables: readonly string[]
+): IValidationIssue[] {
+  if (!variables.length) {
+    return [];
+  }
+  const fields = variableFields(p.format);
+  const names: [string, string][] = [];
+  if (p.input !== undefined) {
+    names.push([fields.input, p.input]);
+  }
+  for (const [section, field] of [
+    [p.parameters, fields.parameters],
+    [p.outputs, fields.outputs],
+    [p.sweep, fields.sweep]
+  ] as const) {
+    for (const key of Object.keys(section ?? {})) {
+      names.push([`${field}.${key}`, key]);
     }
   }
+  const known = new Set(variables);
+  const shown = variables.length > 12 ? `${variables.slice(0, 12).join(', ')}, …` : variables.join(', ');
+  const warnings: IValidationIssue[] = [];
+  for (const [field, name] of names) {
+    if (known.has(name)) {
+      continue;
+    }
+    const guess = closest(name, variables);
+    warnings.push(
+      issue(
+        field,
+        `names "${name}", which recipe "${p.recipe}" does not assign (it assigns ${shown}); it is injected in a cell at the top of the notebook`,
+        guess ? `did you mean "${guess}"?` : 'rename it to one of the recipe\'s variables, or assign it in the recipe'
+      )
+    );
+  }
+  return warnings;
 }

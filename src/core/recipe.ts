@@ -4,6 +4,7 @@
  * `recipe` (the notebook JSON) and `source` (the original path).
  */
 import { readRecipeExecution } from './executor';
+import { findAssignments } from './parameterise';
 import { clipText, formatYamlProblem, parseYaml, stripBom } from './pyvalue';
 import type { INotebook, IRecipe } from './types';
 import { IValidationIssue, validateName } from './validation';
@@ -201,4 +202,31 @@ export function validateNotebook(
     nbformat: 4,
     nbformat_minor: typeof nb.nbformat_minor === 'number' ? nb.nbformat_minor : 4
   };
+}
+
+const ASSIGNED = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)/gm;
+
+/**
+ * Names a recipe's code cells assign at top level, in order of appearance:
+ * the variables a pattern's `input`, `parameters`, `outputs` and `sweep`
+ * are expected to set (see `recipeVariableWarnings`).
+ */
+export function recipeVariables(notebook: INotebook): string[] {
+  const names: string[] = [];
+  for (const cell of notebook.cells) {
+    if (cell.cell_type !== 'code') {
+      continue;
+    }
+    const src = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+    const candidates = new Set([...src.matchAll(ASSIGNED)].map(m => m[1]));
+    if (!candidates.size) {
+      continue;
+    }
+    for (const edit of findAssignments(src, candidates)) {
+      if (!names.includes(edit.name)) {
+        names.push(edit.name);
+      }
+    }
+  }
+  return names;
 }

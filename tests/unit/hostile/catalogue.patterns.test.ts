@@ -139,11 +139,20 @@ describe('hostile pattern files', () => {
     await c.stillServing();
   });
 
-  it('keyword typos in parameters are a warning with a suggestion', async () => {
+  it('keyword typos in parameters are an error with a suggestion; the pattern is not loaded', async () => {
     await c.write(P('kwtypo.yaml'), BASE + 'parameters:\n  p: "{VGIRD}/x/{FILE_NAME}"\n');
-    const warning = await c.warning(P('kwtypo.yaml'));
-    expect(warning).toMatch(/field "parameters.p" contains "\{VGIRD\}".*did you mean "\{VGRID\}"\?/);
-    expect(warning).toMatch(/"\{FILE_NAME\}".*did you mean "\{FILENAME\}"\?/);
+    const problem = await c.problem(P('kwtypo.yaml'));
+    expect(problem).toMatch(/field "parameters.p" uses \{VGIRD\}, which is not a keyword.*did you mean \{VGRID\}\?/);
+    expect(problem).toMatch(/\{FILE_NAME\}.*did you mean \{FILENAME\}\?/);
+    expect(c.runner.workflow.patterns.has('kwtypo')).toBe(false);
+    await c.stillServing();
+  });
+
+  it('a keyword in the wrong case is a warning; the pattern loads', async () => {
+    await c.write(P('kwcase.yaml'), BASE + 'outputs:\n  o: "out/{filename}"\n');
+    const warning = await c.warning(P('kwcase.yaml'));
+    expect(warning).toMatch(/field "outputs.o" contains "\{filename\}".*keywords are upper case; did you mean \{FILENAME\}\?/);
+    expect(c.runner.workflow.patterns.has('kwcase')).toBe(true);
     await c.stillServing();
   });
 
