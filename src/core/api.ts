@@ -121,6 +121,39 @@ export interface IPatternInfo {
   /** True when its recipe exists, i.e. it has a rule. */
   active: boolean;
   problem?: string;
+  /**
+   * Non-blocking remarks on a valid pattern, each naming its field: outputs
+   * outside the workgroup, keywords in the wrong case, variables its recipe
+   * does not assign ("did you mean"), ...
+   */
+  warnings?: IValidationIssue[];
+}
+
+/**
+ * What saving a pattern would do to jobs (`POST /api/patterns/{name}/check`):
+ * `changes` when its work changes (a new rule); then `cancels` unfinished
+ * jobs of the old rule are cancelled and `jobs` new jobs run on `files`
+ * existing files (work already done with the same content is not repeated).
+ */
+export interface IPatternSaveEffect {
+  changes: boolean;
+  jobs: number;
+  files: number;
+  cancels: number;
+  /** Only the first 100,000 matching files were counted. */
+  truncated?: boolean;
+}
+
+/** `POST /api/patterns/{name}/check` response: validation and the save's effect, nothing written. */
+export interface IPatternCheck {
+  name: string;
+  /** No issues: a PUT of the same text would be accepted. */
+  valid: boolean;
+  /** Errors (the same a PUT answers 400 with). */
+  issues: IValidationIssue[];
+  warnings: IValidationIssue[];
+  /** What saving it would do, when valid. */
+  effect?: IPatternSaveEffect;
 }
 
 /** A recipe as listed (the notebook itself is fetched separately). */

@@ -3,7 +3,11 @@
  * graph of its jobs) and `meow validate` (every pattern and recipe file).
  * Both are safe next to a running service: they write nothing.
  */
+import { existsSync } from 'fs';
 import * as path from 'path';
+import { recipeVariableWarnings } from '../core/patternWarnings';
+import { recipeVariables } from '../core/recipe';
+import { formatIssue } from '../core/validation';
 import { provenanceGraph, IProvenanceGraph } from '../core/provenance';
 import type { IJob } from '../core/types';
 import { Workflow } from '../core/workflow';
@@ -214,17 +218,35 @@ export async function validate(workgroup: string, options: IValidateOptions): Pr
   for (const [file, problem] of monitor.problems) {
     print(file, problem);
   }
-  for (const [file, warning] of monitor.warnings) {
+  const warned = new Map(monitor.warnings);
+  // Names in input, parameters, outputs and sweep the recipe never assigns
+  // (the check the form and the API make), now that the recipes are known.
+  for (const p of workflow.patterns.values()) {
+    const recipe = workflow.recipes.get(p.recipe);
+    const found = recipe ? recipeVariableWarnings(p, recipeVariables(recipe.notebook)) : [];
+    if (found.length) {
+      const file = patternFile(root, options.stateDir, p.name);
+      const lines = found.map(w => `${formatIssue('pattern', p.name, w)} (warning)`);
+      warned.set(file, [warned.get(file), ...lines].filter(Boolean).join('\n'));
+    }
+  }
+  for (const [file, warning] of warned) {
     print(file, warning);
   }
   process.stdout.write(
     `${workflow.patterns.size} pattern(s), ${workflow.recipes.size} recipe(s), ${workflow.rules.size} rule(s)` +
       `, ${monitor.problems.size} file(s) with problems` +
-      (monitor.warnings.size ? `, ${monitor.warnings.size} with warnings` : '') +
+      (warned.size ? `, ${warned.size} with warnings` : '') +
       '\n'
   );
   for (const p of workflow.patternsWithoutRecipe()) {
     process.stdout.write(`note: pattern ${p.name} names recipe "${escapeControl(p.recipe)}", which does not exist\n`);
   }
   return monitor.problems.size ? 1 : 0;
+}
+
+/** A pattern's file, workgroup-relative (`.yaml`, or `.yml` when only that exists). */
+function patternFile(root: string, stateDir: string, name: string): string {
+  const rel = (ext: string) => path.posix.join(stateDir.split(path.sep).join('/'), 'patterns', `${name}${ext}`);
+  return existsSync(path.join(root, rel('.yaml'))) || !existsSync(path.join(root, rel('.yml'))) ? rel('.yaml') : rel('.yml');
 }

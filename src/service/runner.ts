@@ -15,7 +15,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { IRuleChanges } from '../core/workflow';
 import { Workflow } from '../core/workflow';
-import type { IFileEvent, IJob, IJobTrigger, IPausedRule, IRule, JobStatus } from '../core/types';
+import type { IFileEvent, IJob, IJobTrigger, IPattern, IPausedRule, IRule, JobStatus } from '../core/types';
 import { DEFAULT_RETRIES, FINAL_JOB_STATUSES } from '../core/types';
 import { JobFactory } from './jobs/jobFactory';
 import { JobStore } from './jobs/jobStore';
@@ -34,7 +34,9 @@ import { ExecutorSet, IExecutor } from './executors/executor';
 import { TriggerHub } from './triggers/hub';
 import type { ManualTrigger } from './triggers/manual';
 import type { ITrigger, ITriggerContext } from './triggers/trigger';
-import type { IRunResult, IWaitingFiles } from '../core/api';
+import type { IPatternSaveEffect, IRunResult, IWaitingFiles } from '../core/api';
+import { compileGlob, globBase } from '../core/glob';
+import { patternDigest } from '../core/pattern';
 
 /** Default whole-job timeout: one day; set lower per run with --timeout. */
 export const DEFAULT_TIMEOUT_MS = 24 * 3600 * 1000;
@@ -225,6 +227,57 @@ export class MeowRunner {
     if (settings.workers !== undefined) {
       this._workers.resize(settings.workers);
     }
+  }
+
+  /**
+   * What saving `pattern` would do to jobs, without saving it (the dry run
+   * behind `POST /api/patterns/{name}/check`). A save that changes what the
+   * pattern does (its `patternDigest`) replaces its rule: the old rule's
+   * unfinished jobs are cancelled (M11) and every existing file the new rule
+   * matches gets a job unless that exact work was done before (M10,
+   * idempotency keys). Counted the same way: `JobFactory.fresh` on each
+   * matching file's current content. Limits (`max_jobs`, a pause) may make
+   * fewer jobs at once; they run later. At most `maxFiles` files are looked
+   * at (`truncated` then).
+   */
+  async previewPatternSave(pattern: IPattern, maxFiles = 100_000): Promise<IPatternSaveEffect> {
+    const current = this.workflow.patterns.get(pattern.name);
+    const recipe = this.workflow.recipes.get(pattern.recipe);
+    const contentKey = recipe ? `${patternDigest(pattern)}|${recipe.digest}` : undefined;
+    const oldRules = [...this.workflow.rules.values()].filter(r => r.pattern.name === pattern.name);
+    const changes = !current || !recipe || oldRules.length === 0 || oldRules.some(r => r.contentKey !== contentKey);
+    const effect: IPatternSaveEffect = { changes, jobs: 0, files: 0, cancels: 0 };
+    if (!changes) {
+      return effect; // same work (or only limits, executor, resources): nothing re-runs
+    }
+    const gone = new Set(oldRules.map(r => r.id));
+    effect.cancels = this.store.unfinished().filter(job => gone.has(job.rule)).length;
+    const t = pattern.trigger;
+    if (!recipe || t.kind !== 'file' || !t.events.includes('created')) {
+      return effect; // no rule, or no retroactive matching for this trigger
+    }
+    const rule: IRule = { id: `${pattern.name}/${recipe.name}#preview`, pattern, recipe, contentKey: contentKey! };
+    const matches = compileGlob(t.path);
+    let seen = 0;
+    for await (const rel of walkWorkgroup(this.root, globBase(t.path), this.stateDir, this._log)) {
+      if (!matches(rel)) {
+        continue;
+      }
+      if (++seen > maxFiles) {
+        effect.truncated = true;
+        break;
+      }
+      const hash = await this._fileMonitor.hashOf(rel).catch(() => undefined);
+      if (hash === undefined) {
+        continue;
+      }
+      const n = this._factory.fresh(rule, { kind: 'created', path: rel, time: new Date().toISOString(), hash, retroactive: true });
+      if (n > 0) {
+        effect.files++;
+        effect.jobs += n;
+      }
+    }
+    return effect;
   }
 
   /**

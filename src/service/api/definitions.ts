@@ -7,11 +7,11 @@
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import type { IPatternInfo, IRecipeDetail, IRecipeInfo, IRuleInfo } from '../../core/api';
-import { findAssignments } from '../../core/parameterise';
+import type { IPatternCheck, IPatternInfo, IRecipeDetail, IRecipeInfo, IRuleInfo } from '../../core/api';
+import { recipeVariableWarnings } from '../../core/patternWarnings';
 import { parsePattern, patternDigest } from '../../core/pattern';
-import { parseRecipeNotebook, parseRecipeYaml, validateNotebook } from '../../core/recipe';
-import type { INotebook, IRecipe } from '../../core/types';
+import { parseRecipeNotebook, parseRecipeYaml, recipeVariables, validateNotebook } from '../../core/recipe';
+import type { INotebook, IPattern, IRecipe } from '../../core/types';
 import { formatIssues, IValidationIssue, validateName } from '../../core/validation';
 import { readIfExists, sha256, toRelative, writeFileAtomic } from '../fsutil';
 import type { MeowRunner } from '../runner';
@@ -84,6 +84,26 @@ export class Definitions {
     });
     const info = await this._patternInfo(name, this._rel(target));
     return { info: info!, created: others.length === 0 };
+  }
+
+  /**
+   * Validate a pattern's text as a PUT would and say what saving it would
+   * do to jobs (`MeowRunner.previewPatternSave`); nothing is written.
+   */
+  async checkPattern(name: string, text: string): Promise<IPatternCheck> {
+    checkName('pattern', name);
+    this._checkSize(Buffer.byteLength(text, 'utf8'), 'text');
+    const { pattern, issues, warnings } = parsePattern(name, text);
+    if (!pattern || issues.length) {
+      return { name, valid: false, issues, warnings: [] };
+    }
+    return {
+      name,
+      valid: true,
+      issues: [],
+      warnings: this._warnings(pattern, warnings),
+      effect: await this._runner.previewPatternSave(pattern)
+    };
   }
 
   async deletePattern(name: string): Promise<void> {
@@ -223,7 +243,7 @@ export class Definitions {
       const problem = this._runner.stateMonitor.problems.get(file);
       return problem ? { name, file, text: '', active: false, problem } : undefined;
     }
-    const { pattern, issues } = parsePattern(name, text);
+    const { pattern, issues, warnings } = parsePattern(name, text);
     const info: IPatternInfo = {
       name,
       file,
@@ -232,6 +252,10 @@ export class Definitions {
     };
     if (pattern && !issues.length) {
       info.pattern = pattern;
+      const all = this._warnings(pattern, warnings);
+      if (all.length) {
+        info.warnings = all;
+      }
     }
     const problem =
       this._runner.stateMonitor.problems.get(file) ?? (issues.length ? formatIssues('pattern', name, issues) : undefined);
@@ -269,6 +293,12 @@ export class Definitions {
       detail.problem = problem;
     }
     return detail;
+  }
+
+  /** A valid pattern's warnings, and those about its recipe's variables when the recipe is loaded. */
+  private _warnings(pattern: IPattern, warnings: IValidationIssue[]): IValidationIssue[] {
+    const recipe = this._runner.workflow.recipes.get(pattern.recipe);
+    return recipe ? [...warnings, ...recipeVariableWarnings(pattern, recipeVariables(recipe.notebook))] : warnings;
   }
 
   /** Definition files of a kind, sorted by name. */
@@ -313,25 +343,5 @@ function checkName(kind: Kind, name: string): void {
   }
 }
 
-const ASSIGNED = /^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=\n]*)?=(?!=)/gm;
-
-/** Names a recipe's code cells assign at top level, in order of appearance. */
-export function recipeVariables(notebook: INotebook): string[] {
-  const names: string[] = [];
-  for (const cell of notebook.cells) {
-    if (cell.cell_type !== 'code') {
-      continue;
-    }
-    const src = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
-    const candidates = new Set([...src.matchAll(ASSIGNED)].map(m => m[1]));
-    if (!candidates.size) {
-      continue;
-    }
-    for (const edit of findAssignments(src, candidates)) {
-      if (!names.includes(edit.name)) {
-        names.push(edit.name);
-      }
-    }
-  }
-  return names;
-}
+// Moved to the core (the form and `meow validate` use it too); re-exported for existing importers.
+export { recipeVariables };

@@ -106,6 +106,21 @@ export function makeRoutes(ctx: IRouteContext): IRoute[] {
       },
       ['PUT']
     ),
+    route(
+      '/api/patterns/{name}/check',
+      `/api/patterns/${name}/check`,
+      {
+        POST: async req => {
+          noParams(req);
+          const parsed = parsePatternWrite(await req.body());
+          if (!parsed.value) {
+            throw ApiError.invalid('the request body is not a pattern write', parsed.issues);
+          }
+          return { body: await defs.checkPattern(req.params[0], parsed.value.text) };
+        }
+      },
+      ['POST']
+    ),
     route('/api/patterns/{name}/resume', `/api/patterns/${name}/resume`, {
       POST: async req => {
         noParams(req);

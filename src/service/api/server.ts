@@ -372,6 +372,7 @@ export namespace ApiServer {
     ['GET', '/api/patterns/{name}'],
     ['PUT', '/api/patterns/{name}'],
     ['DELETE', '/api/patterns/{name}'],
+    ['POST', '/api/patterns/{name}/check'],
     ['POST', '/api/patterns/{name}/resume'],
     ['POST', '/api/patterns/{name}/run'],
     ['GET', '/api/patterns/{name}/waiting'],
