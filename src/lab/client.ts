@@ -18,6 +18,7 @@ import type {
   IJobDetail,
   IJobPage,
   IJobQuery,
+  IPatternCheck,
   IPatternInfo,
   IPausedResult,
   IRecipeInfo,
@@ -208,6 +209,14 @@ export class MeowClient implements IDisposable {
   /** Create or replace `patterns/<name>.yaml` with `text`. */
   savePattern(name: string, text: string): Promise<IPatternInfo> {
     return this.request<IPatternInfo>(['patterns', name], { method: 'PUT', body: JSON.stringify({ text }) });
+  }
+
+  /**
+   * Validate `text` as pattern `name` and learn what saving it would do
+   * (`effect`: jobs re-run, jobs cancelled); nothing is written.
+   */
+  checkPattern(name: string, text: string): Promise<IPatternCheck> {
+    return this.request<IPatternCheck>(['patterns', name, 'check'], { method: 'POST', body: JSON.stringify({ text }) });
   }
 
   deletePattern(name: string): Promise<void> {

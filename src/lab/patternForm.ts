@@ -6,6 +6,7 @@
 import type { IRecipeInfo } from '../core/api';
 import { RESOURCE_KEYS, resourcesToObject } from '../core/executor';
 import { patternToYaml, validatePatternObject } from '../core/pattern';
+import { recipeVariableWarnings } from '../core/patternWarnings';
 import { PyFloat, parseYaml, stringifyYamlValues } from '../core/pyvalue';
 import {
   DEFAULT_FILE_EVENTS,
@@ -574,6 +575,12 @@ export function formToObject(form: IPatternForm): { object: Record<string, unkno
   return { object: obj, issues };
 }
 
+/** A core warning as one line of the form's list: `outputs.outfle: names "outfle", …; did you mean "outfile"?`. */
+function warningText(w: IValidationIssue): string {
+  const where = w.field === '' || w.field === FILE_FIELD ? '' : `${w.field}: `;
+  return `${where}${w.message}${w.fix ? `; ${w.fix}` : ''}`;
+}
+
 /**
  * Validate the form with the core. `recipes` (the service's list) adds
  * warnings for a missing recipe and for variables its notebook never assigns;
@@ -599,26 +606,26 @@ export function validateForm(
     const recipe = options.recipes.find(r => r.name === form.recipe.trim());
     if (!recipe) {
       warnings.push(`Recipe "${form.recipe.trim()}" does not exist yet: the pattern is saved but does nothing until it is registered.`);
-    } else if (recipe.variables && recipe.variables.length) {
-      const names = [
-        ...(form.input.trim() ? [form.input.trim()] : []),
-        ...form.parameters.map(r => r.name.trim()),
-        ...form.outputs.map(r => r.name.trim()),
-        ...form.sweep.map(r => r.name.trim())
-      ].filter(Boolean);
-      const unknown = names.filter(n => !recipe.variables.includes(n));
-      if (unknown.length) {
-        warnings.push(
-          `Recipe "${recipe.name}" does not assign ${unknown.map(n => `"${n}"`).join(', ')}; ` +
-            'they will be injected in a cell at the top of the notebook.'
-        );
-      }
+    } else {
+      // The core's check (as the API and `meow validate` make it), on the
+      // names typed so far, even while another field is still invalid.
+      const names = (rows: { name: string }[]) => Object.fromEntries(rows.map(r => [r.name.trim(), null]).filter(([n]) => n));
+      const draft = {
+        recipe: recipe.name,
+        input: form.input.trim() || undefined,
+        parameters: names(form.parameters),
+        outputs: names(form.outputs),
+        sweep: names(form.sweep),
+        format: 'native' as const
+      };
+      warnings.push(...recipeVariableWarnings(draft, recipe.variables ?? []).map(warningText));
     }
   }
   if (options.existing && name && name !== options.editing && options.existing.includes(name)) {
     warnings.push(`A pattern named "${name}" already exists; saving replaces it.`);
   }
   if (rowIssues.length === 0 && result.pattern) {
+    warnings.push(...result.warnings.map(warningText));
     out.pattern = result.pattern;
     let format = form.format;
     try {

@@ -91,7 +91,8 @@ describe('pattern form', () => {
     const v = validateForm(f, { recipes, existing: ['P'] });
     expect(v.pattern).toBeDefined();
     expect(v.warnings).toEqual([
-      'Recipe "append" does not assign "other"; they will be injected in a cell at the top of the notebook.',
+      'parameters.other: names "other", which recipe "append" does not assign (it assigns infile, extra); it is injected in a cell at the top of the notebook; ' +
+        "rename it to one of the recipe's variables, or assign it in the recipe",
       'A pattern named "P" already exists; saving replaces it.'
     ]);
     expect(validateForm(f, { recipes, existing: ['P'], editing: 'P' }).warnings).toHaveLength(1);

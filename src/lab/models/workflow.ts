@@ -6,7 +6,7 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import type { IPatternInfo, IRecipeInfo, IRuleInfo, IServiceEvent } from '../../core/api';
+import type { IPatternCheck, IPatternInfo, IRecipeInfo, IRuleInfo, IServiceEvent } from '../../core/api';
 import type { MeowClient } from '../client';
 
 export class WorkflowModel implements IDisposable {
@@ -109,6 +109,11 @@ export class WorkflowModel implements IDisposable {
     const info = await this._client!.savePattern(name, text);
     await this.refresh();
     return info;
+  }
+
+  /** Validate a pattern's text on the service and learn what saving it would do to jobs (nothing is saved). */
+  checkPattern(name: string, text: string): Promise<IPatternCheck> {
+    return this._client!.checkPattern(name, text);
   }
 
   async deletePattern(name: string): Promise<void> {

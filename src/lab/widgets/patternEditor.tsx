@@ -25,6 +25,7 @@ import {
   validateForm
 } from '../patternForm';
 import type { WorkflowModel } from '../models';
+import { confirmPatternSave } from '../saveEffect';
 
 export interface IPatternEditorProps {
   workflow: WorkflowModel;
@@ -428,6 +429,10 @@ export function PatternEditor(props: IPatternEditorProps): JSX.Element {
       if (!answer.button.accept) {
         return;
       }
+    }
+    // An edit that changes the pattern's work re-runs it: say so first.
+    if (editing && editing.name === name && !(await confirmPatternSave(workflow, name, body))) {
+      return;
     }
     setSaving(true);
     try {
