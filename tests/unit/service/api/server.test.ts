@@ -34,6 +34,7 @@ const ROUTES: [string, string][] = [
   ['GET', '/api/patterns/One'],
   ['PUT', '/api/patterns/One'],
   ['DELETE', '/api/patterns/One'],
+  ['POST', '/api/patterns/One/check'],
   ['POST', '/api/patterns/One/resume'],
   ['POST', '/api/patterns/One/run'],
   ['GET', '/api/patterns/One/waiting'],
