@@ -21,6 +21,11 @@ export interface IIndexEntry {
   ino: number;
   /** sha256 of the content with exactly these size, mtime and inode. */
   hash?: string;
+  /**
+   * Set (in memory only) when a scan found the file with exactly these
+   * stats; any newer version the monitor reports replaces the entry.
+   */
+  checked?: boolean;
 }
 
 /** Stats fields the index keeps. */

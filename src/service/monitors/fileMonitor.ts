@@ -1,9 +1,10 @@
 /**
- * The file monitor: watches the whole workgroup (M4–M6) with chokidar and
- * hands settled file events on, losing none (issue 6):
+ * The file monitor: watches every folder of the workgroup (M4–M6) with one
+ * `fs.watch` each (`FolderWatcher`) and hands settled file events on,
+ * losing none (issues 6 and 9):
  *
  * - every folder with activity is listed again shortly after
- *   (`DirRelister`), so a file chokidar missed is reported by time, never
+ *   (`DirRelister`), so a file the watcher missed is reported by time, never
  *   only when a later event comes along;
  * - a stored index of reported files (`FileIndex`) and a reconciliation scan
  *   report what changed while meow was down (on start), what the watcher
@@ -14,16 +15,16 @@
  * What counts as a file (symlinks, FIFOs, odd names) is decided in walk.ts,
  * the same for the watcher, the scan and retroactive matching.
  */
-import * as chokidar from 'chokidar';
 import type { Stats } from 'fs';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { IFileEvent } from '../../core/types';
-import { escapeControl, sha256File, toAbsolute, toRelative } from '../fsutil';
+import { escapeControl, sha256File, toAbsolute } from '../fsutil';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
 import type { IFileEventSource } from '../tokens';
 import { FileIndex, sameVersion } from './fileIndex';
+import { FolderEventKind, FolderWatcher } from './folderWatcher';
 import { isIgnoredPath } from './ignore';
 import { DirRelister } from './relister';
 import { IScanTarget, reconcile, relistFolder } from './scan';
@@ -79,11 +80,16 @@ export class FileMonitor implements IFileEventSource {
       stateDir: this._stateDir,
       log: this._log,
       index: this.index,
-      isBusy: rel => this._settler.isPending(rel) || this._refreshing.has(rel),
+      isBusy: rel => this._settler.isPending(rel) || this._refreshing.has(rel) || this._looking.has(rel),
       push: raw => this._settler.push(raw),
       stopped: () => this._stopped,
-      onFolder: rel => this._ensureWatched(rel)
+      onFolder: (rel, known) => this._ensureWatched(rel, known)
     };
+    this._folders = new FolderWatcher({
+      root: this._root,
+      onEvent: (dir, event, name) => this._onFolderEvent(dir, event, name),
+      onError: err => this._onError(err)
+    });
   }
 
   /** The stored index of reported files (read-only use outside). */
@@ -112,26 +118,7 @@ export class FileMonitor implements IFileEventSource {
     const hadIndex = await this.index.load();
     this._relister.start();
     this._relister.pause(); // listings need the index the start scan completes
-    const watcher = chokidar.watch(this._root, {
-      ignoreInitial: true,
-      alwaysStat: true,
-      // Our own settle window replaces chokidar's; `atomic` would hide
-      // unlink+add pairs we want to see as moves.
-      atomic: false,
-      // Folder symlinks are not followed (policy in walk.ts).
-      followSymlinks: false,
-      ignored: (file: string) => isIgnoredPath(toRelative(this._root, file), this._stateDir)
-    });
-    this._watcher = watcher;
-    watcher.on('add', (file: string, stats?: Stats) => this._onAdd(file, stats));
-    watcher.on('change', (file: string, stats?: Stats) => this._onChange(file, stats));
-    watcher.on('unlink', (file: string) => this._onUnlink(file));
-    watcher.on('addDir', (dir: string) => this._onAddDir(dir));
-    watcher.on('raw', (event: string, name: string, details: unknown) =>
-      this._onRaw(event, name, (details as { watchedPath?: string } | undefined)?.watchedPath)
-    );
-    watcher.on('error', err => this._onError(err));
-    await new Promise<void>(resolve => watcher.once('ready', () => resolve()));
+    this._folders.open(); // the start scan watches every folder it walks into
     const found = await this._scanNow(!hadIndex);
     if (!hadIndex) {
       this._log.info(
@@ -153,10 +140,9 @@ export class FileMonitor implements IFileEventSource {
     this._catchUpTimer = undefined;
     this._relister.stop();
     this._settler.clear();
-    const watcher = this._watcher;
-    this._watcher = undefined;
+    this._folders.close();
     this.index.close();
-    await Promise.all([watcher?.close(), this.index.flush()]);
+    await this.index.flush();
   }
 
   /**
@@ -193,43 +179,127 @@ export class FileMonitor implements IFileEventSource {
     return hash;
   }
 
-  private _onAdd(file: string, stats?: Stats): void {
-    const rel = toRelative(this._root, file);
-    if (stats && !stats.isFile()) {
-      void this._classified(rel, stats, 'add');
+  /**
+   * The stored hash of a file a scan found unchanged and nothing has
+   * reported since, without a stat — for retroactive matching, which asks
+   * for every existing file on start (a stat each). Undefined otherwise:
+   * then `hashOf` checks the file.
+   */
+  checkedHash(rel: string): string | undefined {
+    const known = this.index.get(rel);
+    return known?.checked && !this._settler.isPending(rel) && !this._looking.has(rel) ? known.hash : undefined;
+  }
+
+  /**
+   * A notification from a folder's watch. A write to a known file restarts
+   * its settle window (its stats are taken afresh when it settles); an entry
+   * created, removed or moved, or a write to a file not reported yet, is
+   * looked at, and a 'rename' has its folder listed again shortly after (the
+   * listing finds what the watcher dropped).
+   */
+  private _onFolderEvent(dir: string, event: FolderEventKind, name: string | undefined): void {
+    this._lastActivity = Date.now();
+    if (this._stopped) {
       return;
     }
+    if (name === undefined) {
+      this._relister.touch(dir);
+      return;
+    }
+    const rel = dir ? `${dir}/${name}` : name;
+    if (isIgnoredPath(rel, this._stateDir)) {
+      return;
+    }
+    if (event === 'change') {
+      if (this._settler.has(rel) || this.index.has(rel)) {
+        this._settler.push({ kind: 'change', path: rel });
+        return;
+      }
+      if (this._looking.has(rel)) {
+        return; // the look under way reports it, after this write
+      }
+    } else {
+      this._relister.touch(dir);
+    }
+    void this._look(rel);
+  }
+
+  /**
+   * Stat a path a notification named and report what it is now. A path
+   * renamed again while being looked at is looked at once more.
+   */
+  private async _look(rel: string): Promise<void> {
+    if (this._looking.has(rel)) {
+      this._looking.set(rel, true);
+      return;
+    }
+    this._looking.set(rel, false);
+    let stats: Stats | undefined;
+    let missing = false;
+    try {
+      stats = await fs.lstat(toAbsolute(this._root, rel));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      missing = code === 'ENOENT' || code === 'ENOTDIR';
+    }
+    const again = this._looking.get(rel);
+    this._looking.delete(rel);
+    if (this._stopped) {
+      return;
+    }
+    if (again) {
+      void this._look(rel);
+    } else if (missing) {
+      this._gone(rel);
+    } else if (stats?.isDirectory()) {
+      this._ensureWatched(rel, false);
+    } else if (stats?.isFile()) {
+      this._onAdd(rel, stats);
+    } else if (stats) {
+      void this._classified(rel, stats);
+    }
+  }
+
+  private _onAdd(rel: string, stats: Stats): void {
     const known = this.index.get(rel);
     if (known && !this._settler.isPending(rel)) {
-      // Reported before (by a listing, or chokidar repeats itself): only a
-      // new version is news.
-      if (stats && !sameVersion(known, stats)) {
+      // Reported before (by a listing, or a rename in place): only a new
+      // version is news.
+      if (!sameVersion(known, stats)) {
         this._settler.push(raw('change', rel, stats));
       }
       return;
     }
-    this._settler.push(raw('add', rel, stats));
+    this._settler.push(raw(known || this._settler.has(rel) ? 'change' : 'add', rel, stats));
   }
 
-  private _onChange(file: string, stats?: Stats): void {
-    const rel = toRelative(this._root, file);
-    if (stats && !stats.isFile()) {
-      void this._classified(rel, stats, 'change');
+  /**
+   * A path is gone: a file's removal, or a watched folder's (moved away or
+   * removed), which removes every indexed file below it.
+   */
+  private _gone(rel: string): void {
+    if (!this._folders.has(rel)) {
+      this._onUnlink(rel);
       return;
     }
-    this._settler.push(raw(this.index.has(rel) || this._settler.isPending(rel) ? 'change' : 'add', rel, stats));
+    this._folders.unwatchTree(rel);
+    const below = rel + '/';
+    for (const file of [...this.index.paths()]) {
+      if (file.startsWith(below)) {
+        this._onUnlink(file);
+      }
+    }
   }
 
-  private _onUnlink(file: string): void {
-    const rel = toRelative(this._root, file);
+  private _onUnlink(rel: string): void {
     // A FIFO or a refused symlink was never reported, so its removal is not news.
     if (this.index.has(rel) || this._settler.isPending(rel)) {
-      this._settler.push({ kind: 'unlink', path: rel });
+      this._settler.push({ kind: 'unlink', path: rel, ino: this.index.get(rel)?.ino });
     }
   }
 
   /** Symlinks and special files: report only what the policy calls a file. */
-  private async _classified(rel: string, lstats: Stats, kind: 'add' | 'change'): Promise<void> {
+  private async _classified(rel: string, lstats: Stats): Promise<void> {
     const what = await classifyPath(this._root, rel, this._log, lstats);
     if (this._stopped || what.kind !== 'file' || !what.stats) {
       return;
@@ -238,47 +308,7 @@ export class FileMonitor implements IFileEventSource {
     if (known && sameVersion(known, what.stats) && !this._settler.isPending(rel)) {
       return;
     }
-    this._settler.push(raw(known ? 'change' : kind, rel, what.stats));
-  }
-
-  /**
-   * A new folder: files written into it before its watch was in place are
-   * reported by listing it (and its parent, in case chokidar missed folders).
-   */
-  private _onAddDir(dir: string): void {
-    const rel = toRelative(this._root, dir);
-    this._relister.touch(rel);
-    if (rel !== '') {
-      this._relister.touch(parentOf(rel));
-    }
-  }
-
-  /**
-   * fs.watch's own notifications, also those chokidar's throttled re-read
-   * then drops: a 'rename' (entry created, removed or moved) marks its
-   * folder for listing again. A file's own watcher reports its name too.
-   */
-  private _onRaw(event: string, name: string, watched?: string): void {
-    this._lastActivity = Date.now();
-    if (!watched) {
-      return;
-    }
-    const ownName = name && path.basename(watched) === name;
-    if (event === 'change') {
-      // chokidar reports at most one change per file per 50 ms; a rewrite
-      // just after is only in the raw event. For a known file it restarts
-      // the settle window, so the event carries the last content.
-      const rel = toRelative(this._root, ownName ? watched : path.join(watched, name ?? ''));
-      if (name && (this._settler.has(rel) || this.index.get(rel)) && !isIgnoredPath(rel, this._stateDir)) {
-        this._settler.push({ kind: 'change', path: rel });
-      }
-      return;
-    }
-    if (event !== 'rename') {
-      return;
-    }
-    const dir = ownName && !this._isWatchedDir(watched) ? path.dirname(watched) : watched;
-    this._relister.touch(toRelative(this._root, dir));
+    this._settler.push(raw(known ? 'change' : 'add', rel, what.stats));
   }
 
   private _onError(err: unknown): void {
@@ -317,8 +347,8 @@ export class FileMonitor implements IFileEventSource {
   }
 
   /**
-   * chokidar drops a 'change' within 5 ms of the previous one, so the stats
-   * of the last notification may be older than the file: take them afresh.
+   * The stats taken when a file was first noticed may be older than its
+   * content (writes after it carry no stats): take them afresh.
    * Scans leave the path alone meanwhile.
    */
   private _refreshStat(rel: string): void {
@@ -400,7 +430,7 @@ export class FileMonitor implements IFileEventSource {
   private _schedulePeriodicScan(): void {
     clearTimeout(this._scanTimer);
     const every = this._blind ? this._blindScanMs : this._scanIntervalMs;
-    if (this._stopped || every <= 0 || !this._watcher) {
+    if (this._stopped || every <= 0) {
       return;
     }
     this._scanTimer = setTimeout(() => {
@@ -409,28 +439,20 @@ export class FileMonitor implements IFileEventSource {
     this._scanTimer.unref?.();
   }
 
-  /** A folder found by a listing or scan that chokidar does not watch is added. */
-  private _ensureWatched(rel: string): void {
-    const abs = toAbsolute(this._root, rel);
-    const watcher = this._watcher;
-    if (!watcher || this._stopped || this._isWatchedDir(abs)) {
+  /**
+   * Watch a folder found by a notification, a listing or a scan. One newly
+   * watched is listed shortly after: files written into it before its watch
+   * was in place (a folder moved in with its contents, or created with files
+   * at once) have no notification of their own; folders below it are found
+   * by that listing in turn.
+   */
+  private _ensureWatched(rel: string, fromScan: boolean): void {
+    if (this._stopped || !this._folders.watch(rel)) {
       return;
     }
-    this._log.debug(`file monitor: folder ${escapeControl(rel)} was missed; watching it now`);
-    watcher.add(abs);
-    this._relister.touch(rel);
-  }
-
-  /** chokidar's own record of folders it handles (falls back to its public listing). */
-  private _isWatchedDir(abs: string): boolean {
-    const watcher = this._watcher as unknown as { _watched?: Map<string, unknown> } | undefined;
-    if (!watcher) {
-      return true;
+    if (!fromScan) {
+      this._relister.touch(rel); // a scan reads the folder itself, after this
     }
-    if (watcher._watched instanceof Map) {
-      return watcher._watched.has(abs);
-    }
-    return abs in (this._watcher as chokidar.FSWatcher).getWatched();
   }
 
   private _catchUpTimer: ReturnType<typeof setTimeout> | undefined;
@@ -454,7 +476,9 @@ export class FileMonitor implements IFileEventSource {
   private _scanTimer?: ReturnType<typeof setTimeout>;
   private _blind = false;
   private _stopped = false;
-  private _watcher?: chokidar.FSWatcher;
+  private readonly _folders: FolderWatcher;
+  /** Paths being stat'ed after a notification; true: named again meanwhile. */
+  private readonly _looking = new Map<string, boolean>();
 }
 
 export namespace FileMonitor {
@@ -483,9 +507,4 @@ function raw(kind: 'add' | 'change', rel: string, stats?: Stats): IRawEvent {
   return stats
     ? { kind, path: rel, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs }
     : { kind, path: rel };
-}
-
-function parentOf(rel: string): string {
-  const i = rel.lastIndexOf('/');
-  return i < 0 ? '' : rel.slice(0, i);
 }

@@ -3,13 +3,11 @@
  * watcher missed is reported by time and never only when a later event in
  * that folder happens to come along.
  *
- * Why: chokidar re-reads a folder on change at most once a second
- * (`_throttle('readdir', dir, 1000)` in chokidar 4's nodefs handler) and
- * counts the changes that arrive during a read to read once more at its end.
- * When a read lasts longer than the throttle (a big folder while the service
- * is busy), the throttle's timer deletes that count first, so the last files
- * of a burst were not reported until something else changed in the folder
- * (issue 6: 190 of 2,000 files waited 14 minutes).
+ * Why: a watcher's notifications can be lost — Linux drops them when its
+ * inotify queue overflows and libuv says nothing (issue 9), and chokidar,
+ * the watcher before, dropped re-reads of slow folders (issue 6: 190 of
+ * 2,000 files waited 14 minutes). A listing that finds a file nobody
+ * reported also makes the file monitor compare the whole tree.
  *
  * Cost: at most one listing per active folder per `delayMs` of quiet (and per
  * `maxWaitMs` under continuous activity), never one per event; a folder whose

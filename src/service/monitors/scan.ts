@@ -199,6 +199,7 @@ async function compare(
     return 'add';
   }
   if (sameVersion(known, stats)) {
+    known.checked = true;
     return undefined;
   }
   if (known.hash) {

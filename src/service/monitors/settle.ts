@@ -10,7 +10,7 @@
  */
 import type { FileEventKind, IFileEvent } from '../../core/types';
 
-/** A raw notification, as chokidar reports it. */
+/** A raw notification, as the file monitor makes it of what the watcher said. */
 export type RawKind = 'add' | 'change' | 'unlink';
 
 export interface IRawEvent {
@@ -19,7 +19,7 @@ export interface IRawEvent {
   path: string;
   /** Inode number when known: pairs an unlink with an add into a move. */
   ino?: number;
-  /** Size and mtime when known (chokidar's stats), handed on with the event. */
+  /** Size and mtime when known (stats taken when it was noticed), handed on with the event. */
   size?: number;
   mtimeMs?: number;
 }
@@ -83,13 +83,15 @@ export class Settler {
       entry.mtimeMs = raw.mtimeMs;
     }
     if (raw.kind === 'unlink') {
-      // A scan knows the inode from the index; chokidar does not say it.
+      // The inode as the index knows it (the file is gone, it cannot be stat'ed).
       const ino = raw.ino ?? entry.ino ?? this._inodes.get(raw.path);
       if (ino !== undefined) {
         entry.ino = ino;
         this._unlinkedByIno.set(ino, raw.path);
+        this._pairMoveBack(raw.path, entry, ino);
       }
     } else if (raw.kind === 'add' && raw.ino !== undefined) {
+      this._addedByIno.set(raw.ino, raw.path);
       this._pairMove(raw.path, entry, raw.ino);
     }
   }
@@ -112,6 +114,7 @@ export class Settler {
     }
     this._pending.clear();
     this._unlinkedByIno.clear();
+    this._addedByIno.clear();
   }
 
   private _schedule(path: string, ms: number): ReturnType<typeof setTimeout> {
@@ -139,6 +142,27 @@ export class Settler {
     }
   }
 
+  /**
+   * The same when the add came first: the monitor stats the two names of a
+   * move separately, and either answer may arrive first.
+   */
+  private _pairMoveBack(path: string, entry: IPendingPath, ino: number): void {
+    const added = this._addedByIno.get(ino);
+    const addedEntry = added === undefined || added === path ? undefined : this._pending.get(added);
+    if (!addedEntry || !addedEntry.existsNow || addedEntry.existedBefore || addedEntry.movedFrom !== undefined) {
+      return;
+    }
+    if (!entry.existedBefore || entry.existsNow) {
+      return;
+    }
+    this._addedByIno.delete(ino);
+    this._unlinkedByIno.delete(ino);
+    clearTimeout(entry.timer);
+    this._pending.delete(path);
+    this._inodes.delete(path);
+    addedEntry.movedFrom = path;
+  }
+
   private _settle(path: string): void {
     const entry = this._pending.get(path);
     if (!entry) {
@@ -146,6 +170,9 @@ export class Settler {
     }
     clearTimeout(entry.timer);
     this._pending.delete(path);
+    if (entry.ino !== undefined && this._addedByIno.get(entry.ino) === path) {
+      this._addedByIno.delete(entry.ino);
+    }
     if (entry.existsNow && entry.ino !== undefined) {
       this._inodes.set(path, entry.ino);
     } else if (!entry.existsNow) {
@@ -173,6 +200,8 @@ export class Settler {
   private readonly _pending = new Map<string, IPendingPath>();
   private readonly _inodes = new Map<string, number>();
   private readonly _unlinkedByIno = new Map<number, string>();
+  /** Paths added within their window, by inode (an unlink arriving after pairs with them). */
+  private readonly _addedByIno = new Map<number, string>();
 }
 
 export namespace Settler {

@@ -4,8 +4,8 @@
  * so all three see the same files.
  *
  * Symlink policy (issue 6):
- * - a symlink to a folder is never followed (chokidar runs with
- *   `followSymlinks: false` and the walker does not descend): following
+ * - a symlink to a folder is never followed (the watcher watches only real
+ *   folders and the walker does not descend): following
  *   `ln -s . h/selfdir` made 40 levels of the same files. Logged once per link.
  * - a symlink to a file is a file when its target, resolved, lies inside the
  *   workgroup (a job may read it; its path is the link's path).
@@ -75,7 +75,7 @@ async function insideWorkgroup(root: string, target: string): Promise<boolean> {
 
 /**
  * Decide what a workgroup-relative path is, applying the policies above.
- * `lstats` may be passed when already known (chokidar's stats are lstat's).
+ * `lstats` may be passed when already known (the monitor's stats are lstat's).
  * Warnings name the path and the fix; each is said once per path.
  */
 export async function classifyPath(
@@ -219,6 +219,8 @@ export async function* walkEntries(
   log: ILogger,
   onDir?: (rel: string) => void
 ): AsyncGenerator<IWalkEntry> {
+  // Before the listing, so a watch set up by `onDir` misses nothing the listing does not show.
+  onDir?.(relDir);
   let entries: Dirent[];
   try {
     entries = await fs.readdir(toAbsolute(root, relDir), { withFileTypes: true });
@@ -235,7 +237,6 @@ export async function* walkEntries(
     }
     return; // the folder does not exist (any more)
   }
-  onDir?.(relDir);
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const rel = relDir ? `${relDir}/${entry.name}` : entry.name;

@@ -22,7 +22,7 @@ function sysctl(name: string): string {
   }
 }
 
-/** Explain a chokidar / fs.watch error. */
+/** Explain an fs.watch (or chokidar) error. */
 export function describeWatchError(err: unknown, scanMs: number): IWatchErrorInfo {
   const e = err as NodeJS.ErrnoException;
   const code = e?.code;
@@ -36,7 +36,7 @@ export function describeWatchError(err: unknown, scanMs: number): IWatchErrorInf
       key: 'ENOSPC',
       message:
         `file monitor: the system limit for inotify file watchers is reached ` +
-        `(fs.inotify.max_user_watches = ${now}; meow needs about one per file and folder): ${raw}. ` +
+        `(fs.inotify.max_user_watches = ${now}; meow needs one per folder): ${raw}. ` +
         `${every}. Fix: sudo sysctl fs.inotify.max_user_watches=1048576 (and put ` +
         "'fs.inotify.max_user_watches=1048576' in /etc/sysctl.d/90-meow.conf to keep it), then restart meow"
     };

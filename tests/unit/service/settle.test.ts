@@ -98,6 +98,27 @@ describe('Settler', () => {
     expect(events.map(e => [e.kind, e.from, e.path])).toEqual([['moved', 'a/x', 'b/x']]);
   });
 
+  it('pairs an add that arrives before the unlink of the same inode into a move', () => {
+    // The monitor stats both names of a rename separately; the new name's answer may come first.
+    settler.push({ kind: 'add', path: 'b/y', ino: 78 });
+    jest.advanceTimersByTime(20);
+    settler.push({ kind: 'unlink', path: 'a/y', ino: 78 });
+    jest.advanceTimersByTime(200);
+    expect(events.map(e => [e.kind, e.from, e.path])).toEqual([['moved', 'a/y', 'b/y']]);
+    expect(settler.pending).toBe(0);
+  });
+
+  it('does not pair an unlink with an add of the same inode that has already settled', () => {
+    settler.push({ kind: 'add', path: 'c/z', ino: 79 });
+    jest.advanceTimersByTime(200);
+    settler.push({ kind: 'unlink', path: 'old/z', ino: 79 });
+    jest.advanceTimersByTime(200);
+    expect(events.map(e => [e.kind, e.from, e.path])).toEqual([
+      ['created', undefined, 'c/z'],
+      ['deleted', undefined, 'old/z']
+    ]);
+  });
+
   it('coalesce() judges only existence before and after the window', () => {
     expect(Settler.coalesce(false, true)).toBe('created');
     expect(Settler.coalesce(true, true)).toBe('modified');

@@ -2,6 +2,7 @@
 import type { IFileEvent } from '../../../../src/core/types';
 import { RecordingLogger } from '../../../../src/service/log';
 import { FileMonitor } from '../../../../src/service/monitors/fileMonitor';
+import type { FolderWatcher } from '../../../../src/service/monitors/folderWatcher';
 
 export interface IRunning {
   monitor: FileMonitor;
@@ -39,6 +40,11 @@ export async function quiet(monitor: FileMonitor, ms = 10000): Promise<void> {
     await new Promise(r => setTimeout(r, 40));
   }
   throw new Error(`monitor still busy after ${ms} ms (pending ${monitor.pending})`);
+}
+
+/** Stop the monitor's watch of one folder, as a lost notification would blind it. */
+export function unwatchFolder(monitor: FileMonitor, rel: string): void {
+  (monitor as unknown as { _folders: FolderWatcher })._folders.unwatchTree(rel);
 }
 
 export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));

@@ -7,7 +7,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { FileIndex } from '../../../../src/service/monitors/fileIndex';
 import { makeWorkgroup, removeWorkgroup, until, writeFile } from '../../../helpers/workgroup';
-import { IRunning, quiet, sleep, startMonitor } from './helpers';
+import { IRunning, quiet, sleep, startMonitor, unwatchFolder } from './helpers';
 
 describe('FileMonitor reconciliation with its stored index', () => {
   let root: string;
@@ -70,8 +70,7 @@ describe('FileMonitor reconciliation with its stored index', () => {
     root = await makeWorkgroup({ 'w/.keep': '' });
     run = await startMonitor(root, { relistDelayMs: 60_000 });
     // Blind the watcher for w/ (as a lost notification would), then write.
-    const watcher = (run.monitor as unknown as { _watcher: { unwatch(p: string): void } })._watcher;
-    watcher.unwatch(path.join(root, 'w'));
+    unwatchFolder(run.monitor, 'w');
     await sleep(50);
     await writeFile(root, 'w/missed.txt', 'm');
     await sleep(300);
@@ -87,8 +86,7 @@ describe('FileMonitor reconciliation with its stored index', () => {
   it('runs the periodic scan on its own', async () => {
     root = await makeWorkgroup({ 'w/.keep': '' });
     run = await startMonitor(root, { scanIntervalMs: 300, relistDelayMs: 60_000 });
-    const watcher = (run.monitor as unknown as { _watcher: { unwatch(p: string): void } })._watcher;
-    watcher.unwatch(path.join(root, 'w'));
+    unwatchFolder(run.monitor, 'w');
     await sleep(50);
     await writeFile(root, 'w/late.txt', 'l');
     await until(() => run!.events.length > 0, 5000, 'the periodic scan');

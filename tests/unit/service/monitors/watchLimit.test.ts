@@ -3,7 +3,7 @@
  * and keep reporting files by scanning instead of going blind.
  */
 import * as fsModule from 'fs';
-// The module object chokidar itself calls `watch` on (not the ES namespace).
+// The module object the folder watcher calls `watch` on (not the ES namespace).
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const fsCjs = require('fs') as typeof fsModule;
 const realWatch = fsCjs.watch;
@@ -25,7 +25,7 @@ describe('FileMonitor at the inotify watch limit', () => {
     root = await makeWorkgroup({ 'in/.keep': '' });
     run = await startMonitor(root, { blindScanIntervalMs: 300 });
     // From now on the system refuses new watches for new/, as it does when
-    // fs.inotify.max_user_watches is used up: chokidar's fs.watch throws.
+    // fs.inotify.max_user_watches is used up: fs.watch throws.
     fsCjs.watch = ((file: string, ...rest: unknown[]) => {
       if (String(file).includes(`${path.sep}new`)) {
         const err = new Error(
@@ -57,13 +57,13 @@ describe('FileMonitor at the inotify watch limit', () => {
   it('an ENOSPC error event alone switches to frequent scans', async () => {
     root = await makeWorkgroup({ 'in/.keep': '' });
     run = await startMonitor(root, { blindScanIntervalMs: 300, relistDelayMs: 60_000 });
-    const watcher = (run.monitor as unknown as {
-      _watcher: { emit(e: string, err: Error): void; unwatch(p: string): void };
-    })._watcher;
+    // The watch of in/ fails (and is closed): its FSWatcher emits the error.
+    const folders = (run.monitor as unknown as { _folders: { _watches: Map<string, fsModule.FSWatcher> } })
+      ._folders;
     const err = new Error('ENOSPC: System limit for number of file watchers reached') as NodeJS.ErrnoException;
     err.code = 'ENOSPC';
-    watcher.emit('error', err);
-    watcher.unwatch(path.join(root, 'in')); // and in/ really is not watched
+    folders._watches.get('in')!.emit('error', err);
+    expect(folders._watches.has('in')).toBe(false);
     await sleep(50);
     await writeFile(root, 'in/x.dat', 'x');
     await until(() => run!.events.some(e => e.path === 'in/x.dat'), 5000, 'the scanned event');
