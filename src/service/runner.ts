@@ -98,6 +98,7 @@ export class MeowRunner {
       provenance: this._provenance,
       log: this._log,
       hashOf,
+      checkedHash: rel => this._fileMonitor.checkedHash(rel),
       walk: rel => walkWorkgroup(this.root, rel, this.stateDir, this._log),
       enqueue: id => this._workers.enqueue(id),
       isRunning: id => this._workers.isRunning(id),
@@ -202,9 +203,17 @@ export class MeowRunner {
     await this.limits.load();
     await this.executors.start();
     // Rules first, so the file monitor's start scan (what changed while meow
-    // was down) finds them; M10 runs as each rule appears.
+    // was down) finds them; M10 runs as each rule appears, once that scan is
+    // done: it then reuses the hashes the scan confirmed instead of a stat
+    // per existing file.
+    let scanned!: () => void;
+    this._startScanned = new Promise<void>(resolve => (scanned = resolve));
     await this.stateMonitor.start();
-    await this._fileMonitor.start();
+    try {
+      await this._fileMonitor.start();
+    } finally {
+      scanned();
+    }
     await this._recover(jobs.filter(j => !FINAL_JOB_STATUSES.includes(j.status)));
     this._workers.start();
   }
@@ -433,6 +442,9 @@ export class MeowRunner {
     });
   }
 
+  /** Resolves once the file monitor's start scan is done (M10 waits for it). */
+  private _startScanned: Promise<void> = Promise.resolve();
+
   private _track(work: Promise<void>): void {
     this._inFlight.add(work);
     work
@@ -487,6 +499,7 @@ export class MeowRunner {
       r => r.pattern.trigger.kind === 'file' && r.pattern.trigger.events.includes('created')
     );
     if (fileRules.length) {
+      await this._startScanned;
       await this._scheduler.retroactive(fileRules);
     }
   }

@@ -56,6 +56,7 @@ export class JobStore {
     this._log = options.log ?? silentLogger;
     this._readOnly = options.readOnly ?? false;
     this._yieldTo = options.yieldTo;
+    this._tidyDelayMs = options.tidyDelayMs ?? 10_000;
     this._journal = new Journal<IJob>({ file: path.join(this._dir, JOURNAL_FILE) });
   }
 
@@ -84,6 +85,7 @@ export class JobStore {
     if (this._readOnly) {
       return this._loadReadOnly();
     }
+    this._closing = false;
     await fs.mkdir(this._dir, { recursive: true });
     const journalExisted = await fs.stat(this._journal.file).then(() => true, () => false);
     // Replayed as read: the journal's text and its superseded records are
@@ -129,6 +131,8 @@ export class JobStore {
   async close(): Promise<void> {
     clearTimeout(this._retryTimer);
     clearTimeout(this._pumpTimer);
+    clearTimeout(this._tidyTimer);
+    this._closing = true;
     await this._tidying;
     await this.flush();
     // Records still being appended may start a compaction when written.
@@ -513,13 +517,21 @@ export class JobStore {
     }
     // A finished job's folder only holds a temporary file if a crash cut its
     // last write short: harmless, and listing 10,000 folders was most of the
-    // start-up. They are tidied after start, leaving temps newer than it.
+    // start-up. They are tidied a while after start (not competing with it
+    // or with the first events), leaving temps newer than the start.
     const since = Date.now();
-    this._tidying = (async () => {
-      for (const dir of finished) {
-        await removeStaleTemps(dir, since);
-      }
-    })().catch(() => undefined);
+    this._tidyTimer = setTimeout(() => {
+      this._tidyTimer = undefined;
+      this._tidying = (async () => {
+        for (const dir of finished) {
+          if (this._closing) {
+            return;
+          }
+          await removeStaleTemps(dir, since);
+        }
+      })().catch(() => undefined);
+    }, this._tidyDelayMs);
+    this._tidyTimer.unref?.();
     if (removed) {
       this._log.info(`job store: removed ${removed} job folder(s) of jobs a crash interrupted while they were being created (their triggers are processed again)`);
     }
@@ -586,6 +598,9 @@ export class JobStore {
   private _retryTimer: ReturnType<typeof setTimeout> | undefined;
   private _compacting: Promise<void> | undefined;
   private _tidying: Promise<void> | undefined;
+  private _tidyTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly _tidyDelayMs: number;
+  private _closing = false;
   private _compactFailedAt = 0;
   private _seq = 0;
   private readonly _changed = new Signal<this, JobStore.IChange>(this);
@@ -635,6 +650,8 @@ export namespace JobStore {
      * into jobs): background folder writes wait meanwhile.
      */
     yieldTo?: () => boolean;
+    /** Delay after load before finished jobs' folders are tidied, in ms (default 10 s). */
+    tidyDelayMs?: number;
   }
 
   export interface IChange {

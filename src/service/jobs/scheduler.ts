@@ -187,7 +187,7 @@ export class Scheduler {
         const event: IFileEvent = { kind: 'created', path: rel, time: Date.now(), retroactive: true };
         const matched = this._o.workflow.match(event).filter(r => wanted.has(r.id));
         if (matched.length) {
-          batch.push(this.schedule(matched, event));
+          batch.push(this.schedule(matched, event, this._o.checkedHash?.(rel)));
           if (batch.length >= RETRO_AT_ONCE) {
             await Promise.all(batch);
             batch = [];
@@ -370,6 +370,11 @@ export namespace Scheduler {
     log: ILogger;
     /** The current content hash of a workgroup file (undefined: gone). */
     hashOf: (rel: string) => Promise<string | undefined>;
+    /**
+     * A hash known without reading or stat'ing the file (one a scan just
+     * confirmed), for retroactive matching; undefined: `hashOf` is asked.
+     */
+    checkedHash?: (rel: string) => string | undefined;
     /** Every data file below a workgroup-relative folder. */
     walk: (relDir: string) => AsyncIterable<string>;
     /** Queue a job for the workers. */

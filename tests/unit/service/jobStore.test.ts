@@ -121,6 +121,29 @@ describe('JobStore', () => {
     await again.close();
   });
 
+  it("tidies a finished job's folder of a crash's temporary file a while after start, not during it", async () => {
+    const id = '20261129-120000-000-000001-dddd';
+    const store = new JobStore({ jobsDir: dir });
+    await store.load();
+    await store.create([{ job: job(id), notebooks: { recipe: nb, notebook: nb } }]);
+    await store.update(id, { status: 'running' });
+    await store.update(id, { status: 'done' });
+    await store.close();
+    const temp = path.join(dir, id, '.job.yaml.123.4.tmp');
+    await fs.writeFile(temp, 'x');
+    const past = new Date(Date.now() - 60_000);
+    await fs.utimes(temp, past, past);
+    const again = new JobStore({ jobsDir: dir, tidyDelayMs: 300 });
+    await again.load();
+    expect(await fs.readdir(path.join(dir, id))).toContain('.job.yaml.123.4.tmp');
+    const until = Date.now() + 5000;
+    while ((await fs.readdir(path.join(dir, id))).includes('.job.yaml.123.4.tmp') && Date.now() < until) {
+      await new Promise(r => setTimeout(r, 50));
+    }
+    expect(await fs.readdir(path.join(dir, id))).not.toContain('.job.yaml.123.4.tmp');
+    await again.close();
+  });
+
   it('survives a torn last line and removes what a crash left half made', async () => {
     const store = new JobStore({ jobsDir: dir });
     await store.load();
