@@ -109,6 +109,18 @@ export function isJobId(id: string): boolean {
   return parseJobId(id) !== undefined;
 }
 
+/**
+ * The short form of a job id shown wherever jobs are listed or drawn (the
+ * Monitor, the Report, a pattern's runs), the same everywhere: sequence and
+ * suffix (`20261122-035941-703-000005-6d07` → `000005-6d07`). The sequence
+ * tells jobs of one service apart and the suffix those of two; the full id
+ * is on hover. Anything that is not a job id is returned as it is.
+ */
+export function shortJobId(id: string): string {
+  const parts = parseJobId(id);
+  return parts ? id.slice(id.length - parts.suffix.length - 7) : id;
+}
+
 /** Creation time (ms since the epoch) encoded in a job id; NaN if not an id. */
 export function jobIdTime(id: string): number {
   return parseJobId(id)?.time ?? NaN;

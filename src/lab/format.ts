@@ -80,12 +80,4 @@ export function fileStem(path: string): string {
   return i > 0 ? base.slice(0, i) : base;
 }
 
-/**
- * A job id without its date (`20261122-035941-703-000005-6d07` →
- * `035941-703-000005-6d07`): ids of one day share the date, and a narrow
- * column would otherwise cut off the part that tells them apart. The
- * Created column shows the date; the full id is on hover.
- */
-export function shortJobId(id: string): string {
-  return /^\d{8}-\d{6}-/.test(id) ? id.slice(9) : id;
-}
+export { shortJobId } from '../core/jobs';

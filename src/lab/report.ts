@@ -4,6 +4,7 @@
  * (labelled with the file path). The d3 view draws what this returns.
  */
 import type { IProvenanceGraph, IProvenanceNode } from '../core/provenance';
+import { shortJobId } from '../core/jobs';
 
 /** Colour-blind friendly categorical palette (Tableau 10). */
 export const PATTERN_PALETTE = [
@@ -48,12 +49,6 @@ export interface IReportEdge {
   to: string;
   /** The file the parent wrote and the child was triggered by. */
   label: string;
-}
-
-/** The short form of a job id shown in nodes (its last part). */
-export function shortJobId(id: string): string {
-  const parts = id.split(/[_-]/);
-  return parts.length > 1 ? parts.slice(-2).join('_') : id;
 }
 
 export function reportGraph(graph: IProvenanceGraph): {

@@ -142,8 +142,9 @@ describe('SVG export', () => {
 });
 
 describe('shortJobId', () => {
-  it('drops the date that every id of a day shares, and leaves other ids alone', () => {
-    expect(shortJobId('20261122-035941-703-000005-6d07')).toBe('035941-703-000005-6d07');
+  it('keeps sequence and suffix, the same in every panel, and leaves other ids alone', () => {
+    // One short form everywhere (Monitor, Report, pattern runs): sequence and suffix.
+    expect(shortJobId('20261122-035941-703-000005-6d07')).toBe('000005-6d07');
     expect(shortJobId('custom-id')).toBe('custom-id');
   });
 });
