@@ -70,3 +70,6 @@ export namespace CommandIDs {
   export const revealJob = 'meow:reveal-job';
   export const openReport = 'meow:open-report';
 }
+
+/** The command palette category of meow's commands. */
+export const COMMAND_CATEGORY = 'MEOW';
