@@ -6,6 +6,7 @@
  */
 import type { IJobPage, IJobQuery } from '../../core/api';
 import { DEFAULT_JOB_LIMIT } from '../../core/api';
+import { compileJobFilter, descendingStrings, insertSorted } from '../../core/jobFilter';
 import { JOB_STATUSES } from '../../core/jobs';
 import type { IJob, JobStatus } from '../../core/types';
 
@@ -15,7 +16,7 @@ export class JobIndex {
     for (const job of jobs) {
       this._jobs.set(job.id, job);
     }
-    this._ids = [...this._jobs.keys()].sort(descending);
+    this._ids = [...this._jobs.keys()].sort(descendingStrings);
     for (const job of this._jobs.values()) {
       this._counts[job.status]++;
       this._link(job);
@@ -51,52 +52,19 @@ export class JobIndex {
     }
     this._counts[job.status]++;
     this._link(job);
-    // New ids are almost always the newest: insert at the front, else binary search.
-    if (!this._ids.length || job.id > this._ids[0]) {
-      this._ids.unshift(job.id);
-      return;
-    }
-    let lo = 0;
-    let hi = this._ids.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this._ids[mid] > job.id) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    this._ids.splice(lo, 0, job.id);
+    insertSorted(this._ids, job.id, descendingStrings);
   }
 
   /** Filter, newest first, then page. */
   query(q: IJobQuery): IJobPage {
     const offset = q.offset ?? 0;
     const limit = q.limit ?? DEFAULT_JOB_LIMIT;
-    const statuses = q.status?.length ? new Set(q.status) : undefined;
-    const after = q.after ? Date.parse(q.after) : undefined;
-    const before = q.before ? Date.parse(q.before) : undefined;
-    const text = q.text ? q.text.toLowerCase() : undefined;
+    const matches = compileJobFilter(q);
     const jobs: IJob[] = [];
     let total = 0;
     for (const id of this._ids) {
       const job = this._jobs.get(id)!;
-      if (statuses && !statuses.has(job.status)) {
-        continue;
-      }
-      if (q.pattern !== undefined && job.pattern !== q.pattern) {
-        continue;
-      }
-      if (q.recipe !== undefined && job.recipe !== q.recipe) {
-        continue;
-      }
-      if (after !== undefined || before !== undefined) {
-        const created = Date.parse(job.created);
-        if ((after !== undefined && created < after) || (before !== undefined && created > before)) {
-          continue;
-        }
-      }
-      if (text !== undefined && !matchesText(job, text)) {
+      if (!matches(job)) {
         continue;
       }
       if (total >= offset && jobs.length < limit) {
@@ -122,19 +90,4 @@ export class JobIndex {
   private readonly _ids: string[];
   private readonly _children = new Map<string, string[]>();
   private readonly _counts = Object.fromEntries(JOB_STATUSES.map(s => [s, 0])) as Record<JobStatus, number>;
-}
-
-function descending(a: string, b: string): number {
-  return a < b ? 1 : a > b ? -1 : 0;
-}
-
-/** Case-insensitive substring of id, pattern, recipe, trigger path or error. */
-function matchesText(job: IJob, text: string): boolean {
-  return (
-    job.id.toLowerCase().includes(text) ||
-    job.pattern.toLowerCase().includes(text) ||
-    job.recipe.toLowerCase().includes(text) ||
-    (job.trigger?.path ?? '').toLowerCase().includes(text) ||
-    (job.error?.message ?? '').toLowerCase().includes(text)
-  );
 }
