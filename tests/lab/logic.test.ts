@@ -3,7 +3,7 @@ import { svgToString } from '../../src/lab/exportImage';
 import { fileStem, formatElapsed, formatRelative, jobDuration, shortJobId } from '../../src/lab/format';
 import { workgroupPrefix } from '../../src/lab/meow';
 import { defaultRecipeName, recipeNameProblem, registerRecipe } from '../../src/lab/register';
-import { FAILED_COLOUR, PATTERN_PALETTE, patternColours, reportGraph } from '../../src/lab/report';
+import { FAILED_COLOUR, patternColour, patternColours, reportGraph } from '../../src/lab/report';
 import { visibleRows } from '../../src/lab/virtual';
 import { provenanceGraph } from '../../src/core/provenance';
 import { fakeSettings, makeJob } from './fakes';
@@ -69,8 +69,8 @@ describe('report graph', () => {
     b.trigger.path = 'first/Alpha.txt';
     const g = reportGraph(provenanceGraph([a, b]));
     expect(g.nodes.map(n => [n.label, n.colour, n.failed])).toEqual([
-      ['Pattern_One', PATTERN_PALETTE[0], false],
-      ['Pattern_Two', PATTERN_PALETTE[1], true]
+      ['file1.txt', patternColour('Pattern_One'), false],
+      ['Alpha.txt', patternColour('Pattern_Two'), true]
     ]);
     expect(g.edges).toEqual([{ from: a.id, to: b.id, label: 'first/Alpha.txt' }]);
     expect(g.nodes[1].title).toMatch(/error: boom/);

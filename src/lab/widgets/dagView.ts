@@ -1,11 +1,15 @@
 /**
  * Draw a directed graph with d3, laid out by dagre (`../layout`). Shared by
- * the Workflow graph and the provenance report. Colours are attributes, so
- * an exported SVG looks like the screen.
+ * the Workflow graph (`renderDag`: natural size, scrolls) and the provenance
+ * report (`renderZoomableDag`: fills its box, wheel zooms, drag pans, fit
+ * and zoom-to-node). Node colours are attributes; with `themed`, edges and
+ * edge labels take their colours from the Lab theme through CSS classes
+ * (style/report.css), and the export inlines the computed colours.
  */
 import * as d3 from 'd3';
 
-import { layoutGraph } from '../layout';
+import { ILayout, layoutComponents, layoutGraph } from '../layout';
+import { LIGHT_TEXT, textColourFor } from '../report';
 
 export interface IDagViewNode {
   id: string;
@@ -52,6 +56,8 @@ export interface IDagViewOptions {
   empty?: string;
   /** `width`: scale to the container's width; `none` (default): natural size. */
   fit?: 'width' | 'none';
+  /** Edge and label colours from CSS classes (the Lab theme), not attributes. */
+  themed?: boolean;
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -72,6 +78,27 @@ function hexagonPoints(w: number, h: number): string {
     .join(' ');
 }
 
+/** Text colour of a node: its own, else dark or light by contrast with its fill. */
+function textColourOf(n: IDagViewNode): string {
+  if (n.textColour) {
+    return n.textColour;
+  }
+  return /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(n.fill) ? textColourFor(n.fill) : LIGHT_TEXT;
+}
+
+/** Replace `container`'s content by the empty message; true when there is nothing to draw. */
+function showEmpty(container: HTMLElement, nodes: IDagViewNode[], options: IDagViewOptions): boolean {
+  container.textContent = '';
+  if (nodes.length > 0) {
+    return false;
+  }
+  const p = document.createElement('div');
+  p.className = 'jp-meow-graphEmpty';
+  p.textContent = options.empty ?? 'Nothing to show.';
+  container.appendChild(p);
+  return true;
+}
+
 /** Draw into `container` (its content is replaced); returns the `<svg>`. */
 export function renderDag(
   container: HTMLElement,
@@ -79,12 +106,7 @@ export function renderDag(
   edges: IDagViewEdge[],
   options: IDagViewOptions = {}
 ): SVGSVGElement | null {
-  container.textContent = '';
-  if (nodes.length === 0) {
-    const p = document.createElement('div');
-    p.className = 'jp-meow-graphEmpty';
-    p.textContent = options.empty ?? 'Nothing to show.';
-    container.appendChild(p);
+  if (showEmpty(container, nodes, options)) {
     return null;
   }
   const layout = layoutGraph(
@@ -92,9 +114,6 @@ export function renderDag(
     edges.map(e => ({ from: e.from, to: e.to, label: e.label })),
     { rankdir: options.rankdir ?? 'LR' }
   );
-  const byId = new Map(nodes.map(n => [n.id, n]));
-  const markerId = `jp-meow-arrow-${++markerSeq}`;
-
   const svg = d3
     .select(container)
     .append('svg')
@@ -113,8 +132,135 @@ export function renderDag(
   } else {
     svg.attr('width', layout.width).attr('height', layout.height);
   }
+  const root = svg.append('g').attr('data-meow-zoom', '');
+  const zoom = d3
+    .zoom<SVGSVGElement, unknown>()
+    .scaleExtent([0.2, 4])
+    // Plain wheel scrolls the panel; Ctrl/⌘ + wheel zooms, drag pans.
+    .filter((event: any) => (event.type === 'wheel' ? event.ctrlKey || event.metaKey : !event.button))
+    .on('zoom', event => root.attr('transform', event.transform.toString()));
+  svg.call(zoom).on('dblclick.zoom', null);
+  drawGraph(svg, root, layout, nodes, edges, options);
+  return svg.node();
+}
 
-  svg
+/** A drawn graph that fills its container and zooms. */
+export interface IDagCanvas {
+  readonly svg: SVGSVGElement;
+  readonly layout: ILayout;
+  /** The current zoom transform (`{ k, x, y }`). */
+  readonly transform: { k: number; x: number; y: number };
+  /** Show the whole graph (never enlarged beyond its natural size). */
+  fit(): void;
+  /** Centre node `id` at a readable scale; false when it is not drawn. */
+  zoomTo(id: string): boolean;
+  /** Zoom by `factor` around the centre. */
+  zoomBy(factor: number): void;
+  setTransform(t: { k: number; x: number; y: number }): void;
+}
+
+export interface IZoomableDagOptions extends IDagViewOptions {
+  /** Pack connected components in rows (`../layout` layoutComponents). */
+  packed?: boolean;
+  /** Start from this transform (a redraw keeps the user's view); else fit. */
+  transform?: { k: number; x: number; y: number } | null;
+}
+
+/**
+ * Draw into `container` (its content is replaced), filling it: the wheel
+ * zooms, dragging pans. Returns the canvas, or null when there is nothing.
+ */
+export function renderZoomableDag(
+  container: HTMLElement,
+  nodes: IDagViewNode[],
+  edges: IDagViewEdge[],
+  options: IZoomableDagOptions = {}
+): IDagCanvas | null {
+  if (showEmpty(container, nodes, options)) {
+    return null;
+  }
+  const inputs = [
+    nodes.map(n => ({ id: n.id, width: n.width, height: n.height })),
+    edges.map(e => ({ from: e.from, to: e.to, label: e.label }))
+  ] as const;
+  const size = () => ({ w: container.clientWidth || 800, h: container.clientHeight || 600 });
+  const layout = options.packed
+    ? layoutComponents(inputs[0], inputs[1], { rankdir: options.rankdir ?? 'LR', aspect: size().w / size().h })
+    : layoutGraph(inputs[0], inputs[1], { rankdir: options.rankdir ?? 'LR' });
+  const svg = d3
+    .select(container)
+    .append('svg')
+    .attr('xmlns', SVG_NS)
+    .attr('class', `jp-meow-dag jp-meow-dagZoomable ${options.className ?? ''}`.trim())
+    .attr('width', '100%')
+    .attr('height', '100%')
+    // The export's extent (the screen shows a window onto it).
+    .attr('data-meow-bounds', `0 0 ${layout.width} ${layout.height}`);
+  const root = svg.append('g').attr('data-meow-zoom', '');
+  const zoom = d3
+    .zoom<SVGSVGElement, unknown>()
+    .scaleExtent([0.02, 4])
+    // The box on screen (d3's default reads the SVG's length, a percentage here).
+    .extent(() => {
+      const { w, h } = size();
+      return [
+        [0, 0],
+        [w, h]
+      ];
+    })
+    .on('zoom', event => root.attr('transform', event.transform.toString()));
+  svg.call(zoom).on('dblclick.zoom', null);
+  drawGraph(svg, root, layout, nodes, edges, options);
+
+  const node = svg.node()!;
+  const apply = (t: { k: number; x: number; y: number }) => zoom.transform(svg, d3.zoomIdentity.translate(t.x, t.y).scale(t.k));
+  const canvas: IDagCanvas = {
+    svg: node,
+    layout,
+    get transform() {
+      const t = d3.zoomTransform(node);
+      return { k: t.k, x: t.x, y: t.y };
+    },
+    fit: () => {
+      const { w, h } = size();
+      const k = Math.min(1, w / layout.width, h / layout.height);
+      apply({ k, x: (w - layout.width * k) / 2, y: Math.max(0, (h - layout.height * k) / 2) });
+    },
+    zoomTo: id => {
+      const target = layout.nodes.find(n => n.id === id);
+      if (!target) {
+        return false;
+      }
+      const { w, h } = size();
+      const k = Math.max(1, d3.zoomTransform(node).k);
+      apply({ k, x: w / 2 - target.x * k, y: h / 2 - target.y * k });
+      return true;
+    },
+    zoomBy: factor => zoom.scaleBy(svg, factor),
+    setTransform: apply
+  };
+  if (options.transform) {
+    canvas.setTransform(options.transform);
+  } else {
+    canvas.fit();
+  }
+  return canvas;
+}
+
+type SvgSelection = d3.Selection<SVGSVGElement, unknown, null, undefined>;
+type GroupSelection = d3.Selection<SVGGElement, unknown, null, undefined>;
+
+/** The arrow marker, the edges and the nodes of `layout`, into `root`. */
+function drawGraph(
+  svg: SvgSelection,
+  root: GroupSelection,
+  layout: ILayout,
+  nodes: IDagViewNode[],
+  edges: IDagViewEdge[],
+  options: IDagViewOptions
+): void {
+  const markerId = `jp-meow-arrow-${++markerSeq}`;
+  const arrow = svg
     .append('defs')
     .append('marker')
     .attr('id', markerId)
@@ -125,53 +271,64 @@ export function renderDag(
     .attr('markerHeight', 7)
     .attr('orient', 'auto-start-reverse')
     .append('path')
-    .attr('d', 'M 0 0 L 10 5 L 0 10 z')
-    .attr('fill', '#888888');
+    .attr('class', 'jp-meow-dagArrow')
+    .attr('d', 'M 0 0 L 10 5 L 0 10 z');
+  if (!options.themed) {
+    arrow.attr('fill', '#888888');
+  }
+  drawEdges(root, layout, edges, markerId, options);
+  drawNodes(root, layout, nodes, options);
+}
 
-  const root = svg.append('g').attr('data-meow-zoom', '');
-  const zoom = d3
-    .zoom<SVGSVGElement, unknown>()
-    .scaleExtent([0.2, 4])
-    // Plain wheel scrolls the panel; Ctrl/⌘ + wheel zooms, drag pans.
-    .filter((event: any) => (event.type === 'wheel' ? event.ctrlKey || event.metaKey : !event.button))
-    .on('zoom', event => root.attr('transform', event.transform.toString()));
-  svg.call(zoom).on('dblclick.zoom', null);
-
+function drawEdges(root: GroupSelection, layout: ILayout, edges: IDagViewEdge[], markerId: string, options: IDagViewOptions): void {
   const line = d3
     .line<{ x: number; y: number }>()
     .x(p => p.x)
     .y(p => p.y)
     .curve(d3.curveBasis);
-
+  const specs = new Map<string, IDagViewEdge>();
+  for (const e of edges) {
+    specs.set(`${e.from}->${e.to}`, specs.get(`${e.from}->${e.to}`) ?? e);
+  }
   const edgeGroup = root.append('g').attr('class', 'jp-meow-dagEdges');
-  layout.edges.forEach((e, i) => {
-    const spec = edges.find((x, j) => j >= i && x.from === e.from && x.to === e.to) ?? edges[i];
+  for (const e of layout.edges) {
+    const spec = specs.get(`${e.from}->${e.to}`);
     const g = edgeGroup
       .append('g')
       .attr('class', 'jp-meow-dagEdge')
       .attr('data-meow-edge', `${e.from}->${e.to}`);
-    g.append('path')
+    const path = g
+      .append('path')
+      .attr('class', 'jp-meow-dagEdgeLine')
       .attr('d', line(e.points) ?? '')
       .attr('fill', 'none')
-      .attr('stroke', spec?.colour ?? '#888888')
       .attr('stroke-width', 1.5)
       .attr('stroke-dasharray', spec?.dashed ? '4 3' : null)
       .attr('marker-end', `url(#${markerId})`);
+    if (spec?.colour || !options.themed) {
+      path.attr('stroke', spec?.colour ?? '#888888');
+    }
     if (e.label && e.labelX !== undefined) {
-      g.append('text')
+      const text = g
+        .append('text')
+        .attr('class', 'jp-meow-dagEdgeLabel')
         .attr('x', e.labelX)
         .attr('y', e.labelY! + 4)
         .attr('text-anchor', 'middle')
         .attr('font-size', 10)
-        .attr('fill', '#555555')
-        .attr('stroke', '#ffffff')
         .attr('stroke-width', 3)
         .attr('paint-order', 'stroke')
         .text(e.label.length > 40 ? `…${e.label.slice(-39)}` : e.label);
+      if (!options.themed) {
+        text.attr('fill', '#555555').attr('stroke', '#ffffff');
+      }
       g.append('title').text(e.label);
     }
-  });
+  }
+}
 
+function drawNodes(root: GroupSelection, layout: ILayout, nodes: IDagViewNode[], options: IDagViewOptions): void {
+  const byId = new Map(nodes.map(n => [n.id, n]));
   const nodeGroup = root.append('g').attr('class', 'jp-meow-dagNodes');
   for (const ln of layout.nodes) {
     const n = byId.get(ln.id)!;
@@ -197,7 +354,7 @@ export function renderDag(
       .attr('stroke', n.stroke)
       .attr('stroke-width', n.strokeWidth ?? 1.5)
       .attr('stroke-dasharray', n.dashed ? '4 3' : null);
-    const colour = n.textColour ?? '#ffffff';
+    const colour = textColourOf(n);
     // The icon takes the left of the node; the label is centred in the rest.
     const iconSize = 14;
     const inset = n.icon ? (n.shape === 'hexagon' ? 10 : n.shape === 'pill' ? n.height / 3 : 6) : 0;
@@ -256,5 +413,4 @@ export function renderDag(
       g.on('mouseenter', () => options.onHover!(n.id)).on('mouseleave', () => options.onHover!(null));
     }
   }
-  return svg.node();
 }
