@@ -1,2 +1,3 @@
 import './base.css';
+import './monitor.css';
 import './report.css';

@@ -3,6 +3,16 @@ import { JobsModel, StatusModel, WorkflowModel } from '../../src/lab/models';
 import type { IJob } from '../../src/core/types';
 import { FakeWebSocket, fakeSettings, makeJob } from './fakes';
 
+async function waitFor(cond: () => boolean, timeout = 2000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeout) {
+      throw new Error('condition not met in time');
+    }
+    await new Promise(r => setTimeout(r, 5));
+  }
+}
+
 describe('JobsModel', () => {
   it('orders rows newest first and counts by status', () => {
     const model = new JobsModel();
@@ -121,9 +131,121 @@ describe('JobsModel', () => {
     client.connect();
     FakeWebSocket.last.open();
     FakeWebSocket.last.receive({ type: 'job', job: makeJob(9, { status: 'queued' }) });
-    expect(model.size).toBe(6);
+    await waitFor(() => model.size === 6);
     expect(model.at(0)!.status).toBe('queued');
     client.dispose();
+  });
+});
+
+describe('JobsModel batching of websocket events', () => {
+  afterEach(() => jest.useRealTimers());
+
+  function connected(batchInterval?: number) {
+    FakeWebSocket.reset();
+    const { serverSettings } = fakeSettings(() => undefined);
+    const client = new MeowClient({ serverSettings });
+    const model = new JobsModel({ client, batchInterval });
+    const changes: any[] = [];
+    model.changed.connect((_, c) => changes.push(c));
+    client.connect();
+    FakeWebSocket.last.open();
+    return { client, model, changes, socket: FakeWebSocket.last };
+  }
+
+  it('applies 2,000 events as one change per batch interval', () => {
+    jest.useFakeTimers();
+    const { client, model, changes, socket } = connected(100);
+    for (let i = 0; i < 1000; i++) {
+      socket.receive({ type: 'job', job: makeJob(i, { status: 'queued' }) });
+      socket.receive({ type: 'job', job: makeJob(i, { status: i % 10 ? 'done' : 'failed' }) });
+    }
+    expect(changes).toHaveLength(0);
+    expect(model.size).toBe(0);
+    jest.advanceTimersByTime(100);
+    expect(changes).toHaveLength(1);
+    expect(changes[0].type).toBe('update');
+    expect(changes[0].ids).toHaveLength(1000);
+    expect(model.counts).toMatchObject({ queued: 0, done: 900, failed: 100 });
+    // The next events make the next batch.
+    socket.receive({ type: 'job', job: makeJob(1000, { status: 'queued' }) });
+    jest.advanceTimersByTime(99);
+    expect(changes).toHaveLength(1);
+    jest.advanceTimersByTime(1);
+    expect(changes).toHaveLength(2);
+    expect(changes[1].ids).toEqual([makeJob(1000).id]);
+    client.dispose();
+  });
+
+  it('applies each event at once with batchInterval 0, and flush() empties a batch early', () => {
+    jest.useFakeTimers();
+    const immediate = connected(0);
+    immediate.socket.receive({ type: 'job', job: makeJob(1) });
+    immediate.socket.receive({ type: 'job', job: makeJob(2) });
+    expect(immediate.changes).toHaveLength(2);
+    immediate.client.dispose();
+    const batched = connected(100);
+    batched.socket.receive({ type: 'job', job: makeJob(1) });
+    batched.model.flush();
+    expect(batched.model.size).toBe(1);
+    jest.advanceTimersByTime(200);
+    expect(batched.changes).toHaveLength(1);
+    batched.client.dispose();
+  });
+
+  it('a late event in a batch does not bring a final job back to running', () => {
+    jest.useFakeTimers();
+    const { client, model, socket } = connected(100);
+    socket.receive({ type: 'job', job: makeJob(1, { status: 'running' }) });
+    model.upsert(makeJob(1, { status: 'cancelled' })); // Cancel's answer, before the batch
+    jest.advanceTimersByTime(100);
+    expect(model.get(makeJob(1).id)!.status).toBe('cancelled');
+    client.dispose();
+  });
+});
+
+describe('JobsModel sorting', () => {
+  const rows = (model: JobsModel) => model.slice(0, 100).map(j => j.id);
+
+  it('orders the filtered view by a column, both ways, and keeps indexOf in step', () => {
+    const model = new JobsModel();
+    const jobs = [makeJob(1, { pattern: 'b' }), makeJob(2, { pattern: 'a' }), makeJob(3, { pattern: 'c' }), makeJob(4, { pattern: 'a' })];
+    model.reset(jobs);
+    expect(model.sort).toEqual({ key: 'id', direction: 'desc' });
+    expect(rows(model)).toEqual([jobs[3].id, jobs[2].id, jobs[1].id, jobs[0].id]);
+    model.setSort({ key: 'pattern', direction: 'asc' });
+    expect(rows(model)).toEqual([jobs[1].id, jobs[3].id, jobs[0].id, jobs[2].id]);
+    model.setSort({ key: 'pattern', direction: 'desc' });
+    expect(rows(model)).toEqual([jobs[2].id, jobs[0].id, jobs[3].id, jobs[1].id]);
+    for (const [i, id] of rows(model).entries()) {
+      expect(model.indexOf(id)).toBe(i);
+    }
+  });
+
+  it('moves an updated job to its new place and inserts new ones in order', () => {
+    const model = new JobsModel();
+    model.setSort({ key: 'status', direction: 'asc' });
+    model.upsert([makeJob(1, { status: 'done' }), makeJob(2, { status: 'queued' }), makeJob(3, { status: 'failed' })]);
+    const statuses = () => model.slice(0, 100).map(j => j.status);
+    expect(statuses()).toEqual(['queued', 'done', 'failed']);
+    model.upsert(makeJob(2, { status: 'running' }));
+    model.upsert(makeJob(2, { status: 'cancelled' }));
+    expect(statuses()).toEqual(['done', 'failed', 'cancelled']);
+    model.upsert(makeJob(4, { status: 'running' }));
+    expect(statuses()).toEqual(['running', 'done', 'failed', 'cancelled']);
+    expect(model.indexOf(makeJob(2).id)).toBe(3);
+    model.setFilter({ status: ['failed', 'cancelled', 'running'] });
+    expect(statuses()).toEqual(['running', 'failed', 'cancelled']);
+    model.upsert(makeJob(1, { status: 'failed' }));
+    expect(model.slice(0, 100).map(j => j.id)).toEqual([makeJob(4).id, makeJob(1).id, makeJob(3).id, makeJob(2).id]);
+  });
+
+  it('drops the oldest beyond maxJobs from a sorted view', () => {
+    const model = new JobsModel({ maxJobs: 2 });
+    model.setSort({ key: 'pattern', direction: 'asc' });
+    model.upsert([makeJob(1, { pattern: 'z' }), makeJob(2, { pattern: 'y' })]);
+    model.upsert(makeJob(3, { pattern: 'x' }));
+    expect(model.slice(0, 10).map(j => j.pattern)).toEqual(['x', 'y']);
+    expect(model.indexOf(makeJob(1).id)).toBe(-1);
   });
 });
 

@@ -59,7 +59,8 @@ describe('plugins', () => {
       'jupyterlab-meow:register',
       'jupyterlab-meow:workflow',
       'jupyterlab-meow:monitor',
-      'jupyterlab-meow:report'
+      'jupyterlab-meow:report',
+      'jupyterlab-meow:notifications'
     ]);
     let meow!: IMeow;
     await act(async () => {

@@ -3,14 +3,30 @@
  *
  * Built for tens of thousands of jobs: jobs are kept in a map plus an
  * id-sorted array (ids sort by creation time, so a new job is appended in
- * O(1)); the filtered view is maintained incrementally, so one job update
- * costs O(log n) and tests only that job against the filter. Only a filter
- * change rescans all jobs.
+ * O(1)); the filtered view is kept sorted by the chosen column
+ * incrementally, so one job update costs O(log n) and tests only that job
+ * against the filter. Only a filter or sort change rescans all jobs.
+ *
+ * Websocket events are applied in batches (every `batchInterval` ms, one
+ * `changed` signal each): 2,000 jobs arriving at once cost a few renders,
+ * not thousands.
  */
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IServiceEvent } from '../../core/api';
+import {
+  DEFAULT_JOB_SORT,
+  IJobClassifiers,
+  IJobFilter,
+  IJobSort,
+  compareStrings,
+  compileJobFilter,
+  insertSorted,
+  jobComparator,
+  lowerBound,
+  removeSorted
+} from '../../core/jobFilter';
 import { EXECUTOR_KINDS, ExecutorKind, FINAL_JOB_STATUSES, IJob, JobStatus } from '../../core/types';
 import { JOB_STATUSES } from '../../core/jobs';
 import type { MeowClient } from '../client';
@@ -18,23 +34,12 @@ import { jobExecutor } from '../executors';
 import { TRIGGER_GROUPS, TriggerGroup, triggerGroup } from '../triggers';
 
 /** Filters of the Monitor panel; unset ones keep everything. */
-export interface IJobsFilter {
+export interface IJobsFilter extends IJobFilter {
   status?: JobStatus[];
-  pattern?: string;
-  recipe?: string;
-  /** ISO time or ms; jobs created at or after. */
-  after?: string | number;
-  /** ISO time or ms; jobs created at or before. */
-  before?: string | number;
   /** What fired the job: `file` (any file event), `network`, `schedule`, `manual`, `absent`, `rerun`. */
   trigger?: TriggerGroup;
   /** Where the job runs: `local` (also jobs recorded without one), `slurm`, `jupyter`. */
   executor?: ExecutorKind;
-  /**
-   * Case-insensitive substring of id, pattern, recipe, trigger path or
-   * source, error, or the executor's id of the job (a Slurm job id).
-   */
-  text?: string;
 }
 
 /** What changed, for views that want to be precise. */
@@ -44,53 +49,15 @@ export interface IJobsChange {
   ids: string[];
 }
 
-function toMs(t: string | number | undefined): number | undefined {
-  if (t === undefined || t === '') {
-    return undefined;
-  }
-  return typeof t === 'number' ? t : Date.parse(t);
-}
-
-/** Index of the first element of sorted `arr` not less than `id`. */
-function lowerBound(arr: string[], id: string): number {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (arr[mid] < id) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo;
-}
-
-/** Insert `id` into sorted `arr` (fast path: append). */
-function insertSorted(arr: string[], id: string): void {
-  const n = arr.length;
-  if (n === 0 || arr[n - 1] < id) {
-    arr.push(id);
-    return;
-  }
-  const i = lowerBound(arr, id);
-  if (arr[i] !== id) {
-    arr.splice(i, 0, id);
-  }
-}
-
-function removeSorted(arr: string[], id: string): void {
-  const i = lowerBound(arr, id);
-  if (arr[i] === id) {
-    arr.splice(i, 1);
-  }
-}
+/** The Lab names trigger kinds by group and jobs without an executor `local`. */
+const CLASSIFY: IJobClassifiers = { trigger: job => triggerGroup(job.trigger?.kind), executor: jobExecutor };
 
 export class JobsModel implements IDisposable {
   constructor(options: JobsModel.IOptions = {}) {
     this._client = options.client ?? null;
     this._pageSize = options.pageSize ?? 1000;
     this._maxJobs = options.maxJobs ?? 100000;
+    this._batchInterval = options.batchInterval ?? 100;
     if (this._client) {
       this._client.eventReceived.connect(this._onEvent, this);
       this._client.connectionChanged.connect((_, state) => {
@@ -116,6 +83,11 @@ export class JobsModel implements IDisposable {
     return this._disposed;
   }
 
+  /** Whether the jobs were loaded from the service at least once. */
+  get loaded(): boolean {
+    return this._loadedOnce;
+  }
+
   /** Number of jobs known. */
   get size(): number {
     return this._ids.length;
@@ -128,6 +100,11 @@ export class JobsModel implements IDisposable {
 
   get filter(): IJobsFilter {
     return this._filter;
+  }
+
+  /** The order of the filtered view (default: newest first). */
+  get sort(): IJobSort {
+    return this._sort;
   }
 
   /** Jobs by status (all jobs, unfiltered). */
@@ -168,19 +145,16 @@ export class JobsModel implements IDisposable {
     return [...(this._children.get(id) ?? [])].sort();
   }
 
-  /**
-   * The `index`-th job of the filtered view, newest first: what row `index`
-   * of the table shows. O(1).
-   */
+  /** The `index`-th job of the filtered, sorted view: what row `index` of the table shows. O(1). */
   at(index: number): IJob | undefined {
     const n = this._filtered.length;
     if (index < 0 || index >= n) {
       return undefined;
     }
-    return this._jobs.get(this._filtered[n - 1 - index]);
+    return this._jobs.get(this._filtered[this._sort.direction === 'desc' ? n - 1 - index : index]);
   }
 
-  /** Rows `start` (inclusive) to `end` (exclusive) of the filtered view, newest first. */
+  /** Rows `start` (inclusive) to `end` (exclusive) of the filtered, sorted view. */
   slice(start: number, end: number): IJob[] {
     const out: IJob[] = [];
     const stop = Math.min(end, this._filtered.length);
@@ -192,67 +166,36 @@ export class JobsModel implements IDisposable {
 
   /** Row index of a job in the filtered view, or -1. O(log n). */
   indexOf(id: string): number {
-    const i = lowerBound(this._filtered, id);
-    return this._filtered[i] === id ? this._filtered.length - 1 - i : -1;
+    if (!this._filteredSet.has(id)) {
+      return -1;
+    }
+    const i = lowerBound(this._filtered, id, this._compare);
+    return this._sort.direction === 'desc' ? this._filtered.length - 1 - i : i;
   }
 
   /** Whether a job passes the current filter. */
   matches(job: IJob): boolean {
-    const f = this._filter;
-    if (f.status && f.status.length && !f.status.includes(job.status)) {
-      return false;
-    }
-    if (f.pattern && job.pattern !== f.pattern) {
-      return false;
-    }
-    if (f.recipe && job.recipe !== f.recipe) {
-      return false;
-    }
-    if (f.trigger && triggerGroup(job.trigger?.kind) !== f.trigger) {
-      return false;
-    }
-    if (f.executor && jobExecutor(job) !== f.executor) {
-      return false;
-    }
-    if (this._after !== undefined || this._before !== undefined) {
-      const created = Date.parse(job.created);
-      if (this._after !== undefined && !(created >= this._after)) {
-        return false;
-      }
-      if (this._before !== undefined && !(created <= this._before)) {
-        return false;
-      }
-    }
-    if (this._text) {
-      const hay = [job.id, job.pattern, job.recipe, job.trigger?.path ?? '', job.trigger?.source ?? '', job.error?.message ?? '', job.external?.id ?? '']
-        .join('\n')
-        .toLowerCase();
-      if (!hay.includes(this._text)) {
-        return false;
-      }
-    }
-    return true;
+    return this._predicate(job);
   }
 
   /** Replace the filter and rebuild the filtered view (O(n)). */
   setFilter(filter: IJobsFilter): void {
     this._filter = { ...filter };
-    this._text = (filter.text ?? '').trim().toLowerCase();
-    this._after = toMs(filter.after);
-    this._before = toMs(filter.before);
-    this._filtered = [];
-    this._filteredSet.clear();
-    for (const id of this._ids) {
-      if (this.matches(this._jobs.get(id)!)) {
-        this._filtered.push(id);
-        this._filteredSet.add(id);
-      }
-    }
+    this._predicate = compileJobFilter(this._filter, CLASSIFY);
+    this._rebuild();
     this._filterChanged.emit(this._filter);
     this._changed.emit({ type: 'reset', ids: [] });
   }
 
-  /** Add or update jobs; emits `changed` once. */
+  /** Order the filtered view by a column (O(n log n)). */
+  setSort(sort: IJobSort): void {
+    this._sort = { ...sort };
+    this._compare = this._comparator();
+    this._rebuild();
+    this._changed.emit({ type: 'reset', ids: [] });
+  }
+
+  /** Add or update jobs now; emits `changed` once. */
   upsert(jobs: IJob | IJob[]): void {
     const list = Array.isArray(jobs) ? jobs : [jobs];
     if (list.length === 0) {
@@ -269,10 +212,28 @@ export class JobsModel implements IDisposable {
     this._changed.emit({ type: 'update', ids });
   }
 
+  /** Apply the websocket events waiting for the next batch now. */
+  flush(): void {
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+    if (this._queue.size === 0) {
+      return;
+    }
+    // A final status never changes: an event overtaken by a direct update
+    // (Cancel's answer) must not bring an older state back.
+    const list = [...this._queue.values()].filter(job => {
+      const known = this._jobs.get(job.id);
+      return !known || !FINAL_JOB_STATUSES.includes(known.status) || FINAL_JOB_STATUSES.includes(job.status);
+    });
+    this._queue.clear();
+    this.upsert(list);
+  }
+
   /** Forget every job and take `jobs` instead. */
   reset(jobs: IJob[]): void {
     this._jobs.clear();
-    this._ids = [];
     this._filtered = [];
     this._filteredSet.clear();
     this._children.clear();
@@ -281,11 +242,13 @@ export class JobsModel implements IDisposable {
     this._executorCounts = emptyExecutorCounts();
     this._patternNames.clear();
     this._recipeNames.clear();
-    const sorted = [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const job of sorted) {
-      this._put(job);
+    for (const job of jobs) {
+      this._jobs.set(job.id, job);
+      this._count(job, 1);
     }
+    this._ids = [...this._jobs.keys()].sort(compareStrings);
     this._trim();
+    this._rebuild();
     this._changed.emit({ type: 'reset', ids: [] });
   }
 
@@ -335,50 +298,94 @@ export class JobsModel implements IDisposable {
       return;
     }
     this._disposed = true;
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
     Signal.clearData(this);
   }
 
   private _onEvent(_: MeowClient, event: IServiceEvent): void {
-    if (event.type === 'job') {
-      this._pending?.push(event.job);
-      this.upsert(event.job);
+    if (event.type !== 'job' || !event.job || typeof event.job.id !== 'string') {
+      return;
+    }
+    this._pending?.push(event.job);
+    this._queue.set(event.job.id, event.job);
+    if (this._batchInterval <= 0) {
+      this.flush();
+    } else if (this._timer === null) {
+      this._timer = setTimeout(() => this.flush(), this._batchInterval);
+    }
+  }
+
+  /** Ascending order of the ids in `_filtered` (shown reversed for `desc`). */
+  private _comparator(): (a: string, b: string) => number {
+    if (this._sort.key === 'id') {
+      this._byJob = null;
+      return compareStrings;
+    }
+    const byJob = jobComparator(this._sort.key, CLASSIFY);
+    this._byJob = byJob;
+    return (a, b) => byJob(this._jobs.get(a)!, this._jobs.get(b)!);
+  }
+
+  /** The filtered view from scratch. */
+  private _rebuild(): void {
+    this._filtered = [];
+    this._filteredSet.clear();
+    for (const id of this._ids) {
+      if (this.matches(this._jobs.get(id)!)) {
+        this._filtered.push(id);
+        this._filteredSet.add(id);
+      }
+    }
+    if (this._sort.key !== 'id') {
+      this._filtered.sort(this._compare);
     }
   }
 
   private _put(job: IJob): void {
     const old = this._jobs.get(job.id);
-    this._jobs.set(job.id, job);
+    const keep = this.matches(job);
+    let had = this._filteredSet.has(job.id);
+    // Leave the view while the old record is in the map: its place is found by its old sort value.
+    if (had && (!keep || (this._byJob !== null && this._byJob(old!, job) !== 0))) {
+      removeSorted(this._filtered, job.id, this._compare);
+      this._filteredSet.delete(job.id);
+      had = false;
+    }
     if (old) {
-      this._counts[old.status] = (this._counts[old.status] ?? 1) - 1;
-      this._triggerCounts[triggerGroup(old.trigger?.kind)]--;
-      this._executorCounts[jobExecutor(old)]--;
+      this._count(old, -1);
       if (old.parent && old.parent !== job.parent) {
         this._children.get(old.parent)?.delete(job.id);
       }
     } else {
-      insertSorted(this._ids, job.id);
+      insertSorted(this._ids, job.id, compareStrings);
     }
-    this._counts[job.status] = (this._counts[job.status] ?? 0) + 1;
-    this._triggerCounts[triggerGroup(job.trigger?.kind)]++;
-    this._executorCounts[jobExecutor(job)]++;
-    if (job.parent) {
-      let set = this._children.get(job.parent);
-      if (!set) {
-        set = new Set();
-        this._children.set(job.parent, set);
-      }
-      set.add(job.id);
-    }
-    this._patternNames.add(job.pattern);
-    this._recipeNames.add(job.recipe);
-    const keep = this.matches(job);
-    const had = this._filteredSet.has(job.id);
+    this._jobs.set(job.id, job);
+    this._count(job, 1);
     if (keep && !had) {
-      insertSorted(this._filtered, job.id);
+      insertSorted(this._filtered, job.id, this._compare);
       this._filteredSet.add(job.id);
-    } else if (!keep && had) {
-      removeSorted(this._filtered, job.id);
-      this._filteredSet.delete(job.id);
+    }
+  }
+
+  /** Add (`by` 1) or take away (-1) a job from the counts and indexes. */
+  private _count(job: IJob, by: 1 | -1): void {
+    this._counts[job.status] = (this._counts[job.status] ?? 0) + by;
+    this._triggerCounts[triggerGroup(job.trigger?.kind)] += by;
+    this._executorCounts[jobExecutor(job)] += by;
+    if (by > 0) {
+      if (job.parent) {
+        let set = this._children.get(job.parent);
+        if (!set) {
+          set = new Set();
+          this._children.set(job.parent, set);
+        }
+        set.add(job.id);
+      }
+      this._patternNames.add(job.pattern);
+      this._recipeNames.add(job.recipe);
     }
   }
 
@@ -391,19 +398,20 @@ export class JobsModel implements IDisposable {
     const dropped = this._ids.splice(0, extra);
     for (const id of dropped) {
       const job = this._jobs.get(id)!;
+      if (this._filteredSet.delete(id)) {
+        removeSorted(this._filtered, id, this._compare);
+      }
       this._jobs.delete(id);
       this._counts[job.status]--;
       this._triggerCounts[triggerGroup(job.trigger?.kind)]--;
       this._executorCounts[jobExecutor(job)]--;
-      if (this._filteredSet.delete(id)) {
-        removeSorted(this._filtered, id);
-      }
     }
   }
 
   private _client: MeowClient | null;
   private _pageSize: number;
   private _maxJobs: number;
+  private _batchInterval: number;
   private _jobs = new Map<string, IJob>();
   private _ids: string[] = [];
   private _filtered: string[] = [];
@@ -415,9 +423,14 @@ export class JobsModel implements IDisposable {
   private _patternNames = new Set<string>();
   private _recipeNames = new Set<string>();
   private _filter: IJobsFilter = {};
-  private _text = '';
-  private _after: number | undefined;
-  private _before: number | undefined;
+  private _predicate = compileJobFilter({}, CLASSIFY);
+  private _sort: IJobSort = { ...DEFAULT_JOB_SORT };
+  private _compare: (a: string, b: string) => number = compareStrings;
+  /** The sort order on records (null for id order, which needs no lookup). */
+  private _byJob: ((a: IJob, b: IJob) => number) | null = null;
+  /** Websocket events waiting for the next batch, latest per job. */
+  private _queue = new Map<string, IJob>();
+  private _timer: ReturnType<typeof setTimeout> | null = null;
   private _refreshing: Promise<void> | null = null;
   /** Job events received during a refresh, re-applied after it. */
   private _pending: IJob[] | null = null;
@@ -466,5 +479,7 @@ export namespace JobsModel {
     pageSize?: number;
     /** Most jobs kept in memory; the oldest are dropped (default 100000). */
     maxJobs?: number;
+    /** Milliseconds websocket events are collected before they are applied together (default 100; 0 = at once). */
+    batchInterval?: number;
   }
 }

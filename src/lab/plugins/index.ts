@@ -6,6 +6,7 @@
 import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { corePlugin } from './core';
 import { monitorPlugin } from './monitor';
+import { notificationsPlugin } from './notifications';
 import { registerPlugin } from './register';
 import { reportPlugin } from './report';
 import { statusPlugin } from './status';
@@ -19,5 +20,6 @@ export const plugins: JupyterFrontEndPlugin<any>[] = [
   registerPlugin,
   workflowPlugin,
   monitorPlugin,
-  reportPlugin
+  reportPlugin,
+  notificationsPlugin
 ];

@@ -1,6 +1,6 @@
 /**
- * Status-bar item: whether the service is up, queued / running / failed job
- * counts, and how many rules a runaway limit paused. Clicking it opens the
+ * Status-bar item: whether the service is up, queued / running / done /
+ * failed job counts, and how many rules a runaway limit paused. Clicking it opens the
  * Monitor (whose banner has the Resume buttons).
  */
 import { ReactWidget } from '@jupyterlab/ui-components';
@@ -11,10 +11,10 @@ import type { IMeow } from '../tokens';
 import { useSignal } from './hooks';
 
 /** Counts shown: from the loaded jobs when complete, else from the service. */
-export function statusCounts(meow: IMeow): Record<'queued' | 'running' | 'failed', number> {
+export function statusCounts(meow: IMeow): Record<'queued' | 'running' | 'done' | 'failed', number> {
   const fromJobs = meow.jobs.size > 0 && meow.jobs.size < meow.settings.maxJobs;
   const get = (s: JobStatus) => (fromJobs ? meow.jobs.counts[s] : meow.status.count(s));
-  return { queued: get('queued'), running: get('running'), failed: get('failed') };
+  return { queued: get('queued'), running: get('running'), done: get('done'), failed: get('failed') };
 }
 
 function StatusView(props: { meow: IMeow; onClick: () => void }): JSX.Element {
@@ -47,6 +47,9 @@ function StatusView(props: { meow: IMeow; onClick: () => void }): JSX.Element {
           </span>
           <span className="jp-meow-count" data-meow-count="running">
             {c.running} running
+          </span>
+          <span className="jp-meow-count" data-meow-count="done">
+            {c.done} done
           </span>
           <span className={`jp-meow-count${c.failed ? ' jp-meow-count-failed' : ''}`} data-meow-count="failed">
             {c.failed} failed
