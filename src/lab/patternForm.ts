@@ -4,10 +4,9 @@
  * service runs on the file), with issues mapped back to form fields.
  */
 import type { IRecipeInfo } from '../core/api';
-import { RESOURCE_KEYS, resourcesToObject } from '../core/executor';
+import { resourcesToObject } from '../core/executor';
 import { patternToYaml, validatePatternObject } from '../core/pattern';
 import { recipeVariableWarnings } from '../core/patternWarnings';
-import { PyFloat, parseYaml, stringifyYamlValues } from '../core/pyvalue';
 import {
   DEFAULT_FILE_EVENTS,
   DEFAULT_MAX_CONNECTIONS,
@@ -22,6 +21,13 @@ import {
 import { FILE_FIELD, IValidationIssue, issue } from '../core/validation';
 import { formatDuration } from '../core/timers';
 import { formatSize } from '../core/pattern';
+import { formFieldOf, formMessage } from './patternFormErrors';
+import { joinArgs, parseValueText, splitArgs, valueToText } from './patternFormText';
+
+// The form's helpers live in two files of their own; importers keep one name.
+export { FIELD_HELP, joinArgs, parseValueText, splitArgs, valueToText } from './patternFormText';
+export { RESOURCE_FIELDS, formFieldOf, visibleErrors } from './patternFormErrors';
+export type { ResourceField } from './patternFormErrors';
 
 /**
  * The trigger kinds of the form: file events (`path`), a network port, a
@@ -48,15 +54,6 @@ export const EXECUTOR_CHOICES: readonly { value: '' | ExecutorKind; label: strin
     label: k === 'local' ? "local (this machine's kernels)" : k === 'slurm' ? 'slurm (cluster)' : 'jupyter (remote server)'
   }))
 ];
-
-/** The form's resource fields, in the order of the core's `RESOURCE_KEYS`. */
-export const RESOURCE_FIELDS = ['cpus', 'memory', 'gpus', 'time', 'partition', 'extraArgs'] as const;
-export type ResourceField = (typeof RESOURCE_FIELDS)[number];
-
-/** `resources.<file key>` (the core's field names) → form field. */
-const RESOURCE_FIELD_OF: Record<string, ResourceField> = Object.fromEntries(
-  RESOURCE_KEYS.map((k, i) => [k, RESOURCE_FIELDS[i]])
-);
 
 /** A variable row: name and its value as YAML text (`3`, `"text"`, `[1, 2]`). */
 export interface IVariableRow {
@@ -118,44 +115,6 @@ export interface IPatternForm {
   format: 'native' | 'thesis';
 }
 
-/** Help shown under each field. */
-export const FIELD_HELP: Record<string, string> = {
-  name: 'Unique pattern name; the file is .meow/patterns/<name>.yaml. Letters, digits, "_", "-", ".".',
-  recipe: 'The registered recipe (notebook) this pattern runs. A pattern whose recipe does not exist yet is kept but does nothing (red in the graph).',
-  trigger:
-    'When the recipe runs: a file event, a message on a network port, a timer, a person (run by hand or approve waiting files), or a silence (nothing arrived for a while).',
-  path: 'Glob relative to the workgroup, e.g. "start/*" (one folder level) or "data/**/*.csv" (any depth).',
-  events: 'File events that trigger a job (default: created and modified).',
-  port: 'TCP port (1–65535); each message received becomes a file under .meow/incoming/ that triggers a job. Send with "meow send HOST:PORT FILE", nc or any TCP client. Patterns on the same port share one listener.',
-  host: `Address to listen on. Empty: ${DEFAULT_NETWORK_HOST} (this machine only); 0.0.0.0 accepts other machines.`,
-  secret: 'Optional shared secret: a connection must send it as its first line, else it is refused.',
-  tlsCert: 'Optional TLS: PEM certificate file (workgroup-relative or absolute). Give the key too; empty = plain TCP.',
-  tlsKey: 'PEM private key file of the TLS certificate.',
-  maxBytes: `Largest message accepted, e.g. 100MB, 512KB or 2GiB (KB, MB, GB: powers of 1000; KiB, MiB, GiB: of 1024). Empty: ${formatSize(DEFAULT_MAX_PAYLOAD_BYTES)}. A larger message is refused with a reply.`,
-  maxConnections: `Most connections received at the same time (empty: ${DEFAULT_MAX_CONNECTIONS}).`,
-  schedule: 'Cron expression "minute hour day month weekday", e.g. "*/10 * * * *", or a macro like @hourly.',
-  timezone: 'IANA time zone of the cron expression, e.g. Europe/Copenhagen (empty: the machine\'s).',
-  every: 'Fixed interval, e.g. 30s, 5m, 2h, 1h30m (at least 1s).',
-  missed: 'Firings missed while meow was not running: run once when it starts, or skip them.',
-  manualPath:
-    'Optional glob of files that wait for a person\'s approval, e.g. "review/*": each appears under "Waiting for approval" in the pattern list, and Approve runs the recipe on it. Empty: the pattern only runs when someone presses Run.',
-  absentPath: 'Glob of the files expected to keep arriving, e.g. "in/*".',
-  absentFor: 'Fires once when no matching file appeared or changed for this long, e.g. 10m, 2h, 1d; again only after files resumed and went silent again.',
-  input: 'Recipe variable that receives the path of the triggering file (optional).',
-  parameters: 'Variables passed to the recipe. Values are YAML: 3, 1.5, true, "text", [1, 2]. Keywords like {FILENAME}, {REL_DIR}, {VGRID} are replaced per job.',
-  outputs: 'Like parameters, but also drawn as outputs in the graph, e.g. outfile = {VGRID}/first/{FILENAME}.',
-  sweep: 'One job per combination: each variable takes start, start+step, ... up to stop (inclusive).',
-  executor:
-    "Where the jobs run: this machine's Jupyter kernels (local), a Slurm cluster, or a remote Jupyter server. Service default: the recipe's choice (metadata.meow.executor), else the service's (settings.yaml).",
-  resources: 'What each job asks for. Slurm turns them into #SBATCH lines; local and remote kernels only record them. Empty fields ask for nothing (the recipe\'s or the scheduler\'s defaults).',
-  cpus: 'CPU cores, a whole number ≥ 1.',
-  memory: 'Memory with a unit, e.g. 500MB, 8GB or 16GiB.',
-  gpus: 'GPUs, a whole number ≥ 0.',
-  time: 'Wall-clock limit the scheduler enforces, e.g. 30m, 2h or 1d.',
-  partition: 'Slurm partition (queue), e.g. gpu (empty: the service\'s or the cluster\'s default).',
-  extraArgs: 'Further scheduler options, each starting with "-", separated by spaces, e.g. --qos=high --account=lab. Quote one that contains a space.'
-};
-
 export function emptyForm(): IPatternForm {
   return {
     name: '',
@@ -188,84 +147,6 @@ export function emptyForm(): IPatternForm {
     extraArgs: '',
     format: 'native'
   };
-}
-
-/**
- * Scheduler options as typed: separated by spaces; single or double quotes
- * keep spaces inside one option (`--comment="a b"` → `--comment=a b`).
- */
-export function splitArgs(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let inToken = false;
-  let quote: string | null = null;
-  for (const ch of text) {
-    if (quote) {
-      if (ch === quote) {
-        quote = null;
-      } else {
-        cur += ch;
-      }
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      inToken = true;
-    } else if (/\s/.test(ch)) {
-      if (inToken) {
-        out.push(cur);
-        cur = '';
-        inToken = false;
-      }
-    } else {
-      cur += ch;
-      inToken = true;
-    }
-  }
-  if (inToken) {
-    out.push(cur);
-  }
-  return out;
-}
-
-/** Scheduler options as the form shows them (the inverse of `splitArgs`). */
-export function joinArgs(args: readonly string[]): string {
-  return args
-    .map(a => (a !== '' && !/[\s"']/.test(a) ? a : a.includes('"') ? `'${a}'` : `"${a}"`))
-    .join(' ');
-}
-
-/** A value as the text a row shows; reading it back gives the same value. */
-export function valueToText(v: unknown): string {
-  if (typeof v === 'string') {
-    const back = parseValueText(v);
-    if (back.issues.length === 0 && back.value === v) {
-      return v;
-    }
-    return JSON.stringify(v);
-  }
-  if (v instanceof PyFloat || typeof v === 'number' || typeof v === 'boolean' || v === null || typeof v === 'bigint') {
-    return stringifyYamlValues(v).trim();
-  }
-  return stringifyYamlValues(v).trim();
-}
-
-/**
- * A row value: YAML, except that text starting with a keyword such as
- * `{VGRID}/out/{FILENAME}` (which YAML would read as a mapping) is text.
- * Empty means the empty string.
- */
-export function parseValueText(text: string): { value: unknown; issues: string[] } {
-  const t = text.trim();
-  if (t === '') {
-    return { value: '', issues: [] };
-  }
-  if (/^\{[A-Z_]+\}/.test(t)) {
-    return { value: t, issues: [] };
-  }
-  const { value, problems } = parseYaml(t);
-  if (problems.length) {
-    return { value: undefined, issues: problems.map(p => p.message) };
-  }
-  return { value, issues: [] };
 }
 
 /** The form showing an existing pattern. */
@@ -335,77 +216,6 @@ export function formFromPattern(p: IPattern): IPatternForm {
   return f;
 }
 
-/** Which form field an issue belongs to (`parameters.x`, `sweep.f`, `path`, ...). */
-export function formFieldOf(field: string): string {
-  if (field === FILE_FIELD || field === '') {
-    return 'form';
-  }
-  const head = field.split(/[.[]/)[0];
-  const rest = field.slice(head.length + 1).split(/[.[]/)[0];
-  switch (head) {
-    case 'name':
-      return 'name';
-    case 'recipe':
-    case 'recipes':
-      return 'recipe';
-    case 'trigger':
-      return triggerFieldOf(field.split(/[.[]/).slice(1));
-    case 'input':
-    case 'input_file':
-      return 'input';
-    case 'input_paths':
-      return 'path';
-    case 'parameters':
-    case 'variables':
-      return rest ? `parameters.${rest}` : 'parameters';
-    case 'outputs':
-    case 'output':
-      return rest ? `outputs.${rest}` : 'outputs';
-    case 'sweep':
-    case 'parameterize_over':
-      return rest ? `sweep.${rest}` : 'sweep';
-    case 'executor':
-      return 'executor';
-    case 'resources':
-      return RESOURCE_FIELD_OF[rest] ?? 'resources';
-  }
-  return 'form';
-}
-
-/** Core field names under `trigger` (YAML spelling) → form fields. */
-const TRIGGER_FIELDS: Record<string, string> = {
-  path: 'path',
-  events: 'events',
-  port: 'port',
-  host: 'host',
-  secret: 'secret',
-  max_bytes: 'maxBytes',
-  maxBytes: 'maxBytes',
-  max_connections: 'maxConnections',
-  maxConnections: 'maxConnections',
-  schedule: 'schedule',
-  cron: 'schedule',
-  timezone: 'timezone',
-  every: 'every',
-  missed: 'missed',
-  manual: 'trigger'
-};
-
-/** `trigger.tls.key` → `tlsKey`, `trigger.absent.for` → `absentFor`, `trigger.max_bytes` → `maxBytes`. */
-function triggerFieldOf(parts: string[]): string {
-  const [first, second] = parts;
-  if (!first) {
-    return 'trigger';
-  }
-  if (first === 'tls') {
-    return second === 'key' ? 'tlsKey' : 'tlsCert';
-  }
-  if (first === 'absent') {
-    return second === 'for' ? 'absentFor' : second === 'path' || !second ? 'path' : 'trigger';
-  }
-  return TRIGGER_FIELDS[first] ?? 'trigger';
-}
-
 /** The result of validating the form. */
 export interface IFormValidation {
   /** The pattern, when valid. */
@@ -422,11 +232,8 @@ export interface IFormValidation {
   yaml?: string;
 }
 
-/** Build the object the core validates; row-level problems become issues. */
-export function formToObject(form: IPatternForm): { object: Record<string, unknown>; issues: IValidationIssue[] } {
-  const issues: IValidationIssue[] = [];
-  const obj: Record<string, unknown> = {};
-  obj.recipe = form.recipe.trim() === '' ? undefined : form.recipe.trim();
+/** The `trigger` mapping of the chosen kind, as a file would spell it. */
+function triggerObject(form: IPatternForm): Record<string, unknown> {
   const trigger: Record<string, unknown> = {};
   switch (form.trigger) {
     case 'path':
@@ -492,7 +299,15 @@ export function formToObject(form: IPatternForm): { object: Record<string, unkno
       break;
     }
   }
-  obj.trigger = trigger;
+  return trigger;
+}
+
+/** Build the object the core validates; row-level problems become issues. */
+export function formToObject(form: IPatternForm): { object: Record<string, unknown>; issues: IValidationIssue[] } {
+  const issues: IValidationIssue[] = [];
+  const obj: Record<string, unknown> = {};
+  obj.recipe = form.recipe.trim() === '' ? undefined : form.recipe.trim();
+  obj.trigger = triggerObject(form);
   if (form.input.trim() !== '') {
     obj.input = form.input.trim();
   }
@@ -598,7 +413,7 @@ export function validateForm(
   for (const i of issues) {
     const key = formFieldOf(i.field);
     const where = key === 'form' || key === i.field ? '' : ` (${i.field})`;
-    (byField[key] ??= []).push(`${i.message}${where}; ${i.fix}`);
+    (byField[key] ??= []).push(formMessage(key, i, options.recipes) ?? `${i.message}${where}; ${i.fix}`);
   }
   const warnings: string[] = [];
   const out: IFormValidation = { object, issues, byField, warnings };
@@ -637,4 +452,39 @@ export function validateForm(
     }
   }
   return out;
+}
+
+/** Names a recipe's input variable usually has, best first. */
+const INPUT_NAMES = ['infile', 'input_file', 'in_file', 'inputfile', 'input', 'input_path', 'inpath', 'filename', 'file_name', 'file', 'path'];
+
+/**
+ * The recipe variable most likely to receive the triggering file's path:
+ * a usual input name (`infile`, `input_file`, `input`, `filename`, ...),
+ * else the first name that speaks of an input, a file or a path. Only the
+ * names are known here (not the values), so nothing else is guessed.
+ */
+export function likelyInputVariable(variables: readonly string[]): string | undefined {
+  const lower = variables.map(v => v.toLowerCase());
+  for (const name of INPUT_NAMES) {
+    const i = lower.indexOf(name);
+    if (i >= 0) {
+      return variables[i];
+    }
+  }
+  const inputLike = /^in(put)?(_|$)|^in[A-Z]|file|path/i;
+  const outputLike = /^out|output|result|dest/i;
+  return variables.find(v => inputLike.test(v) && !outputLike.test(v));
+}
+
+/**
+ * A new pattern's form: `initial` (e.g. the recipe of "+ Pattern") and,
+ * when a recipe is given but no input, its likely input variable.
+ */
+export function newForm(initial: Partial<IPatternForm> = {}, recipes: readonly IRecipeInfo[] = []): IPatternForm {
+  const form = { ...emptyForm(), ...initial };
+  if (form.recipe && initial.input === undefined) {
+    const recipe = recipes.find(r => r.name === form.recipe);
+    form.input = likelyInputVariable(recipe?.variables ?? []) ?? '';
+  }
+  return form;
 }

@@ -26,6 +26,7 @@ import { MonitorPanel } from '../../src/lab/widgets/monitorPanel';
 import { PatternEditor } from '../../src/lab/widgets/patternEditor';
 import { WorkflowPanel } from '../../src/lab/widgets/workflowPanel';
 import { fakeSettings, makeJob } from './fakes';
+import { waitFor } from './waitFor';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -68,13 +69,7 @@ async function show(widget: Widget): Promise<void> {
     Widget.attach(widget, document.body);
     MessageLoop.sendMessage(widget, Widget.Msg.UpdateRequest);
   });
-  await flush();
-}
-
-async function flush(ms = 30): Promise<void> {
-  await act(async () => {
-    await new Promise(r => setTimeout(r, ms));
-  });
+  await waitFor(() => widget.node.childElementCount > 0, 'the first render');
 }
 
 const GIB = 1024 ** 3;
@@ -160,7 +155,7 @@ describe('Monitor: where each job runs', () => {
         select.value = value;
         select.dispatchEvent(new Event('change', { bubbles: true }));
       });
-      await flush();
+      await waitFor(() => meow.jobs.filter.executor === value && rows().every(r => cell(r).getAttribute('data-meow-executor') === value), `the ${value} jobs`);
     };
     await choose('slurm');
     expect(meow.jobs.filter).toEqual({ executor: 'slurm' });
@@ -170,7 +165,7 @@ describe('Monitor: where each job runs', () => {
     expect(rows().map(r => r.getAttribute('data-meow-job-id'))).toEqual([list[4].id, list[0].id]);
     // A live update moves a job between executors' counts and the filtered view.
     await act(async () => meow.jobs.upsert({ ...list[0], executor: 'slurm', external: { id: '1300', state: 'PENDING' } }));
-    await flush();
+    await waitFor(() => rows().length === 1, 'the job moved out of the local view');
     expect(rows().map(r => r.getAttribute('data-meow-job-id'))).toEqual([list[4].id]);
     expect(meow.jobs.executorCounts).toEqual({ local: 1, slurm: 3, jupyter: 1 });
     // The Slurm job id is searchable.
@@ -179,10 +174,11 @@ describe('Monitor: where each job runs', () => {
     await act(async () => meow.jobs.setFilter({}));
 
     // The detail: executor, Slurm id, state, reason, resources.
-    await act(async () => panel.showJob(list[1].id));
-    await flush();
     const detail = () => panel.node.querySelector('[data-testid="meow-job-detail"]')!;
     const field = (id: string) => detail().querySelector(`[data-testid="meow-job-${id}"]`)?.textContent;
+    const shown = (id: string) => waitFor(() => detail()?.getAttribute('data-meow-job-id') === id && field('executor'), `the detail of ${id}`);
+    await act(async () => panel.showJob(list[1].id));
+    await shown(list[1].id);
     expect(field('executor')).toBe('slurm');
     expect(field('external-id')).toBe('1234');
     expect(field('external-state')).toBe('PENDING');
@@ -192,24 +188,24 @@ describe('Monitor: where each job runs', () => {
     expect(detail().textContent).toContain('Slurm job id');
     // Running on a node: the node shows.
     await act(async () => panel.showJob(list[2].id));
-    await flush();
+    await shown(list[2].id);
     expect(field('external-state')).toBe('RUNNING');
     expect(field('external-host')).toBe('node07');
     expect(detail().textContent).toContain('Node');
     expect(field('resources')).toBe('1 GPU');
     // A remote kernel: its id and server.
     await act(async () => panel.showJob(list[3].id));
-    await flush();
+    await shown(list[3].id);
     expect(field('executor')).toBe('jupyter');
     expect(field('external-id')).toBe('5f1c2a9e-77aa-4b8e-9c1d-0e2f3a4b5c6d');
     expect(field('external-host')).toBe('gateway.example.org');
     expect(detail().textContent).toContain('Kernel id');
     // An older record: local, no external rows, no resources.
     await act(async () => panel.showJob(list[4].id));
-    await flush();
+    await shown(list[4].id);
     await act(async () => meow.jobs.reset(jobs()));
     await act(async () => panel.showJob(jobs()[0].id));
-    await flush();
+    await shown(jobs()[0].id);
     expect(field('executor')).toBe('local (not recorded)');
     expect(field('external-id')).toBeUndefined();
     expect(field('resources')).toBe('—');

@@ -3,9 +3,12 @@ import {
   emptyForm,
   formFieldOf,
   formFromPattern,
+  likelyInputVariable,
+  newForm,
   parseValueText,
   validateForm,
-  valueToText
+  valueToText,
+  visibleErrors
 } from '../../src/lab/patternForm';
 import type { IPatternForm } from '../../src/lab/patternForm';
 
@@ -18,7 +21,8 @@ describe('pattern form', () => {
     const v = validateForm(form({ name: 'bad name', path: '/abs/*' }));
     expect(v.pattern).toBeUndefined();
     expect(Object.keys(v.byField).sort()).toEqual(['name', 'path', 'recipe']);
-    expect(v.byField.recipe[0]).toMatch(/^is missing; name the recipe/);
+    // Beside a dropdown the form says what to do, not the YAML to write.
+    expect(v.byField.recipe).toEqual(['choose a recipe']);
     expect(v.byField.path[0]).toMatch(/must be relative to the workgroup/);
     expect(v.byField.name[0]).toMatch(/contains characters other than/);
   });
@@ -82,7 +86,7 @@ describe('pattern form', () => {
     expect(validateForm(form({ ...base, trigger: 'every', every: '500ms' })).byField.every[0]).toMatch(/minimum/);
     expect(validateForm(form({ ...base, trigger: 'every', every: '30s' })).pattern!.trigger).toEqual({ kind: 'schedule', everyMs: 30000, missed: 'once' });
     expect(validateForm(form({ ...base, trigger: 'manual' })).yaml).toBe('recipe: r\ntrigger:\n  manual: true\n');
-    expect(validateForm(form({ ...base, path: 'in/*', events: [] })).byField.events[0]).toMatch(/non-empty list/);
+    expect(validateForm(form({ ...base, path: 'in/*', events: [] })).byField.events).toEqual(['tick at least one event']);
   });
 
   it('warns about a missing recipe, unknown variables and replacing a pattern', () => {
@@ -235,5 +239,37 @@ describe('pattern form', () => {
       expect(formFieldOf('trigger.missed')).toBe('missed');
       expect(formFieldOf('trigger.nonsense')).toBe('trigger');
     });
+  });
+});
+
+describe('a fresh form', () => {
+  it('shows errors only of touched fields, or all after a save attempt', () => {
+    const v = validateForm(form({ name: 'bad name', path: '/abs/*', outputs: [{ name: 'o', value: '{VGRID}/x/{FILENAM}' }], memory: 'lots' }));
+    expect(Object.keys(v.byField).sort()).toEqual(['memory', 'name', 'outputs.o', 'path', 'recipe']);
+    expect(visibleErrors(v.byField, new Set(), false)).toEqual({});
+    expect(Object.keys(visibleErrors(v.byField, new Set(['name']), false))).toEqual(['name']);
+    // A row's error belongs to its section, a resource's to its field.
+    expect(Object.keys(visibleErrors(v.byField, new Set(['outputs', 'memory']), false)).sort()).toEqual(['memory', 'outputs.o']);
+    expect(visibleErrors({ resources: ['x'], form: ['y'] }, new Set(['cpus']), false)).toEqual({ resources: ['x'], form: ['y'] });
+    expect(visibleErrors(v.byField, new Set(), true)).toEqual(v.byField);
+  });
+
+  it('guesses the recipe\'s input variable from its names', () => {
+    expect(likelyInputVariable(['extra', 'infile', 'outfile'])).toBe('infile');
+    expect(likelyInputVariable(['threshold', 'input_file'])).toBe('input_file');
+    expect(likelyInputVariable(['Input', 'x'])).toBe('Input');
+    expect(likelyInputVariable(['n', 'filename'])).toBe('filename');
+    expect(likelyInputVariable(['title', 'data_path', 'output_path'])).toBe('data_path');
+    expect(likelyInputVariable(['outfile', 'result_path'])).toBeUndefined();
+    expect(likelyInputVariable(['a', 'b'])).toBeUndefined();
+    expect(likelyInputVariable([])).toBeUndefined();
+  });
+
+  it('prefills the input of a new pattern from its recipe, unless given', () => {
+    const recipes = [{ name: 'append', file: 'r', variables: ['extra', 'infile'], patterns: [] }];
+    expect(newForm({ recipe: 'append' }, recipes).input).toBe('infile');
+    expect(newForm({ recipe: 'append', input: '' }, recipes).input).toBe('');
+    expect(newForm({ recipe: 'other' }, recipes).input).toBe('');
+    expect(newForm({}, recipes)).toEqual(emptyForm());
   });
 });

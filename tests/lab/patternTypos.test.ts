@@ -19,6 +19,7 @@ import { emptyForm, validateForm } from '../../src/lab/patternForm';
 import { describeSaveEffect } from '../../src/lab/saveEffect';
 import { PatternEditor } from '../../src/lab/widgets/patternEditor';
 import { fakeSettings, IRecordedRequest } from './fakes';
+import { waitFor } from './waitFor';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -125,7 +126,7 @@ describe('PatternEditor: re-run warning before saving an edit', () => {
     const check = requests.find(r => r.method === 'POST')!;
     expect(check.body.text).toMatch(/data\/out2/);
     await act(async () => dismissDialog());
-    await act(async () => new Promise(r => setTimeout(r, 30)));
+    await waitFor(() => !document.querySelector('.jp-Dialog') && q('meow-pattern-save').textContent === 'Save', 'the dialog closed, nothing saving');
     expect(puts(requests)).toHaveLength(0);
     expect(closed).not.toHaveBeenCalled();
     await act(async () => widget.dispose());
@@ -137,7 +138,7 @@ describe('PatternEditor: re-run warning before saving an edit', () => {
     const { widget, q } = await edit(workflow, closed);
     await act(async () => q('meow-pattern-save').click());
     await act(async () => acceptDialog());
-    await act(async () => new Promise(r => setTimeout(r, 30)));
+    await waitFor(() => closed.mock.calls.length > 0, 'the form closed after saving');
     expect(puts(requests)).toHaveLength(1);
     expect(puts(requests)[0].body.text).toMatch(/data\/out2/);
     expect(closed).toHaveBeenCalled();
@@ -149,7 +150,7 @@ describe('PatternEditor: re-run warning before saving an edit', () => {
     const closed = jest.fn();
     const { widget, q } = await edit(workflow, closed);
     await act(async () => q('meow-pattern-save').click());
-    await act(async () => new Promise(r => setTimeout(r, 30)));
+    await waitFor(() => closed.mock.calls.length > 0, 'the form closed after saving');
     expect(document.querySelector('.jp-Dialog')).toBeNull();
     expect(puts(requests)).toHaveLength(1);
     expect(closed).toHaveBeenCalled();

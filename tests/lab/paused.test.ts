@@ -18,6 +18,7 @@ import { MonitorPanel } from '../../src/lab/widgets/monitorPanel';
 import { MeowStatusItem } from '../../src/lab/widgets/statusItem';
 import { WorkflowPanel } from '../../src/lab/widgets/workflowPanel';
 import { FakeWebSocket, IRecordedRequest, fakeSettings } from './fakes';
+import { waitFor } from './waitFor';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -96,13 +97,7 @@ async function show(widget: Widget): Promise<void> {
     Widget.attach(widget, document.body);
     MessageLoop.sendMessage(widget, Widget.Msg.UpdateRequest);
   });
-  await flush();
-}
-
-async function flush(): Promise<void> {
-  await act(async () => {
-    await new Promise(r => setTimeout(r, 30));
-  });
+  await waitFor(() => widget.node.childElementCount > 0, 'the first render');
 }
 
 describe('MeowClient paused/resume', () => {
@@ -133,7 +128,7 @@ describe('PausedModel', () => {
     expect(model.get('loop')).toEqual(RATE);
     client.connect();
     FakeWebSocket.last.open();
-    await new Promise(r => setTimeout(r, 20)); // the refetch on connect
+    await waitFor(() => requests.filter(r => r.url.endsWith('/paused')).length >= 2, 'the refetch on connect');
     state.paused = [RATE, DEPTH];
     FakeWebSocket.last.receive({ type: 'paused', paused: state.paused });
     expect(model.paused.map(r => r.pattern)).toEqual(['deep', 'loop']);
@@ -149,7 +144,7 @@ describe('PausedModel', () => {
     FakeWebSocket.last.drop();
     client.reconnect();
     FakeWebSocket.last.open();
-    await new Promise(r => setTimeout(r, 20));
+    await waitFor(() => requests.length > before, 'the refetch on reconnect');
     expect(requests.slice(before).map(r => new URL(r.url).pathname)).toEqual(['/lab-base/meow/api/paused']);
     expect(model.paused).toEqual([DEPTH]);
     expect(changed).toBeGreaterThanOrEqual(4);
@@ -170,7 +165,7 @@ describe('paused rules in the panels', () => {
   beforeEach(() => FakeWebSocket.reset());
 
   it('Workflow panel: shows the paused pattern with its limit and reason, and Resume resumes it', async () => {
-    const { client, state } = fakeService([RATE]);
+    const { client, state, requests } = fakeService([RATE]);
     const meow = fakeMeow(client);
     await meow.paused.refresh();
     const panel = new WorkflowPanel(meow);
@@ -188,7 +183,7 @@ describe('paused rules in the panels', () => {
 
     const resume = notice.querySelector('[data-testid="meow-resume-pattern"]') as HTMLButtonElement;
     await act(async () => resume.click());
-    await flush();
+    await waitFor(() => !item('loop').hasAttribute('data-meow-paused'), 'the pattern resumed');
     expect(state.paused).toEqual([]);
     expect(item('loop').hasAttribute('data-meow-paused')).toBe(false);
     expect(panel.node.querySelector('[data-testid="meow-pause-notice"]')).toBeNull();
@@ -196,10 +191,10 @@ describe('paused rules in the panels', () => {
     // A `paused` event pauses another pattern live.
     client.connect();
     FakeWebSocket.last.open();
-    await flush(); // the refetch on connect
+    await waitFor(() => requests.filter(r => r.url.endsWith('/paused')).length >= 2, 'the refetch on connect');
     state.paused = [DEPTH];
     await act(async () => FakeWebSocket.last.receive({ type: 'paused', paused: state.paused }));
-    await flush();
+    await waitFor(() => item('deep').hasAttribute('data-meow-paused'), 'the paused event shown');
     expect(item('deep').getAttribute('data-meow-paused')).toBe('max_depth');
     await act(async () => Widget.detach(panel));
     panel.dispose();
@@ -221,11 +216,11 @@ describe('paused rules in the panels', () => {
     ]);
     expect(rows[0].textContent).toContain('provenance chain of 101 jobs; max_depth is 100');
     await act(async () => (rows[0].querySelector('[data-testid="meow-resume-pattern"]') as HTMLButtonElement).click());
-    await flush();
+    await waitFor(() => banner()?.querySelectorAll('li').length === 1, 'one pattern left in the banner');
     expect(state.paused.map(r => r.pattern)).toEqual(['loop']);
     expect(banner()!.textContent).toContain('A pattern is paused');
     await act(async () => (banner()!.querySelector('[data-testid="meow-resume-pattern"]') as HTMLButtonElement).click());
-    await flush();
+    await waitFor(() => banner() === null, 'the banner gone');
     expect(banner()).toBeNull();
     await act(async () => Widget.detach(panel));
     panel.dispose();
@@ -240,11 +235,11 @@ describe('paused rules in the panels', () => {
     const count = () => item.node.querySelector('[data-meow-count="paused"]');
     expect(count()).toBeNull();
     await act(async () => meow.paused.set([RATE, DEPTH]));
-    await flush();
+    await waitFor(() => count(), 'the paused count');
     expect(count()!.textContent).toBe('2 paused');
     expect(item.node.querySelector('[data-testid="meow-status"]')!.getAttribute('title')).toContain('loop (max_rate)');
     await act(async () => meow.paused.set([]));
-    await flush();
+    await waitFor(() => count() === null, 'the paused count gone');
     expect(count()).toBeNull();
     await act(async () => Widget.detach(item));
     client.dispose();

@@ -123,7 +123,7 @@ async function show(widget: Widget): Promise<void> {
     Widget.attach(widget, document.body);
     MessageLoop.sendMessage(widget, Widget.Msg.UpdateRequest);
   });
-  await flush();
+  await waitFor(() => widget.node.childElementCount > 0);
 }
 
 async function flush(ms = 30): Promise<void> {
@@ -213,7 +213,7 @@ describe('ManualModel', () => {
     model.changed.connect((_, p) => changed.push(p));
     const w1 = model.watch('Review');
     const w2 = model.watch('Review'); // nested watches share one fetch
-    await flush(20);
+    await waitFor(() => !!model.waiting('Review')?.loaded);
     expect(model.watched).toEqual(['Review']);
     expect(model.waiting('Review')).toEqual({ files: [FILE_A], truncated: false, loaded: true, error: null });
     expect(calls(requests)).toEqual(['GET /patterns/Review/waiting']);
@@ -242,7 +242,7 @@ describe('ManualModel', () => {
     const watch = model.watch('Review');
     client.connect();
     FakeWebSocket.last.open();
-    await flush(20);
+    await waitFor(() => !!model.waiting('Review')?.loaded);
     const before = requests.length;
     FakeWebSocket.last.receive({ type: 'job', job: makeJob(1, { pattern: 'Other' }) });
     await flush(20);
@@ -275,7 +275,7 @@ describe('ManualModel', () => {
     expect(model.isBusy('Review', 'review/a.png')).toBe(false);
     expect(model.outcome('Review')).toMatchObject({ busy: false, result: { path: 'review/a.png', jobs: [state.made[0]] } });
     expect(requests.find(r => r.method === 'POST')!.body).toEqual({ path: 'review/a.png' });
-    await flush(20);
+    await waitFor(() => model.waiting('Review')!.files.length === 1);
     expect(model.waiting('Review')!.files).toEqual([FILE_B]);
     model.clearOutcome('Review');
     expect(model.outcome('Review')).toBeUndefined();
@@ -293,7 +293,7 @@ describe('ManualModel', () => {
       fixes: ['approve a file that is still in the workgroup'],
       status: 400
     });
-    await flush(20);
+    await waitFor(() => model.waiting('Review')!.files.length === 1);
     expect(model.waiting('Review')!.files).toEqual([FILE_A]);
     // A failed fetch keeps the old list and says why.
     state.waiting = null as any;
@@ -335,8 +335,8 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     commands.addCommand(CommandIDs.showJob, { execute: args => void shown.push(String(args.id)) });
     const panel = new WorkflowPanel(meow, { commands });
     await show(panel);
-    await flush(30);
     const item = (name: string) => panel.node.querySelector(`.jp-meow-patternItem[data-meow-pattern="${name}"]`)!;
+    await waitFor(() => item('Review').querySelector('[data-testid="meow-waiting"]')?.textContent?.includes('Waiting for approval (2)'));
     const waiting = item('Review').querySelector('[data-testid="meow-waiting"]')!;
     expect(waiting.textContent).toContain('Waiting for approval (2)');
     const rows = Array.from(waiting.querySelectorAll('[data-meow-waiting-path]'));
@@ -351,7 +351,7 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     expect(item('Net').querySelector('.jp-meow-itemSub')!.textContent).toBe('r · :9000');
 
     await act(async () => (rows[0].querySelector('[data-testid="meow-approve"]') as HTMLButtonElement).click());
-    await flush(40);
+    await waitFor(() => item('Review').querySelectorAll('[data-meow-waiting-path]').length === 1);
     expect(requests.filter(r => r.method === 'POST').map(r => r.body)).toEqual([{ path: 'review/a.png' }]);
     expect(Array.from(item('Review').querySelectorAll('[data-meow-waiting-path]')).map(r => r.getAttribute('data-meow-waiting-path'))).toEqual([
       'review/b.png'
@@ -365,10 +365,10 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     // Hidden: no more polling of waiting files.
     expect(meow.manual.watched).toEqual(['Review']);
     await act(async () => panel.hide());
-    await flush();
+    await waitFor(() => meow.manual.watched.length === 0);
     expect(meow.manual.watched).toEqual([]);
     await act(async () => panel.show());
-    await flush();
+    await waitFor(() => meow.manual.watched.length === 1);
     expect(meow.manual.watched).toEqual(['Review']);
     await act(async () => Widget.detach(panel));
     panel.dispose();
@@ -386,7 +386,7 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     await show(panel);
     const item = () => panel.node.querySelector('.jp-meow-patternItem[data-meow-pattern="Files"]')!;
     await act(async () => (item().querySelector('[data-testid="meow-run-pattern"]') as HTMLButtonElement).click());
-    await flush();
+    await waitFor(() => item().querySelector('[data-testid="meow-run-box"]'));
     const box = item().querySelector('[data-testid="meow-run-box"]')!;
     const input = box.querySelector('[data-testid="meow-run-path"]') as HTMLInputElement;
     expect(input.value).toBe('in/latest.csv');
@@ -395,7 +395,7 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
 
     state.refuse.Files = { status: 400, error: 'in/latest.csv is outside the workgroup or missing', fix: 'give a path of an existing workgroup file' };
     await act(async () => (box.querySelector('[data-testid="meow-run-on-path"]') as HTMLButtonElement).click());
-    await flush();
+    await waitFor(() => item().querySelector('[data-testid="meow-run-error"]'));
     const error = item().querySelector('[data-testid="meow-run-error"]')!;
     expect(error.textContent).toContain('Could not run Files on in/latest.csv: POST /patterns/Files/run failed (HTTP 400): in/latest.csv is outside');
     expect(error.textContent).toContain('Fix: give a path of an existing workgroup file');
@@ -403,22 +403,22 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
 
     delete state.refuse.Files;
     await act(async () => (item().querySelector('[data-testid="meow-run-on-path"]') as HTMLButtonElement).click());
-    await flush();
+    await waitFor(() => item().querySelector('[data-testid="meow-run-result"]'));
     expect(item().querySelector('[data-testid="meow-run-error"]')).toBeNull();
     expect(item().querySelector('[data-testid="meow-run-box"]')).toBeNull();
     expect(item().querySelector('[data-testid="meow-run-result"]')!.textContent).toContain('Job of Files on in/latest.csv');
     // Without commands the job id is shown, not linked.
     expect(item().querySelector('[data-testid="meow-run-result"] a')).toBeNull();
     await act(async () => (item().querySelector('.jp-meow-runClose') as HTMLButtonElement).click());
-    await flush();
+    await waitFor(() => !item().querySelector('[data-testid="meow-run-result"]'));
     expect(item().querySelector('[data-testid="meow-run-result"]')).toBeNull();
 
     // A timer pattern runs without a file.
     const cron = () => panel.node.querySelector('.jp-meow-patternItem[data-meow-pattern="Cron"]')!;
     await act(async () => (cron().querySelector('[data-testid="meow-run-pattern"]') as HTMLButtonElement).click());
-    await flush();
+    await waitFor(() => cron().querySelector('[data-testid="meow-run-empty"]'));
     await act(async () => (cron().querySelector('[data-testid="meow-run-empty"]') as HTMLButtonElement).click());
-    await flush();
+    await waitFor(() => cron().querySelector('[data-testid="meow-run-result"]'));
     expect(cron().querySelector('[data-testid="meow-run-result"]')!.textContent).toContain('on .meow/incoming/manual/run.txt');
     expect(calls(requests).filter(c => c.startsWith('POST'))).toEqual(['POST /patterns/Files/run', 'POST /patterns/Files/run', 'POST /patterns/Cron/run']);
     expect(requests.filter(r => r.method === 'POST').map(r => r.body)).toEqual([{ path: 'in/latest.csv' }, { path: 'in/latest.csv' }, undefined]);
@@ -495,7 +495,7 @@ describe('Monitor: what fired each job', () => {
       select.value = 'manual';
       select.dispatchEvent(new Event('change', { bubbles: true }));
     });
-    await flush();
+    await waitFor(() => rows().length === 1);
     expect(rows().map(r => r.getAttribute('data-meow-job-id'))).toEqual([jobs[3].id]);
     expect(meow.jobs.filter).toEqual({ trigger: 'manual' });
     // The source is searchable too.
@@ -503,7 +503,7 @@ describe('Monitor: what fired each job', () => {
     expect(meow.jobs.slice(0, 10).map(j => j.id)).toEqual([jobs[1].id]);
     await act(async () => meow.jobs.setFilter({}));
     await act(async () => panel.showJob(jobs[1].id));
-    await flush();
+    await waitFor(() => panel.node.querySelector('[data-testid="meow-job-detail"] [data-testid="meow-job-trigger"]'));
     const detail = panel.node.querySelector('[data-testid="meow-job-detail"]')!;
     expect(detail.querySelector('[data-testid="meow-job-trigger"]')!.getAttribute('data-meow-trigger-kind')).toBe('network');
     expect(detail.querySelector('[data-testid="meow-job-trigger"]')!.textContent).toContain('network: .meow/incoming/9000/m1');
@@ -575,7 +575,9 @@ describe('PatternEditor: trigger kinds', () => {
 
     await type('meow-pattern-trigger', 'absent');
     expect(q('meow-pattern-path').value).toBe('review/*'); // the glob is kept across kinds
-    expect(q('meow-error-absentFor').textContent).toMatch(/is missing/);
+    expect(q('meow-error-absentFor')).toBeNull(); // not typed into yet
+    await type('meow-pattern-absentFor', 'soon');
+    expect(q('meow-error-absentFor').textContent).toMatch(/must be an interval/);
     await type('meow-pattern-absentFor', '10m');
     expect(q('meow-pattern-preview').textContent).toBe('recipe: r\ntrigger:\n  absent:\n    path: review/*\n    for: 10m\n');
     await act(async () => widget.dispose());

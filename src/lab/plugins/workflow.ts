@@ -1,6 +1,7 @@
 /** meow's JupyterLab plugin: the Workflow panel in the left sidebar. */
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
 import { CommandIDs, IMeow, COMMAND_CATEGORY as CATEGORY } from '../tokens';
 import { WorkflowPanel } from '../widgets/workflowPanel';
 
@@ -10,15 +11,16 @@ export const workflowPlugin: JupyterFrontEndPlugin<void> = {
   description: 'The MEOW Workflow panel: patterns, recipes and their graph.',
   autoStart: true,
   requires: [IMeow],
-  optional: [ILabShell, ILayoutRestorer, ICommandPalette],
+  optional: [ILabShell, ILayoutRestorer, ICommandPalette, IEditorServices],
   activate: (
     app: JupyterFrontEnd,
     meow: IMeow,
     _labShell: ILabShell | null,
     restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    editorServices: IEditorServices | null
   ) => {
-    const panel = new WorkflowPanel(meow, { commands: app.commands });
+    const panel = new WorkflowPanel(meow, { commands: app.commands, editorServices: editorServices ?? undefined });
     app.shell.add(panel, 'left', { rank: 650 });
     restorer?.add(panel, 'jp-meow-workflow');
     app.commands.addCommand(CommandIDs.openWorkflow, {

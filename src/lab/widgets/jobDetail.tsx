@@ -265,7 +265,7 @@ export function JobDetail(props: IJobDetailProps): JSX.Element {
             {job.error.ename && (
               <div className="jp-meow-mono">
                 {job.error.ename}: {job.error.evalue}
-                {job.error.cell !== undefined ? ` (cell ${job.error.cell})` : ''}
+                {job.error.cell !== undefined ? ` (cell ${job.error.cell + 1} of the result notebook)` : ''}
               </div>
             )}
             {job.error.traceback && job.error.traceback.length > 0 && (

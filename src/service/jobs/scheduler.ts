@@ -182,12 +182,16 @@ export class Scheduler {
     // 10,000 handled files waited 20,000 stats in turn. Jobs still get ids
     // in walk order within each batch's creations.
     let batch: Promise<unknown>[] = [];
+    let handled = 0;
     for (const base of bases) {
       for await (const rel of this._o.walk(base)) {
         const event: IFileEvent = { kind: 'created', path: rel, time: Date.now(), retroactive: true };
         const matched = this._o.workflow.match(event).filter(r => wanted.has(r.id));
-        if (matched.length) {
-          batch.push(this.schedule(matched, event, this._o.checkedHash?.(rel)));
+        const known = matched.length ? this._o.checkedHash?.(rel) : undefined;
+        if (known !== undefined && this._allHandled(matched, rel, known)) {
+          handled++; // a restart's pass over handled files: no scheduling round at all
+        } else if (matched.length) {
+          batch.push(this.schedule(matched, event, known));
           if (batch.length >= RETRO_AT_ONCE) {
             await Promise.all(batch);
             batch = [];
@@ -196,6 +200,15 @@ export class Scheduler {
       }
     }
     await Promise.all(batch);
+    if (handled) {
+      this._o.log.debug(`${handled} existing file(s) already handled by their rules: no new jobs (rerun a job to run it again)`);
+    }
+  }
+
+  /** True when every rule already handled this content of the file. */
+  private _allHandled(rules: IRule[], rel: string, hash: string): boolean {
+    const trigger: IJobTrigger = { kind: 'created', path: rel, time: '', hash, retroactive: true };
+    return rules.every(rule => this._o.factory.fresh(rule, trigger) === 0);
   }
 
   /** Try held events again (called on a timer and when the queue drains). */

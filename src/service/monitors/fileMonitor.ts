@@ -100,7 +100,13 @@ export class FileMonitor implements IFileEventSource {
    * waiting to be listed again, a scan queued or running.
    */
   get pending(): number {
-    return this._settler.pending + this._relister.pending + this._scans + (this._catchUpTimer ? 1 : 0);
+    return (
+      this._settler.pending +
+      this._relister.pending +
+      this._newFolderListings +
+      this._scans +
+      (this._catchUpTimer ? 1 : 0)
+    );
   }
 
   /** True once a watcher error made the monitor fall back to frequent scans. */
@@ -451,11 +457,28 @@ export class FileMonitor implements IFileEventSource {
       return;
     }
     if (!fromScan) {
-      this._relister.touch(rel); // a scan reads the folder itself, after this
+      // At once, not after the relister's quiet time: a chain's next job
+      // waits on a file its parent wrote into a folder it had just made.
+      // (A scan reads the folder itself, after this.)
+      void this._listNewFolder(rel);
+    }
+  }
+
+  private async _listNewFolder(rel: string): Promise<void> {
+    this._newFolderListings++;
+    try {
+      await relistFolder(this._target, rel);
+    } catch (err) {
+      this._log.warn(`file monitor: listing new folder ${escapeControl(rel)} failed: ${(err as Error).message}`);
+      this._relister.touch(rel);
+    } finally {
+      this._newFolderListings--;
     }
   }
 
   private _catchUpTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Folders just watched being listed (they may still report files). */
+  private _newFolderListings = 0;
   /** When the watcher last said anything. */
   private _lastActivity = 0;
   private readonly _root: string;

@@ -55,11 +55,12 @@ describe('FileMonitor watching folders', () => {
       await fs.mkdir(path.dirname(path.join(outside, 'batch', f)), { recursive: true });
       await fs.writeFile(path.join(outside, 'batch', f), f);
     }
-    run = await startMonitor(root);
+    // Listed as soon as it is watched, not by the relister's later listing (2 s at the earliest here).
+    run = await startMonitor(root, { relistDelayMs: 60_000 });
     await fs.rename(path.join(outside, 'batch'), path.join(root, 'in', 'batch'));
     const created = () => run!.events.filter(e => e.kind === 'created').map(e => e.path).sort();
     const expected = tree.map(f => `in/batch/${f}`).sort();
-    await until(() => created().length === expected.length, 8000, 'every file of the moved tree').catch(() => undefined);
+    await until(() => created().length === expected.length, 1500, 'every file of the moved tree').catch(() => undefined);
     expect(created()).toEqual(expected);
     // The deepest folder is watched now: a new file there is an event of its own.
     await quiet(run.monitor);
