@@ -1,3 +1,4 @@
 import './base.css';
 import './monitor.css';
 import './report.css';
+import './workflow.css';

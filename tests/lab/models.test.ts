@@ -2,6 +2,7 @@ import { MeowClient } from '../../src/lab/client';
 import { JobsModel, StatusModel, WorkflowModel } from '../../src/lab/models';
 import type { IJob } from '../../src/core/types';
 import { FakeWebSocket, fakeSettings, makeJob } from './fakes';
+import { waitFor as waitUntil } from './waitFor';
 
 async function waitFor(cond: () => boolean, timeout = 2000): Promise<void> {
   const start = Date.now();
@@ -307,7 +308,7 @@ describe('WorkflowModel', () => {
       FakeWebSocket.last.receive({ type: 'definitions' });
       jest.advanceTimersByTime(50);
       jest.useRealTimers();
-      await new Promise(r => setTimeout(r, 20));
+      await waitUntil(() => changed > 0, 'the debounced refresh');
       expect(requests).toHaveLength(3); // patterns, recipes, rules: once
       expect(changed).toBe(1);
       expect(model.patterns.map(p => p.name)).toEqual(['p1']);

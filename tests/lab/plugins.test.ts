@@ -10,6 +10,7 @@ import { act } from 'react';
 import plugins from '../../src/index';
 import { CommandIDs, IMeow } from '../../src/lab/tokens';
 import { FakeWebSocket, fakeSettings, makeJob } from './fakes';
+import { waitFor } from './waitFor';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -70,8 +71,8 @@ describe('plugins', () => {
       plugins[3].activate(app as any, meow, null, null, null);
       plugins[4].activate(app as any, meow, null, null);
       plugins[5].activate(app as any, meow, null, null);
-      await new Promise(r => setTimeout(r, 50));
     });
+    await waitFor(() => meow.status.up && meow.jobs.size === 2, 'the first status and jobs');
     expect(FakeWebSocket.last.url).toBe('ws://localhost:8888/lab-base/meow/api/events?token=secret');
     expect(meow.status.up).toBe(true);
     expect(meow.jobs.size).toBe(2);
@@ -88,15 +89,16 @@ describe('plugins', () => {
       for (const w of shellWidgets) {
         MessageLoop.sendMessage(w, Widget.Msg.UpdateRequest);
       }
-      await new Promise(r => setTimeout(r, 400));
     });
+    await waitFor(() => document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-table"]')?.getAttribute('data-meow-total') === '2', 'the Monitor');
+    await waitFor(() => document.querySelector('[data-testid="meow-pattern-recipe"]'), 'the pattern form');
     expect(document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-table"]')!.getAttribute('data-meow-total')).toBe('2');
     expect(document.querySelector('.jp-meow-ReportPanel [data-testid="meow-report-graph"]')).not.toBeNull();
     expect((document.querySelector('[data-testid="meow-pattern-recipe"]') as HTMLSelectElement).value).toBe('append');
     await act(async () => {
       await app.commands.execute(CommandIDs.showJob, { id: jobs[1].id });
-      await new Promise(r => setTimeout(r, 50));
     });
+    await waitFor(() => document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-detail"]')?.getAttribute('data-meow-job-id') === jobs[1].id, 'the job detail');
     expect(document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-detail"]')!.getAttribute('data-meow-job-id')).toBe(jobs[1].id);
     await act(async () => {
       for (const w of shellWidgets) {
