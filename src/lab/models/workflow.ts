@@ -1,13 +1,18 @@
 /**
  * Patterns, recipes and rules of the workgroup, refreshed whenever the
  * service says definitions changed (a pattern file edited on disk, a recipe
- * registered, ...).
+ * registered, ...). The service sends one `definitions` event per applied
+ * change, its own writes included, so a write here refreshes once: with
+ * that event's refresh, not one of its own besides.
  */
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import type { IPatternCheck, IPatternInfo, IRecipeInfo, IRuleInfo, IServiceEvent } from '../../core/api';
 import type { MeowClient } from '../client';
+
+/** How long a write waits for the service's `definitions` event before refreshing without it. */
+const WRITE_EVENT_WAIT_MS = 2000;
 
 export class WorkflowModel implements IDisposable {
   constructor(options: WorkflowModel.IOptions = {}) {
@@ -76,6 +81,18 @@ export class WorkflowModel implements IDisposable {
 
   /** Fetch everything from the service. */
   async refresh(): Promise<void> {
+    const fetching = this._fetch();
+    this._refreshing = fetching;
+    try {
+      await fetching;
+    } finally {
+      if (this._refreshing === fetching) {
+        this._refreshing = null;
+      }
+    }
+  }
+
+  private async _fetch(): Promise<void> {
     if (!this._client) {
       return;
     }
@@ -105,10 +122,9 @@ export class WorkflowModel implements IDisposable {
     }, this._debounce);
   }
 
-  async savePattern(name: string, text: string): Promise<IPatternInfo> {
-    const info = await this._client!.savePattern(name, text);
-    await this.refresh();
-    return info;
+  /** Save a pattern; resolves once the model shows it. */
+  savePattern(name: string, text: string): Promise<IPatternInfo> {
+    return this._write(() => this._client!.savePattern(name, text));
   }
 
   /** Validate a pattern's text on the service and learn what saving it would do to jobs (nothing is saved). */
@@ -116,14 +132,12 @@ export class WorkflowModel implements IDisposable {
     return this._client!.checkPattern(name, text);
   }
 
-  async deletePattern(name: string): Promise<void> {
-    await this._client!.deletePattern(name);
-    await this.refresh();
+  deletePattern(name: string): Promise<void> {
+    return this._write(() => this._client!.deletePattern(name));
   }
 
-  async deleteRecipe(name: string): Promise<void> {
-    await this._client!.deleteRecipe(name);
-    await this.refresh();
+  deleteRecipe(name: string): Promise<void> {
+    return this._write(() => this._client!.deleteRecipe(name));
   }
 
   dispose(): void {
@@ -134,18 +148,63 @@ export class WorkflowModel implements IDisposable {
     if (this._timer !== null) {
       clearTimeout(this._timer);
     }
+    this._eventWaiters.forEach(wake => wake());
     Signal.clearData(this);
+  }
+
+  /**
+   * Write, then refresh once. The service sends the write's `definitions`
+   * event before it answers, but the event may still arrive after the
+   * answer: wait for it (bounded) when connected. Its debounced refresh
+   * then runs at once; with no event (no websocket), refresh directly.
+   */
+  private async _write<T>(write: () => Promise<T>): Promise<T> {
+    const seen = this._events;
+    const result = await write();
+    if (this._events === seen && this._client?.connectionState === 'connected') {
+      await this._nextEvent(WRITE_EVENT_WAIT_MS);
+    }
+    if (this._events === seen || this._timer !== null) {
+      if (this._timer !== null) {
+        clearTimeout(this._timer);
+        this._timer = null;
+      }
+      await this.refresh();
+    } else {
+      // The event's refresh has started already.
+      await this._refreshing?.catch(() => undefined);
+    }
+    return result;
+  }
+
+  /** Resolves at the next `definitions` event, or after `ms`. */
+  private _nextEvent(ms: number): Promise<void> {
+    return new Promise(resolve => {
+      const wake = () => {
+        clearTimeout(timer);
+        this._eventWaiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this._eventWaiters.add(wake);
+    });
   }
 
   private _onEvent(_: MeowClient, event: IServiceEvent): void {
     if (event.type === 'definitions') {
+      this._events++;
       this.scheduleRefresh();
+      this._eventWaiters.forEach(wake => wake());
     }
   }
 
   private _client: MeowClient | null;
   private _debounce: number;
   private _timer: ReturnType<typeof setTimeout> | null = null;
+  /** `definitions` events received so far. */
+  private _events = 0;
+  private _eventWaiters = new Set<() => void>();
+  private _refreshing: Promise<void> | null = null;
   private _patterns: IPatternInfo[] = [];
   private _recipes: IRecipeInfo[] = [];
   private _rules: IRuleInfo[] = [];

@@ -3,7 +3,8 @@
  * state folder with their state, and writing or deleting them. Writes go to
  * disk atomically; the state monitor picks them up exactly as it does edits
  * made by a person or by a running job, and a write returns once the
- * workflow reflects it (bounded wait).
+ * state monitor's `applied` signal says the workflow reflects it (or says
+ * why not: the file's problem), or fails with a 503 after a bounded wait.
  */
 import { promises as fs } from 'fs';
 import * as path from 'path';
@@ -14,6 +15,7 @@ import { parseRecipeNotebook, parseRecipeYaml, recipeVariables, validateNotebook
 import type { INotebook, IPattern, IRecipe } from '../../core/types';
 import { formatIssues, IValidationIssue, validateName } from '../../core/validation';
 import { readIfExists, sha256, toRelative, writeFileAtomic } from '../fsutil';
+import type { StateMonitor } from '../monitors/stateMonitor';
 import type { MeowRunner } from '../runner';
 import { ApiError } from './errors';
 
@@ -24,11 +26,14 @@ const EXTENSIONS: Record<Kind, string[]> = {
   recipe: ['.ipynb', '.yaml', '.yml']
 };
 
-/** How long a write waits for the state monitor to apply it. */
+/** How long a write waits for the state monitor to apply it (default). */
 const APPLY_TIMEOUT_MS = 5000;
 
 export class Definitions {
-  constructor(private readonly _runner: MeowRunner) {}
+  constructor(
+    private readonly _runner: MeowRunner,
+    private readonly _applyTimeoutMs = APPLY_TIMEOUT_MS
+  ) {}
 
   folder(kind: Kind): string {
     return path.join(this._runner.root, this._runner.stateDir, kind === 'pattern' ? 'patterns' : 'recipes');
@@ -70,17 +75,13 @@ export class Definitions {
     }
     const others = (await this._files('pattern')).filter(f => f.name === name);
     const target = path.join(this.folder('pattern'), `${name}.yaml`);
-    await fs.mkdir(this.folder('pattern'), { recursive: true });
-    await writeFileAtomic(target, text.endsWith('\n') ? text : text + '\n');
-    for (const other of others) {
-      if (other.abs !== target) {
-        await fs.rm(other.abs, { force: true });
-      }
-    }
     const digest = patternDigest(pattern);
-    await this._until(() => {
+    await this._write(`pattern "${name}"`, target, others, () => {
       const current = this._runner.workflow.patterns.get(name);
       return !!current && patternDigest(current) === digest;
+    }, async () => {
+      await fs.mkdir(this.folder('pattern'), { recursive: true });
+      await writeFileAtomic(target, text.endsWith('\n') ? text : text + '\n');
     });
     const info = await this._patternInfo(name, this._rel(target));
     return { info: info!, created: others.length === 0 };
@@ -112,10 +113,7 @@ export class Definitions {
     if (!files.length) {
       throw ApiError.notFound(`no pattern "${name}"`, 'list patterns with GET /api/patterns');
     }
-    for (const f of files) {
-      await fs.rm(f.abs, { force: true });
-    }
-    await this._until(() => !this._runner.workflow.patterns.has(name));
+    await this._write(`pattern "${name}"`, undefined, files, () => !this._runner.workflow.patterns.has(name));
   }
 
   // -------------------------------------------------------------------------
@@ -174,15 +172,11 @@ export class Definitions {
     const text = JSON.stringify(stored, null, 1) + '\n';
     this._checkSize(Buffer.byteLength(text, 'utf8'), 'notebook'); // the state monitor would refuse it
     const target = path.join(this.folder('recipe'), `${name}.ipynb`);
-    await fs.mkdir(this.folder('recipe'), { recursive: true });
-    await writeFileAtomic(target, text);
-    for (const other of others) {
-      if (other.abs !== target) {
-        await fs.rm(other.abs, { force: true });
-      }
-    }
     const digest = sha256(text);
-    await this._until(() => this._runner.workflow.recipes.get(name)?.digest === digest);
+    await this._write(`recipe "${name}"`, target, others, () => this._runner.workflow.recipes.get(name)?.digest === digest, async () => {
+      await fs.mkdir(this.folder('recipe'), { recursive: true });
+      await writeFileAtomic(target, text);
+    });
     const detail = (await this._recipeDetail(name, this._rel(target)))!;
     delete detail.notebook;
     return { info: detail, created: others.length === 0 };
@@ -194,10 +188,7 @@ export class Definitions {
     if (!files.length) {
       throw ApiError.notFound(`no recipe "${name}"`, 'list recipes with GET /api/recipes');
     }
-    for (const f of files) {
-      await fs.rm(f.abs, { force: true });
-    }
-    await this._until(() => !this._runner.workflow.recipes.has(name));
+    await this._write(`recipe "${name}"`, undefined, files, () => !this._runner.workflow.recipes.has(name));
   }
 
   // -------------------------------------------------------------------------
@@ -326,14 +317,77 @@ export class Definitions {
     return toRelative(this._runner.root, abs);
   }
 
-  /** Wait until the state monitor has applied a write (or give up quietly). */
-  private async _until(check: () => boolean): Promise<void> {
-    const end = Date.now() + APPLY_TIMEOUT_MS;
-    while (!check() && Date.now() < end) {
-      await new Promise(r => setTimeout(r, 20));
+  /**
+   * Write `target` (with `write`), remove the other files of its name, and
+   * resolve once the state monitor has applied one of those files and
+   * `reflected` holds, or has applied them all and found a problem in the
+   * target (the answer shows it). Listening starts before the first write,
+   * so no batch is missed.
+   */
+  private async _write(
+    what: string,
+    target: string | undefined,
+    others: { abs: string }[],
+    reflected: () => boolean,
+    write?: () => Promise<void>
+  ): Promise<void> {
+    const files = new Set([target, ...others.map(o => o.abs)].filter((f): f is string => !!f).map(f => this._rel(f)));
+    const targetRel = target ? this._rel(target) : undefined;
+    const seen = new Set<string>();
+    const applied = whenApplied(this._runner.stateMonitor, this._applyTimeoutMs, batch => {
+      batch.files.filter(f => files.has(f)).forEach(f => seen.add(f));
+      if (!seen.size) {
+        return false;
+      }
+      const refused = seen.size === files.size && targetRel !== undefined && this._runner.stateMonitor.problems.has(targetRel);
+      return reflected() || refused;
+    });
+    try {
+      await write?.();
+      for (const other of others) {
+        if (other.abs !== target) {
+          await fs.rm(other.abs, { force: true });
+        }
+      }
+    } catch (err) {
+      applied.cancel();
+      throw err;
     }
-    await this._runner.stateMonitor.settled();
+    if (!(await applied.promise)) {
+      throw new ApiError(
+        503,
+        `${what}: ${[...files].join(', ')} changed on disk, but the service did not apply the change within ` +
+          `${this._applyTimeoutMs / 1000} s (it may be busy, or the folder is not being watched); ` +
+          'list the definitions again in a moment to see whether it took effect'
+      );
+    }
   }
+}
+
+/**
+ * Resolves true at the first `applied` batch for which `done` holds, false
+ * after `timeoutMs`; `cancel` stops listening.
+ */
+function whenApplied(
+  monitor: StateMonitor,
+  timeoutMs: number,
+  done: (batch: StateMonitor.IApplied) => boolean
+): { promise: Promise<boolean>; cancel(): void } {
+  let finish: (ok: boolean) => void = () => undefined;
+  const promise = new Promise<boolean>(resolve => (finish = resolve));
+  const slot = (_: StateMonitor, batch: StateMonitor.IApplied) => {
+    if (done(batch)) {
+      stop(true);
+    }
+  };
+  const timer = setTimeout(() => stop(false), timeoutMs);
+  const stop = (ok: boolean) => {
+    clearTimeout(timer);
+    monitor.applied.disconnect(slot);
+    finish(ok);
+  };
+  monitor.applied.connect(slot);
+  return { promise, cancel: () => stop(false) };
 }
 
 function checkName(kind: Kind, name: string): void {

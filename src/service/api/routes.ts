@@ -55,7 +55,6 @@ export interface IRouteContext {
   /** Settings as saved in settings.yaml. */
   saved: IServiceSettings;
   broadcast(event: IServiceEvent): void;
-  definitionsChanged(): void;
 }
 
 /** Every route of the API. */
@@ -94,13 +93,11 @@ export function makeRoutes(ctx: IRouteContext): IRoute[] {
             throw ApiError.invalid('the request body is not a pattern write', parsed.issues);
           }
           const { info, created } = await defs.putPattern(req.params[0], parsed.value.text);
-          ctx.definitionsChanged();
           return { status: created ? 201 : 200, body: info };
         },
         DELETE: async req => {
           noParams(req);
           await defs.deletePattern(req.params[0]);
-          ctx.definitionsChanged();
           return { status: 204, body: undefined };
         }
       },
@@ -182,13 +179,11 @@ export function makeRoutes(ctx: IRouteContext): IRoute[] {
           }
           const { notebook, source, overwrite } = parsed.value;
           const { info, created } = await defs.putRecipe(req.params[0], notebook, { source, overwrite });
-          ctx.definitionsChanged();
           return { status: created ? 201 : 200, body: info };
         },
         DELETE: async req => {
           noParams(req);
           await defs.deleteRecipe(req.params[0]);
-          ctx.definitionsChanged();
           return { status: 204, body: undefined };
         }
       },

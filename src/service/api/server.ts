@@ -9,7 +9,7 @@
  * service only through Jupyter's own authentication.
  */
 import { timingSafeEqual } from 'crypto';
-import { promises as fs, watch, FSWatcher } from 'fs';
+import { promises as fs } from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -102,7 +102,7 @@ export class ApiServer {
   markReady(): void {
     this._index = new JobIndex(this._runner.store.list());
     this._state = 'running';
-    this._watchDefinitions();
+    this._runner.stateMonitor.applied.connect(this._onDefinitionsApplied, this);
     this._limits = runnerLimits(this._runner);
     this._limits?.changed.connect(this._onPaused, this);
     if (this._statusIntervalMs > 0) {
@@ -118,9 +118,7 @@ export class ApiServer {
     this._runner.jobChanged.disconnect(this._onJob, this);
     this._limits?.changed.disconnect(this._onPaused, this);
     clearInterval(this._statusTimer);
-    clearTimeout(this._definitionsTimer);
-    this._watchers.forEach(w => w.close());
-    this._watchers = [];
+    this._runner.stateMonitor.applied.disconnect(this._onDefinitionsApplied, this);
     for (const client of this._wss.clients) {
       client.close(1001, 'meow is stopping');
     }
@@ -168,8 +166,7 @@ export class ApiServer {
       set saved(value: IServiceSettings) {
         server._saved = value;
       },
-      broadcast: event => this._broadcast(event),
-      definitionsChanged: () => this._definitionsChanged()
+      broadcast: event => this._broadcast(event)
     };
   }
 
@@ -326,22 +323,13 @@ export class ApiServer {
     ws.send(typeof event === 'string' ? event : JSON.stringify(event, jsonReplacer));
   }
 
-  /** Definition files changed (by anyone): tell clients to re-fetch, debounced. */
-  private _definitionsChanged(): void {
-    clearTimeout(this._definitionsTimer);
-    this._definitionsTimer = setTimeout(() => this._broadcast({ type: 'definitions' }), 100);
-  }
-
-  private _watchDefinitions(): void {
-    for (const kind of ['pattern', 'recipe'] as const) {
-      try {
-        const w = watch(this._definitions.folder(kind), () => this._definitionsChanged());
-        w.on('error', () => undefined);
-        this._watchers.push(w);
-      } catch (err) {
-        this._log.warn(`cannot watch ${this._definitions.folder(kind)}: ${(err as Error).message}`);
-      }
-    }
+  /**
+   * Definition files changed (by anyone) and the workflow reflects them:
+   * one `definitions` event per applied batch, sent before a PUT or DELETE
+   * that caused it answers.
+   */
+  private _onDefinitionsApplied(): void {
+    this._broadcast({ type: 'definitions' });
   }
 
   private readonly _secret: Buffer;
@@ -359,8 +347,6 @@ export class ApiServer {
   private _state: IStatus['state'] = 'starting';
   private _index?: JobIndex;
   private _statusTimer?: ReturnType<typeof setInterval>;
-  private _definitionsTimer?: ReturnType<typeof setTimeout>;
-  private _watchers: FSWatcher[] = [];
   private _limits?: IRunnerLimits;
 }
 

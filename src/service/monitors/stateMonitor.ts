@@ -9,16 +9,22 @@
  * nothing; the service keeps running. Files are checked with stat before
  * they are opened (a FIFO would block, a 50 MB file is refused by size) and
  * parsed in a worker thread, so no definition can stall the event loop.
+ *
+ * `applied` says when a batch of changed files has been applied: the API
+ * answers writes and tells clients to re-fetch from it, with no watcher or
+ * polling of its own.
  */
+import { ISignal, Signal } from '@lumino/signaling';
 import * as chokidar from 'chokidar';
-import { constants as fsConstants, promises as fs } from 'fs';
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import { patternDigest, patternLimitsDigest } from '../../core/pattern';
-import { FILE_FIELD, formatIssue, formatIssues, issue, IValidationIssue } from '../../core/validation';
+import { formatIssue, formatIssues, IValidationIssue } from '../../core/validation';
 import type { IPattern, IRecipe } from '../../core/types';
 import type { IRuleChanges, Workflow } from '../../core/workflow';
 import { toRelative } from '../fsutil';
 import { DefinitionParser } from './definitionParser';
+import { DEFAULT_MAX_DEFINITION_BYTES, formatBytes, readDefinitionFile } from './definitionFile';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
 import { Settler } from './settle';
@@ -38,16 +44,7 @@ interface IDefinition {
   warnings: IValidationIssue[];
 }
 
-/** Default largest definition file: real ones are a few kB. */
-export const DEFAULT_MAX_DEFINITION_BYTES = 1024 * 1024;
-
-/** `1.5 MB`, `120 kB`, `300 bytes`. */
-export function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) {
-    return `${(n / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
-  }
-  return n >= 1024 ? `${(n / 1024).toFixed(1).replace(/\.0$/, '')} kB` : `${n} bytes`;
-}
+export { DEFAULT_MAX_DEFINITION_BYTES, formatBytes };
 
 const EXTENSIONS: Record<Kind, string[]> = {
   pattern: ['.yaml', '.yml'],
@@ -73,6 +70,15 @@ export class StateMonitor {
       settleMs: options.settleMs ?? 50,
       emit: event => this._enqueue(event.path, event.from)
     });
+  }
+
+  /**
+   * Emitted once the queue of changed definition files is empty again, with
+   * the files applied since the last emission (the workflow, `problems` and
+   * `warnings` reflect them by then).
+   */
+  get applied(): ISignal<this, StateMonitor.IApplied> {
+    return this._applied;
   }
 
   /** Definition files larger than this are refused unread. */
@@ -236,9 +242,11 @@ export class StateMonitor {
       return;
     }
     this._busy = true;
+    const files = new Set<string>();
     try {
       while (this._queue.length) {
         const rel = this._queue.shift()!;
+        files.add(rel);
         try {
           await this._apply(rel);
         } catch (err) {
@@ -247,6 +255,9 @@ export class StateMonitor {
       }
     } finally {
       this._busy = false;
+    }
+    if (files.size) {
+      this._applied.emit({ files: [...files] });
     }
   }
 
@@ -267,7 +278,7 @@ export class StateMonitor {
       return;
     }
     const name = base.slice(0, -ext.length);
-    const read = await this._read(rel);
+    const read = await readDefinitionFile(this._root, rel, this._maxBytes);
     const key = `${kind}:${name}`;
     const defs = this._definitions.get(key) ?? new Map<string, IDefinition>();
     this._definitions.set(key, defs);
@@ -280,73 +291,6 @@ export class StateMonitor {
       defs.set(rel, { kind, name, file: rel, ...parsed });
     }
     this._reconcile(kind, name, defs);
-  }
-
-  /**
-   * A definition file's bytes; `undefined` when it is gone; a problem when
-   * it is not a readable regular file within the size limit. Checked with
-   * stat before opening: opening a FIFO blocks, and a huge file is refused
-   * unread.
-   */
-  private async _read(rel: string): Promise<{ bytes: Uint8Array } | { problem: IValidationIssue } | undefined> {
-    const abs = path.join(this._root, rel);
-    const problem = (message: string, fix: string) => ({ problem: issue(FILE_FIELD, message, fix) });
-    const failed = (err: NodeJS.ErrnoException) => {
-      switch (err.code) {
-        case 'ENOENT':
-          return undefined;
-        case 'ELOOP':
-          return problem('is a symbolic link that loops (or is nested too deeply)', 'replace the link with the file itself');
-        case 'EACCES':
-        case 'EPERM':
-          return problem('cannot be read: permission denied', `let the service read it, e.g. chmod a+r ${JSON.stringify(rel)}`);
-        default:
-          return problem(`cannot be read: ${err.code ?? err.message}`, 'check the file');
-      }
-    };
-    const tooBig = (size: number) =>
-      problem(
-        `is ${formatBytes(size)}, larger than the limit of ${formatBytes(this._maxBytes)} (${this._maxBytes} bytes) for definition files`,
-        'keep definitions small (put large data in a file the recipe reads), or raise the limit ' +
-          '(--max-definition-bytes, or the maxDefinitionBytes option)'
-      );
-    let handle: fs.FileHandle | undefined;
-    try {
-      const st = await fs.stat(abs);
-      if (st.isDirectory()) {
-        return problem('is a folder, not a file', 'remove the folder or move it out of the definitions folder');
-      }
-      if (!st.isFile()) {
-        return problem('is not a regular file (a FIFO, socket or device); meow does not read it', 'remove it');
-      }
-      if (st.size > this._maxBytes) {
-        return tooBig(st.size);
-      }
-      // O_NONBLOCK: if it was swapped for a FIFO since the stat, open must not hang.
-      handle = await fs.open(abs, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
-      const opened = await handle.stat();
-      if (!opened.isFile()) {
-        return problem('is not a regular file (a FIFO, socket or device); meow does not read it', 'remove it');
-      }
-      // Read at most one byte past the limit: the file may have grown.
-      const buffer = Buffer.alloc(Math.min(opened.size, this._maxBytes) + 1);
-      let length = 0;
-      while (length < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-        if (bytesRead === 0) {
-          break;
-        }
-        length += bytesRead;
-      }
-      if (length > this._maxBytes) {
-        return tooBig((await handle.stat()).size);
-      }
-      return { bytes: buffer.subarray(0, length) };
-    } catch (err) {
-      return failed(err as NodeJS.ErrnoException);
-    } finally {
-      await handle?.close().catch(() => undefined);
-    }
   }
 
   /**
@@ -472,9 +416,16 @@ export class StateMonitor {
   private _verifyTimer: ReturnType<typeof setTimeout> | undefined;
   private _signatures = new Map<string, string>();
   private _watcher?: chokidar.FSWatcher;
+  private readonly _applied = new Signal<this, StateMonitor.IApplied>(this);
 }
 
 export namespace StateMonitor {
+  /** A batch of definition changes, applied. */
+  export interface IApplied {
+    /** Workgroup-relative files re-read (added, changed or deleted), in order. */
+    readonly files: readonly string[];
+  }
+
   export interface IOptions {
     root: string;
     stateDir?: string;
