@@ -61,6 +61,8 @@ describe('plugins', () => {
       'jupyterlab-meow:workflow',
       'jupyterlab-meow:monitor',
       'jupyterlab-meow:report',
+      'jupyterlab-meow:results',
+      'jupyterlab-meow:launcher',
       'jupyterlab-meow:notifications'
     ]);
     let meow!: IMeow;

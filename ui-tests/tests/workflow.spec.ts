@@ -161,7 +161,8 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
     await expect(open).toBeEnabled();
     await open.click();
 
-    const tab = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current', { hasText: 'result.ipynb' });
+    // Result tabs are named after the job (results.spec.ts covers the rest).
+    const tab = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current', { hasText: pattern });
     await expect(tab).toBeVisible();
     const nb = page.locator('.jp-NotebookPanel:visible');
     await expect(nb.locator('.jp-OutputArea-output', { hasText: 'MEOW-UI read 26 characters' })).toBeVisible();

@@ -1,4 +1,4 @@
-/** meow's JupyterLab plugin: the Monitor panel, the job commands, and result notebooks. */
+/** meow's JupyterLab plugin: the Monitor panel and the job commands (result notebooks: `results.ts`). */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import {
   ICommandPalette,
@@ -7,7 +7,6 @@ import {
   WidgetTracker,
   showErrorMessage
 } from '@jupyterlab/apputils';
-import { IDocumentWidget } from '@jupyterlab/docregistry';
 import { isFinalStatus } from '../../core/jobs';
 import { meowIcon } from '../icons';
 import { CommandIDs, IMeow, COMMAND_CATEGORY as CATEGORY } from '../tokens';
@@ -75,45 +74,6 @@ export const monitorPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    // Result notebooks open while their job runs are reloaded as cells finish.
-    const following = new Map<string, IDocumentWidget>();
-    meow.jobs.changed.connect((_, change) => {
-      if (!meow.settings.followRunningResults || following.size === 0) {
-        return;
-      }
-      const ids = change.type === 'reset' ? [...following.keys()] : change.ids.filter(id => following.has(id));
-      for (const id of ids) {
-        const w = following.get(id)!;
-        const job = meow.jobs.get(id);
-        if (w.isDisposed) {
-          following.delete(id);
-          continue;
-        }
-        if (!w.context.model.dirty) {
-          void w.context.revert().catch(() => undefined);
-        }
-        if (!job || isFinalStatus(job.status)) {
-          following.delete(id);
-        }
-      }
-    });
-
-    commands.addCommand(CommandIDs.openResult, {
-      label: 'Open MEOW Job Result',
-      execute: async args => {
-        const id = String(args.id);
-        try {
-          const detail = await meow.client.getJob(id);
-          const path = meow.contentsPath(detail.result ?? `${detail.folder}/result.ipynb`);
-          const w = (await commands.execute('docmanager:open', { path, factory: 'Notebook' })) as IDocumentWidget | undefined;
-          if (w && !isFinalStatus(detail.job.status)) {
-            following.set(id, w);
-          }
-        } catch (err) {
-          await showErrorMessage('Cannot open the result notebook', err as Error);
-        }
-      }
-    });
     commands.addCommand(CommandIDs.revealJob, {
       label: 'Show MEOW Job Folder',
       execute: async args => {

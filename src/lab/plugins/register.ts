@@ -49,7 +49,7 @@ export const registerPlugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand(CommandIDs.registerRecipe, {
       label: args => (args?.fromBrowser ? 'Register as MEOW Recipe' : 'Register Notebook as MEOW Recipe'),
       caption: 'Register this notebook as a MEOW recipe (a frozen copy patterns can run)',
-      icon: args => (args?.toolbar ? meowIcon : undefined),
+      icon: meowIcon,
       isEnabled: args => targetPath(args) !== null,
       execute: async args => {
         const path = targetPath(args);
