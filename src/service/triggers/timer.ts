@@ -114,10 +114,36 @@ export class TimerTrigger implements ITrigger {
       .finally(() => {
         this._firing.delete(work);
         if (this._armed.get(name)?.rule.id === rule.id) {
-          this._arm(rule, { ...state, last: at });
+          this._afterFiring(rule, { ...state, last: at });
         }
       });
     this._firing.add(work);
+  }
+
+  /**
+   * Arm the next firing. Firings that came due while this one was being
+   * made (a busy machine, a slow disk) were passing unseen: they follow the
+   * pattern's `missed:` policy, as after a restart, and are said.
+   */
+  private _afterFiring(rule: IRule, state: ITimerState): void {
+    const t = rule.pattern.trigger as IScheduleTrigger;
+    const name = rule.pattern.name;
+    const missed = missedFirings(t, state.last, this._c.now(), state.anchor);
+    if (this._stopped || missed.count === 0 || missed.latest === undefined) {
+      this._arm(rule, state);
+      return;
+    }
+    const what =
+      `${missed.count}${missed.capped ? '+' : ''} firing(s) of pattern ${name} (${TimerTrigger.describe(t)}) ` +
+      `came due while its firing for ${new Date(state.last).toISOString()} was being made`;
+    if (t.missed === 'skip') {
+      this._c.log.warn(`${what}; skipped (missed: skip)`);
+      this._arm(rule, { ...state, last: missed.latest });
+      return;
+    }
+    const latest = missed.latest;
+    this._c.log.warn(`${what}; running once now for ${new Date(latest).toISOString()} (missed: once)`);
+    this._armed.set(name, { rule, timer: setTimeout(() => this._tick(rule, latest), 0), next: latest });
   }
 
   /** Write the firing's file and make its jobs. */
