@@ -4,14 +4,14 @@
  * reruns — goes through `JobFactory.create`, so ids, parameters, sweeps,
  * idempotency keys and the job folder are made the same way for all of them.
  */
-import { randomBytes } from 'crypto';
+import { createHash, Hash, randomBytes } from 'crypto';
 import { substituteKeywords } from '../../core/keywords';
 import { makeJobId } from '../../core/jobs';
 import { parameteriseNotebook } from '../../core/parameterise';
 import { canonical } from '../../core/pattern';
 import { sweepParameters } from '../../core/sweep';
 import type { IJob, IJobTrigger, INotebook, IRule, ParameterValue } from '../../core/types';
-import { sha256, toAbsolute } from '../fsutil';
+import { toAbsolute } from '../fsutil';
 import type { JobStore } from './jobStore';
 
 export class JobFactory {
@@ -116,6 +116,9 @@ export class JobFactory {
   private readonly _now: () => number;
 }
 
+/** Hash states fed with a rule key, by rule key (see JobFactory.key). */
+const keyPrefixes = new Map<string, Hash>();
+
 export namespace JobFactory {
   export interface IOptions {
     /** Absolute workgroup root. */
@@ -151,7 +154,21 @@ export namespace JobFactory {
     if (trigger.firing) {
       content += `\n${trigger.firing}`; // a person ran it by hand: not "already handled"
     }
-    return sha256([ruleKey, trigger.path, content, canonical(combination)].join('\n')).slice(0, 32);
+    // sha256 of `ruleKey \n path \n content \n values`, the long rule key
+    // hashed once per rule (a restart checks every existing file's key).
+    let prefix = keyPrefixes.get(ruleKey);
+    if (!prefix) {
+      if (keyPrefixes.size >= 1000) {
+        keyPrefixes.clear();
+      }
+      prefix = createHash('sha256').update(ruleKey + '\n');
+      keyPrefixes.set(ruleKey, prefix);
+    }
+    return prefix
+      .copy()
+      .update([trigger.path, content, canonical(combination)].join('\n'))
+      .digest('hex')
+      .slice(0, 32);
   }
 
   /** The recipe snapshot and the parameterised notebook of a job. */
