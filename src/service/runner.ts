@@ -36,6 +36,7 @@ import type { ManualTrigger } from './triggers/manual';
 import type { ITrigger, ITriggerContext } from './triggers/trigger';
 import type { IPatternSaveEffect, IRunResult, IWaitingFiles } from '../core/api';
 import { compileGlob, globBase } from '../core/glob';
+import { collectGarbage } from './heap';
 import { patternDigest } from '../core/pattern';
 
 /** Default whole-job timeout: one day; set lower per run with --timeout. */
@@ -59,6 +60,9 @@ function conductorAsExecutors(conductor: IConductor | undefined, log: ILogger): 
         };
   return new ExecutorSet({ executors: { [local.kind]: local }, defaultKind: local.kind, log });
 }
+
+/** Journals this large are followed by one full garbage collection (heap.ts). */
+const LARGE_JOURNAL_JOBS = 20_000;
 
 export class MeowRunner {
   constructor(options: MeowRunner.IOptions) {
@@ -216,6 +220,12 @@ export class MeowRunner {
     }
     await this._recover(jobs.filter(j => !FINAL_JOB_STATUSES.includes(j.status)));
     this._workers.start();
+    if (jobs.length >= LARGE_JOURNAL_JOBS) {
+      const t0 = Date.now();
+      if (collectGarbage()) {
+        this._log.debug(`start-up: one full garbage collection after loading ${jobs.length} jobs (${Date.now() - t0} ms)`);
+      }
+    }
   }
 
   /** Current settings: workers, settle window and whole-job timeout. */
