@@ -113,6 +113,84 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
     await screenshot(page, 'workflow', 'workflow');
   });
 
+  test('(b2) the graph: details float as a tooltip over it, pattern names fit the default sidebar, light and dark', async ({ page }) => {
+    // The sidebar as a new user gets it: no width set by the test.
+    await page.sidebar.openTab('jp-meow-workflow');
+    const workflow = page.locator('.jp-meow-WorkflowPanel');
+    const item = workflow.locator(`.jp-meow-patternItem[data-meow-pattern="${pattern}"]`);
+    await expect(item).toBeVisible();
+    expect((await workflow.boundingBox())!.width).toBeGreaterThanOrEqual(320);
+    const name = item.locator('.jp-meow-itemName');
+    await expect(name).toHaveText(pattern);
+    // Not cut: the whole name fits its box.
+    expect(await name.evaluate(el => el.scrollWidth <= el.clientWidth)).toBe(true);
+
+    // Hovering a node shows its details over the graph; nothing below moves.
+    const legend = workflow.getByTestId('meow-graph-legend');
+    await legend.scrollIntoViewIfNeeded();
+    const before = await legend.boundingBox();
+    const node = workflow.locator(`[data-testid="meow-workflow-graph"] [data-meow-node-kind="pattern"][data-meow-pattern="${pattern}"]`);
+    await node.hover();
+    const tip = workflow.getByTestId('meow-graph-hover');
+    await expect(tip).toBeVisible();
+    await expect(tip).toContainText(`recipe: ${recipe}`);
+    expect(await tip.evaluate(el => getComputedStyle(el).position)).toBe('absolute');
+    expect(await legend.boundingBox()).toEqual(before);
+    // Beside the pointer, inside the panel.
+    const [tipBox, panelBox] = [(await tip.boundingBox())!, (await workflow.boundingBox())!];
+    expect(tipBox.x).toBeGreaterThanOrEqual(panelBox.x);
+    expect(tipBox.x + tipBox.width).toBeLessThanOrEqual(panelBox.x + panelBox.width + 1);
+    await screenshot(page, 'workflow-tooltip');
+
+    await page.mouse.move(0, 0);
+    await expect(tip).toHaveCount(0);
+    await page.sidebar.setWidth(500, 'left');
+    await workflow.getByTestId('meow-workflow-graph').scrollIntoViewIfNeeded();
+    await page.theme.setDarkTheme();
+    await screenshot(page, 'workflow-dark', 'workflow-dark');
+    await page.theme.setLightTheme();
+  });
+
+  test('(b3) "+ Pattern" on the recipe: a clean form with its input variable; YAML mode in the Lab\'s code editor', async ({ page }) => {
+    const workflow = await openWorkflow(page);
+    await workflow.locator(`[data-meow-recipe="${recipe}"]`).getByTestId('meow-recipe-new-pattern').click();
+    const form = workflow.getByTestId('meow-pattern-editor');
+    await expect(form).toBeVisible();
+    await expect(form.getByTestId('meow-pattern-recipe')).toHaveValue(recipe);
+    // The recipe assigns `infile` and `outfile`: the input is the first.
+    await expect(form.getByTestId('meow-pattern-input')).toHaveValue('infile');
+    // Nothing typed yet: not one error.
+    await expect(form.locator('.jp-meow-fieldError')).toHaveCount(0);
+    await expect(form.locator('.jp-mod-invalid')).toHaveCount(0);
+    // Save shows what is missing, in the form's words.
+    await form.getByTestId('meow-pattern-save').click();
+    await expect(form.getByTestId('meow-error-name')).toBeVisible();
+    await expect(form.getByTestId('meow-error-path')).toContainText('must be a non-empty glob');
+    await expect(form.getByTestId('meow-pattern-save')).toBeDisabled();
+    await form.getByTestId('meow-pattern-name').fill(`Yaml_${suffix}`);
+    await form.getByTestId('meow-pattern-path').fill(`${folder}/yaml/*`);
+    await expect(form.locator('.jp-meow-fieldError')).toHaveCount(0);
+
+    await form.getByTestId('meow-mode-yaml').click();
+    const yaml = form.getByTestId('meow-pattern-yaml');
+    const editor = yaml.locator('.cm-editor');
+    await expect(editor).toBeVisible();
+    await expect(form.locator('textarea')).toHaveCount(0);
+    await expect(yaml.locator('.cm-content')).toContainText(`recipe: ${recipe}`);
+    await expect(yaml.locator('.cm-content')).toContainText('input: infile');
+    // YAML highlighting: keys and values are styled spans.
+    await expect(yaml.locator('.cm-line span[class]').first()).toBeVisible();
+    // Typing in it is checked like the file: an unknown field is refused.
+    await yaml.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('bogus_field: 1');
+    await expect(form.getByTestId('meow-error-yaml')).toContainText('bogus_field');
+    await expect(form.getByTestId('meow-pattern-save')).toBeDisabled();
+    await screenshot(page, 'pattern-yaml', 'pattern-yaml');
+    await form.getByTestId('meow-pattern-cancel').click();
+    await expect(form).toHaveCount(0);
+  });
+
   test('(c) a file dropped in the trigger folder becomes a job that finishes live in the Monitor', async ({ page }) => {
     // Open the Monitor from the status bar item, before the file arrives.
     await page.getByTestId('meow-status').click();
@@ -174,4 +252,55 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
     const jobs = await listJobs(page, { pattern });
     expect(jobs.map(j => j.status)).toEqual(['done']);
   });
+});
+
+test('(e) a failed job: the message and the detail name the same cell, and the traceback fits its box', async ({ page }) => {
+  test.setTimeout(180000);
+  const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+  const recipe = `boom_${suffix}`;
+  const folder = `meow-fail-${suffix}`;
+  // A markdown cell first, so "cell" cannot silently mean "code cell".
+  const nb = JSON.parse(notebook(["infile = ''", 'x = 1', "raise ValueError('MEOW-UI ' + 'a very long line ' * 40)"]));
+  nb.cells.unshift({ id: 'intro', cell_type: 'markdown', metadata: {}, source: '# This recipe fails' });
+  expect(await page.contents.uploadContent(JSON.stringify(nb), 'text', `.meow/recipes/${recipe}.ipynb`)).toBe(true);
+  const patternText = `recipe: ${recipe}\ntrigger:\n  path: ${folder}/in/*\ninput: infile\n`;
+  expect(await page.contents.uploadContent(patternText, 'text', `.meow/patterns/Fail_${suffix}.yaml`)).toBe(true);
+  const workflow = await openWorkflow(page);
+  await expect(workflow.locator(`.jp-meow-patternItem[data-meow-pattern="Fail_${suffix}"]`)).toHaveAttribute('data-meow-state', 'active', {
+    timeout: 30000
+  });
+
+  expect(await page.contents.uploadContent('data', 'text', `${folder}/in/a.txt`)).toBe(true);
+  let jobId = '';
+  await expect
+    .poll(
+      async () => {
+        const jobs = await listJobs(page, { pattern: `Fail_${suffix}` });
+        jobId = jobs[0]?.id ?? '';
+        return jobs[0]?.status;
+      },
+      { timeout: 90000 }
+    )
+    .toBe('failed');
+
+  await runCommand(page, 'meow:show-job', { id: jobId });
+  const detail = page.locator('.jp-meow-MonitorPanel').getByTestId('meow-job-detail');
+  await expect(detail).toHaveAttribute('data-meow-job-id', jobId);
+  const error = detail.getByTestId('meow-job-error');
+  await expect(error).toContainText('raised ValueError');
+  const text = (await error.textContent()) ?? '';
+  const raised = /cell (\d+) raised/.exec(text);
+  const shown = /\(cell (\d+) of the result notebook\)/.exec(text);
+  expect(raised && shown).toBeTruthy();
+  expect(shown![1]).toBe(raised![1]);
+  // Counted among all cells of the result notebook: the markdown cell and two code cells come first.
+  expect(Number(raised![1])).toBeGreaterThanOrEqual(4);
+  const traceback = error.locator('.jp-meow-traceback');
+  await expect(traceback).toContainText('a very long line');
+  // Nothing cut at the pane's edge: long lines wrap inside the box.
+  expect(await traceback.evaluate(el => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+  const [box, pane] = [(await traceback.boundingBox())!, (await detail.boundingBox())!];
+  expect(box.x + box.width).toBeLessThanOrEqual(pane.x + pane.width + 1);
+  await error.scrollIntoViewIfNeeded();
+  await screenshot(page, 'job-error');
 });
