@@ -54,9 +54,7 @@ function isoTime(name: string) {
   return (value: string): string => {
     const t = Date.parse(value);
     if (Number.isNaN(t)) {
-      throw new InvalidArgumentError(
-        `${name} must be a date/time such as 2026-11-22T10:00:00Z, got "${value}"`
-      );
+      throw new InvalidArgumentError(`${name} must be a date/time such as 2026-11-22T10:00:00Z, got "${value}"`);
     }
     return new Date(t).toISOString();
   };
@@ -84,7 +82,9 @@ export async function waitForJupyter(baseUrl: string, token: string, timeoutMs =
         return;
       }
       if (res.status === 401 || res.status === 403) {
-        throw new Error(`the Jupyter server at ${baseUrl} refused the token (HTTP ${res.status}); pass the right --jupyter-token`);
+        throw new Error(
+          `the Jupyter server at ${baseUrl} refused the token (HTTP ${res.status}); pass the right --jupyter-token`
+        );
       }
       last = `HTTP ${res.status}`;
     } catch (err) {
@@ -98,7 +98,12 @@ export async function waitForJupyter(baseUrl: string, token: string, timeoutMs =
   throw new Error(`the Jupyter server at ${baseUrl} did not answer within ${timeoutMs / 1000} s (${last})`);
 }
 
-async function run(workgroup: string, options: IRunOptions, cmd: Command | undefined, env: IEngineProcess): Promise<number> {
+async function run(
+  workgroup: string,
+  options: IRunOptions,
+  cmd: Command | undefined,
+  env: IEngineProcess
+): Promise<number> {
   const log = env.logger(!!options.verbose);
   env.setUp(log, !!options.verbose);
   const engine = new Engine({ workgroup, cli: options, cmd, log });
@@ -155,7 +160,12 @@ function serviceSecret(): { secret: string; generated: boolean } {
   return given ? { secret: given, generated: false } : { secret: randomBytes(24).toString('hex'), generated: true };
 }
 
-async function serve(workgroup: string, options: IServeOptions, cmd: Command | undefined, env: IEngineProcess): Promise<number> {
+async function serve(
+  workgroup: string,
+  options: IServeOptions,
+  cmd: Command | undefined,
+  env: IEngineProcess
+): Promise<number> {
   const log = env.logger(!!options.verbose);
   env.setUp(log, !!options.verbose);
   if ((options.port === undefined) === (options.unixSocket === undefined)) {
@@ -212,7 +222,9 @@ async function serve(workgroup: string, options: IServeOptions, cmd: Command | u
         // Listen at once, so clients see "starting" rather than nothing.
         api = new ApiServer({ runner, secret, version: VERSION, log, saved });
         const address = await api.listen(
-          options.unixSocket !== undefined ? { socket: path.resolve(options.unixSocket) } : { port: options.port!, host: options.host }
+          options.unixSocket !== undefined
+            ? { socket: path.resolve(options.unixSocket) }
+            : { port: options.port!, host: options.host }
         );
         log.info(`meow API listening on ${address}`);
         if (generated) {
@@ -250,12 +262,23 @@ export function makeProgram(env: IEngineProcess = nodeProcess): Command {
     cmd
       .argument('<workgroup>', 'the folder to watch (patterns in .meow/patterns, recipes in .meow/recipes)')
       .option('-w, --workers <n>', 'jobs to run at the same time', positiveInt('--workers'), 1)
-      .option('--settle <ms>', 'quiet time per file before its event counts', nonNegative('--settle'), DEFAULT_SETTLE_MS)
-      .option('--timeout <seconds>', 'stop a job that runs longer than this', nonNegative('--timeout'), DEFAULT_TIMEOUT_MS / 1000)
+      .option(
+        '--settle <ms>',
+        'quiet time per file before its event counts',
+        nonNegative('--settle'),
+        DEFAULT_SETTLE_MS
+      )
+      .option(
+        '--timeout <seconds>',
+        'stop a job that runs longer than this',
+        nonNegative('--timeout'),
+        DEFAULT_TIMEOUT_MS / 1000
+      )
       .addOption(
-        new Option('--executor <kind>', 'where jobs of patterns and recipes that name no executor run (default: settings.yaml, else local)').choices([
-          ...EXECUTOR_KINDS
-        ])
+        new Option(
+          '--executor <kind>',
+          'where jobs of patterns and recipes that name no executor run (default: settings.yaml, else local)'
+        ).choices([...EXECUTOR_KINDS])
       )
       .option(
         '--jupyter-url <url>',
@@ -273,19 +296,20 @@ export function makeProgram(env: IEngineProcess = nodeProcess): Command {
         `refuse larger pattern and recipe files unread (default ${DEFAULT_MAX_DEFINITION_BYTES})`,
         positiveInt('--max-definition-bytes')
       )
-      .option('--max-queued <n>', 'most jobs queued before new events wait (backpressure; default 50000)', positiveInt('--max-queued'))
+      .option(
+        '--max-queued <n>',
+        'most jobs queued before new events wait (backpressure; default 50000)',
+        positiveInt('--max-queued')
+      )
       .addOption(stateDir);
 
-  engine(program
-    .command('run')
-    .description('watch WORKGROUP and run a job whenever a pattern matches'))
+  engine(program.command('run').description('watch WORKGROUP and run a job whenever a pattern matches'))
     .option('--until-idle', 'exit once nothing is queued, running or pending, printing a summary')
     .action(async (workgroup: string, opts: IRunOptions, cmd: Command) => {
       process.exitCode = await run(workgroup, opts, cmd, env);
     });
 
-  engine(program
-    .command('serve'))
+  engine(program.command('serve'))
     .description(
       'like run, and serve the HTTP/websocket API (schema/openapi.yaml); every request must carry ' +
         `the secret from $MEOW_SERVICE_SECRET in the ${SECRET_HEADER} header (a random one is printed when unset)`

@@ -38,9 +38,7 @@ export type IResolvedSettings = IServiceSettings & { executors: IExecutorSetting
 
 /** One-line summary such as `4 done, 1 failed`. */
 export function formatSummary(counts: Record<JobStatus, number>): string {
-  const parts = (Object.keys(counts) as JobStatus[])
-    .filter(s => counts[s] > 0)
-    .map(s => `${counts[s]} ${s}`);
+  const parts = (Object.keys(counts) as JobStatus[]).filter(s => counts[s] > 0).map(s => `${counts[s]} ${s}`);
   return parts.length ? parts.join(', ') : 'no jobs';
 }
 
@@ -102,7 +100,9 @@ export class Engine {
         `${wf.rules.size} rule(s), ${settings.workers} worker(s)`
     );
     for (const p of wf.patternsWithoutRecipe()) {
-      log.warn(`pattern ${p.name} names recipe "${p.recipe}", which does not exist yet: no rule until it is registered`);
+      log.warn(
+        `pattern ${p.name} names recipe "${p.recipe}", which does not exist yet: no rule until it is registered`
+      );
     }
     return runner;
   }
@@ -231,9 +231,9 @@ async function resolveSettings(
   }
   const fromCli = (key: string) => cmd?.getOptionValueSource(key) === 'cli';
   return {
-    workers: fromCli('workers') ? options.workers : settings.workers ?? options.workers,
-    settleMs: fromCli('settle') ? options.settle : settings.settleMs ?? options.settle,
-    timeoutSeconds: fromCli('timeout') ? options.timeout : settings.timeoutSeconds ?? options.timeout,
+    workers: fromCli('workers') ? options.workers : (settings.workers ?? options.workers),
+    settleMs: fromCli('settle') ? options.settle : (settings.settleMs ?? options.settle),
+    timeoutSeconds: fromCli('timeout') ? options.timeout : (settings.timeoutSeconds ?? options.timeout),
     executors: executor
   };
 }

@@ -36,7 +36,9 @@ function fakeService(onWrite: (req: IRecordedRequest) => void, connect = true): 
       return { status: 204 };
     }
     if (path.endsWith('/patterns')) {
-      return { body: { patterns: [...names].map(n => ({ name: n, file: `.meow/patterns/${n}.yaml`, text: '', active: true })) } };
+      return {
+        body: { patterns: [...names].map(n => ({ name: n, file: `.meow/patterns/${n}.yaml`, text: '', active: true })) }
+      };
     }
     return { body: path.endsWith('/recipes') ? { recipes: [] } : { rules: [] } };
   });
@@ -46,7 +48,8 @@ function fakeService(onWrite: (req: IRecordedRequest) => void, connect = true): 
     client.connect();
     FakeWebSocket.last.open();
   }
-  const refreshes = () => requests.filter(r => r.method === 'GET' && new URL(r.url).pathname.endsWith('/patterns')).length;
+  const refreshes = () =>
+    requests.filter(r => r.method === 'GET' && new URL(r.url).pathname.endsWith('/patterns')).length;
   return { model, client, refreshes };
 }
 

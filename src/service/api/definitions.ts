@@ -76,13 +76,19 @@ export class Definitions {
     const others = (await this._files('pattern')).filter(f => f.name === name);
     const target = path.join(this.folder('pattern'), `${name}.yaml`);
     const digest = patternDigest(pattern);
-    await this._write(`pattern "${name}"`, target, others, () => {
-      const current = this._runner.workflow.patterns.get(name);
-      return !!current && patternDigest(current) === digest;
-    }, async () => {
-      await fs.mkdir(this.folder('pattern'), { recursive: true });
-      await writeFileAtomic(target, text.endsWith('\n') ? text : text + '\n');
-    });
+    await this._write(
+      `pattern "${name}"`,
+      target,
+      others,
+      () => {
+        const current = this._runner.workflow.patterns.get(name);
+        return !!current && patternDigest(current) === digest;
+      },
+      async () => {
+        await fs.mkdir(this.folder('pattern'), { recursive: true });
+        await writeFileAtomic(target, text.endsWith('\n') ? text : text + '\n');
+      }
+    );
     const info = await this._patternInfo(name, this._rel(target));
     return { info: info!, created: others.length === 0 };
   }
@@ -173,10 +179,16 @@ export class Definitions {
     this._checkSize(Buffer.byteLength(text, 'utf8'), 'notebook'); // the state monitor would refuse it
     const target = path.join(this.folder('recipe'), `${name}.ipynb`);
     const digest = sha256(text);
-    await this._write(`recipe "${name}"`, target, others, () => this._runner.workflow.recipes.get(name)?.digest === digest, async () => {
-      await fs.mkdir(this.folder('recipe'), { recursive: true });
-      await writeFileAtomic(target, text);
-    });
+    await this._write(
+      `recipe "${name}"`,
+      target,
+      others,
+      () => this._runner.workflow.recipes.get(name)?.digest === digest,
+      async () => {
+        await fs.mkdir(this.folder('recipe'), { recursive: true });
+        await writeFileAtomic(target, text);
+      }
+    );
     const detail = (await this._recipeDetail(name, this._rel(target)))!;
     delete detail.notebook;
     return { info: detail, created: others.length === 0 };
@@ -213,7 +225,11 @@ export class Definitions {
     const cap = this._runner.stateMonitor.maxDefinitionBytes;
     if (bytes > cap) {
       throw new ApiError(413, `the definition is ${bytes} bytes, more than the limit of ${cap} bytes`, [
-        { field, message: `is larger than ${cap} bytes`, fix: 'make it smaller (definitions are small YAML or notebook files), or start meow with a larger --max-definition-bytes' }
+        {
+          field,
+          message: `is larger than ${cap} bytes`,
+          fix: 'make it smaller (definitions are small YAML or notebook files), or start meow with a larger --max-definition-bytes'
+        }
       ]);
     }
   }
@@ -249,7 +265,8 @@ export class Definitions {
       }
     }
     const problem =
-      this._runner.stateMonitor.problems.get(file) ?? (issues.length ? formatIssues('pattern', name, issues) : undefined);
+      this._runner.stateMonitor.problems.get(file) ??
+      (issues.length ? formatIssues('pattern', name, issues) : undefined);
     if (problem) {
       info.problem = problem;
     }
@@ -339,7 +356,8 @@ export class Definitions {
       if (!seen.size) {
         return false;
       }
-      const refused = seen.size === files.size && targetRel !== undefined && this._runner.stateMonitor.problems.has(targetRel);
+      const refused =
+        seen.size === files.size && targetRel !== undefined && this._runner.stateMonitor.problems.has(targetRel);
       return reflected() || refused;
     });
     try {

@@ -60,7 +60,12 @@ export interface IRouteContext {
 /** Every route of the API. */
 export function makeRoutes(ctx: IRouteContext): IRoute[] {
   const name = '([^/]+)';
-  const route = (template: string, pattern: string, methods: IRoute['methods'], bodies: IRoute['bodies'] = []): IRoute => ({
+  const route = (
+    template: string,
+    pattern: string,
+    methods: IRoute['methods'],
+    bodies: IRoute['bodies'] = []
+  ): IRoute => ({
     template,
     pattern: new RegExp(`^${pattern}$`),
     methods,
@@ -228,7 +233,9 @@ export function makeRoutes(ctx: IRouteContext): IRoute[] {
           return { status: 201, body: { job: await runner.rerun(req.params[0]) } };
         } catch (err) {
           if (err instanceof MeowRunner.ActionError) {
-            throw err.code === 'not-found' ? ApiError.notFound(err.message, err.fix) : ApiError.conflict(err.message, err.fix);
+            throw err.code === 'not-found'
+              ? ApiError.notFound(err.message, err.fix)
+              : ApiError.conflict(err.message, err.fix);
           }
           throw err;
         }
@@ -315,7 +322,12 @@ async function jobDetail(ctx: IRouteContext, id: string): Promise<IJobDetail> {
   const folder = path.relative(root, store.jobDir(id)).split(path.sep).join('/');
   const detail: IJobDetail = { job, children: ctx.index().children(id), folder };
   const result = store.filePath(id, 'result');
-  if (await fs.access(result).then(() => true, () => false)) {
+  if (
+    await fs.access(result).then(
+      () => true,
+      () => false
+    )
+  ) {
     detail.result = path.relative(root, result).split(path.sep).join('/');
   }
   return detail;
@@ -331,7 +343,11 @@ async function runRequest(req: IRequest): Promise<ManualTrigger.IRequest> {
   const unknown = [...req.query.keys()].filter(k => k !== 'filename');
   if (unknown.length) {
     throw ApiError.invalid('unknown query parameter', [
-      { field: `(query ${unknown[0]})`, message: 'is not a parameter of this route', fix: 'use only ?filename=NAME (for uploads)' }
+      {
+        field: `(query ${unknown[0]})`,
+        message: 'is not a parameter of this route',
+        fix: 'use only ?filename=NAME (for uploads)'
+      }
     ]);
   }
   const raw = req.raw?.();
@@ -342,12 +358,20 @@ async function runRequest(req: IRequest): Promise<ManualTrigger.IRequest> {
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body) || Object.keys(body).some(k => k !== 'path')) {
       throw ApiError.invalid('the run request is not {"path": "..."}', [
-        { field: '(body)', message: 'must be an object with only "path"', fix: 'send {"path": "start/data.csv"}, upload a file, or send nothing' }
+        {
+          field: '(body)',
+          message: 'must be an object with only "path"',
+          fix: 'send {"path": "start/data.csv"}, upload a file, or send nothing'
+        }
       ]);
     }
     if (body.path !== undefined && (typeof body.path !== 'string' || !body.path)) {
       throw ApiError.invalid('"path" must be a non-empty string', [
-        { field: 'path', message: 'is not a non-empty string', fix: 'give a workgroup-relative path, e.g. review/x.png' }
+        {
+          field: 'path',
+          message: 'is not a non-empty string',
+          fix: 'give a workgroup-relative path, e.g. review/x.png'
+        }
       ]);
     }
     return body.path === undefined ? {} : { path: body.path as string };
@@ -357,7 +381,11 @@ async function runRequest(req: IRequest): Promise<ManualTrigger.IRequest> {
   }
   if (raw.tooLarge) {
     throw new ApiError(413, 'the uploaded file is too large for the API', [
-      { field: '(body)', message: 'is larger than the API accepts', fix: 'send large files over a network trigger (meow send) or copy them into the workgroup and run on the path' }
+      {
+        field: '(body)',
+        message: 'is larger than the API accepts',
+        fix: 'send large files over a network trigger (meow send) or copy them into the workgroup and run on the path'
+      }
     ]);
   }
   const filename = req.query.get('filename') ?? undefined;
@@ -370,7 +398,9 @@ function runError(err: unknown): unknown {
     if (err.code === 'not-found') {
       return ApiError.notFound(err.message, err.fix);
     }
-    return err.code === 'conflict' ? ApiError.conflict(err.message, err.fix) : ApiError.invalid(err.message, [{ field: 'path', message: err.message, fix: err.fix }]);
+    return err.code === 'conflict'
+      ? ApiError.conflict(err.message, err.fix)
+      : ApiError.invalid(err.message, [{ field: 'path', message: err.message, fix: err.fix }]);
   }
   return err;
 }

@@ -106,7 +106,10 @@ export class ApiServer {
     this._limits = runnerLimits(this._runner);
     this._limits?.changed.connect(this._onPaused, this);
     if (this._statusIntervalMs > 0) {
-      this._statusTimer = setInterval(() => this._broadcast({ type: 'status', status: this.status() }), this._statusIntervalMs);
+      this._statusTimer = setInterval(
+        () => this._broadcast({ type: 'status', status: this.status() }),
+        this._statusIntervalMs
+      );
       this._statusTimer.unref?.();
     }
     this._broadcast({ type: 'status', status: this.status() });
@@ -254,7 +257,9 @@ export class ApiServer {
         this._send(res, 500, { error: `internal error: ${(err as Error).message}` });
       }
     } finally {
-      this._log.debug(`API ${escapeText(method)} ${escapeText((req.url ?? '').slice(0, 300))} → ${res.statusCode} (${Date.now() - started} ms)`);
+      this._log.debug(
+        `API ${escapeText(method)} ${escapeText((req.url ?? '').slice(0, 300))} → ${res.statusCode} (${Date.now() - started} ms)`
+      );
     }
   }
 

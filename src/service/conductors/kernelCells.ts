@@ -24,9 +24,7 @@ export interface ICellRun {
   outcome: Deferred<ICellOutcome>;
 }
 
-export type ICellOutcome =
-  | { kind: 'reply'; reply: KernelMessage.IExecuteReplyMsg }
-  | { kind: 'lost'; error: string };
+export type ICellOutcome = { kind: 'reply'; reply: KernelMessage.IExecuteReplyMsg } | { kind: 'lost'; error: string };
 
 /** How long to wait for a cell's idle status after its reply (it travels on iopub, just after). */
 const IDLE_GRACE_MS = 2000;

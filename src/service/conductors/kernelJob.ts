@@ -51,8 +51,7 @@ export class KernelJob {
     });
     this.cells = new CellRunner({ notebook: this.notebook, collector: this.collector, writer: this.writer });
     this.spec =
-      (typeof this.notebook.metadata?.kernelspec?.name === 'string' &&
-        this.notebook.metadata.kernelspec.name) ||
+      (typeof this.notebook.metadata?.kernelspec?.name === 'string' && this.notebook.metadata.kernelspec.name) ||
       conductor.defaultKernel;
   }
 
@@ -304,7 +303,10 @@ export class KernelJob {
    * the death detection a moment to say why, else blame the server or the
    * kernel.
    */
-  private async _lostCell(index: number, outcome: Extract<ICellOutcome, { kind: 'lost' }>): Promise<IKernelExecutionResult> {
+  private async _lostCell(
+    index: number,
+    outcome: Extract<ICellOutcome, { kind: 'lost' }>
+  ): Promise<IKernelExecutionResult> {
     await Promise.race([this._stopped.promise, sleep(3000)]);
     if (this._stop) {
       throw new StopSignal(this._stop);
@@ -380,10 +382,7 @@ export class KernelJob {
   }
 
   /** Finish: final write, files written, result. */
-  private async _result(
-    status: IExecutionResult['status'],
-    error?: IJobError
-  ): Promise<IKernelExecutionResult> {
+  private async _result(status: IExecutionResult['status'], error?: IJobError): Promise<IKernelExecutionResult> {
     // Late messages of cells queued behind this point change nothing.
     this.cells.ended = true;
     this.collector.finalize();

@@ -108,7 +108,11 @@ export class KernelWatch {
       }
       polling = true;
       try {
-        const model = await bounded(KernelAPI.getKernelModel(handle.id, handle.server.settings), REST_TIMEOUT_MS, 'polling the kernel');
+        const model = await bounded(
+          KernelAPI.getKernelModel(handle.id, handle.server.settings),
+          REST_TIMEOUT_MS,
+          'polling the kernel'
+        );
         if (!model) {
           this._stop({ kind: 'dead', detail: 'the kernel disappeared from the Jupyter server' });
         } else if (model.execution_state === 'dead') {

@@ -35,10 +35,16 @@ export async function readDefinitionFile(
       case 'ENOENT':
         return undefined;
       case 'ELOOP':
-        return problem('is a symbolic link that loops (or is nested too deeply)', 'replace the link with the file itself');
+        return problem(
+          'is a symbolic link that loops (or is nested too deeply)',
+          'replace the link with the file itself'
+        );
       case 'EACCES':
       case 'EPERM':
-        return problem('cannot be read: permission denied', `let the service read it, e.g. chmod a+r ${JSON.stringify(rel)}`);
+        return problem(
+          'cannot be read: permission denied',
+          `let the service read it, e.g. chmod a+r ${JSON.stringify(rel)}`
+        );
       default:
         return problem(`cannot be read: ${err.code ?? err.message}`, 'check the file');
     }

@@ -127,24 +127,21 @@ export class StateMonitor {
     // The baseline before reading: a change from here on is read, or seen by the check.
     await this._verify(false);
     await this._drain();
-    this._watcher = chokidar.watch(
-      [this.folder('recipe'), this.folder('pattern')],
-      {
-        ignoreInitial: true,
-        depth: 0,
-        atomic: false,
-        // Otherwise chokidar silently drops files without the owner-read
-        // bit; we want to see them and report "permission denied" (or, as
-        // root, read them).
-        ignorePermissionErrors: true,
-        ignored: (file: string) => {
-          const rel = toRelative(this._root, file);
-          // The state folder itself is ignored by the data monitor; here only
-          // temporary files are.
-          return isIgnoredPath(rel, '\0') && !this._isFolder(file);
-        }
+    this._watcher = chokidar.watch([this.folder('recipe'), this.folder('pattern')], {
+      ignoreInitial: true,
+      depth: 0,
+      atomic: false,
+      // Otherwise chokidar silently drops files without the owner-read
+      // bit; we want to see them and report "permission denied" (or, as
+      // root, read them).
+      ignorePermissionErrors: true,
+      ignored: (file: string) => {
+        const rel = toRelative(this._root, file);
+        // The state folder itself is ignored by the data monitor; here only
+        // temporary files are.
+        return isIgnoredPath(rel, '\0') && !this._isFolder(file);
       }
-    );
+    });
     const push = (kind: 'add' | 'change' | 'unlink') => (file: string) =>
       this._settler.push({ kind, path: toRelative(this._root, file) });
     this._watcher.on('add', push('add'));
@@ -158,9 +155,7 @@ export class StateMonitor {
         push('change')(path.join(dir, file));
       }
     });
-    this._watcher.on('error', err =>
-      this._log.error(`state monitor: ${(err as Error).message ?? err}`)
-    );
+    this._watcher.on('error', err => this._log.error(`state monitor: ${(err as Error).message ?? err}`));
     await new Promise<void>(resolve => this._watcher!.once('ready', () => resolve()));
     this._scheduleVerify();
   }
@@ -218,7 +213,9 @@ export class StateMonitor {
     }
     this._verifyTimer = setTimeout(() => {
       void this._verify(true)
-        .catch(err => this._log.error(`state monitor: checking the definitions folders failed: ${(err as Error).message}`))
+        .catch(err =>
+          this._log.error(`state monitor: checking the definitions folders failed: ${(err as Error).message}`)
+        )
         .finally(() => this._scheduleVerify());
     }, this._verifyMs);
     this._verifyTimer.unref?.();
@@ -271,9 +268,7 @@ export class StateMonitor {
     const ext = path.posix.extname(base);
     if (!EXTENSIONS[kind].includes(ext)) {
       if (!base.startsWith('.') && !isIgnoredPath(base, '\0')) {
-        this._log.warn(
-          `${rel}: ignored; ${kind} files must end in ${EXTENSIONS[kind].join(' or ')}`
-        );
+        this._log.warn(`${rel}: ignored; ${kind} files must end in ${EXTENSIONS[kind].join(' or ')}`);
       }
       return;
     }

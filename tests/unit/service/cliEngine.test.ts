@@ -18,7 +18,9 @@ const WARNING = /pattern Orphan names recipe "Missing", which does not exist yet
 async function fakeJupyter(): Promise<{ url: string; close: () => Promise<void> }> {
   const specs = {
     default: 'other',
-    kernelspecs: { other: { name: 'other', resources: {}, spec: { language: 'other', display_name: 'Other', argv: ['x'] } } }
+    kernelspecs: {
+      other: { name: 'other', resources: {}, spec: { language: 'other', display_name: 'Other', argv: ['x'] } }
+    }
   };
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;

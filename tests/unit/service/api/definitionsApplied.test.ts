@@ -24,7 +24,12 @@ describe('definitions applied', () => {
 
   beforeEach(async () => {
     root = await makeWorkgroup({ '.meow/recipes/Count.ipynb': recipeNotebook({ infile: "''" }) });
-    runner = new MeowRunner({ root, settleMs: 30, conductor: new ScriptedConductor({ Count: () => undefined }), log: new RecordingLogger() });
+    runner = new MeowRunner({
+      root,
+      settleMs: 30,
+      conductor: new ScriptedConductor({ Count: () => undefined }),
+      log: new RecordingLogger()
+    });
     await runner.start();
   });
   afterEach(async () => {
@@ -47,8 +52,9 @@ describe('definitions applied', () => {
     await defs.putPattern('Two', PATTERN);
     const order: string[] = [];
     runner.stateMonitor.applied.connect((_, batch) => {
-      if (batch.files.includes('.meow/patterns/Two.yaml')) {
-        order.push(`applied (pattern: ${runner.workflow.patterns.has('Two')})`);
+      // Only the removal's batch: a late second batch of the PUT's own file is possible.
+      if (batch.files.includes('.meow/patterns/Two.yaml') && !runner.workflow.patterns.has('Two')) {
+        order.push('applied (pattern removed)');
         // A polling wait would notice only after this next turn of the event loop.
         setImmediate(() => order.push('next turn'));
       }
@@ -56,7 +62,7 @@ describe('definitions applied', () => {
     await defs.deletePattern('Two');
     order.push('resolved');
     expect(runner.workflow.patterns.has('Two')).toBe(false);
-    expect(order).toEqual(['applied (pattern: false)', 'resolved']);
+    expect(order).toEqual(['applied (pattern removed)', 'resolved']);
   });
 
   it('a PUT that replaces Two.yml with Two.yaml resolves once both changes are applied', async () => {
@@ -76,7 +82,9 @@ describe('definitions applied', () => {
     const defs = new Definitions(runner, 300);
     await expect(defs.putPattern('Three', PATTERN)).rejects.toMatchObject({
       status: 503,
-      message: expect.stringMatching(/pattern "Three": \.meow\/patterns\/Three\.yaml changed on disk, but the service did not apply the change within 0\.3 s/)
+      message: expect.stringMatching(
+        /pattern "Three": \.meow\/patterns\/Three\.yaml changed on disk, but the service did not apply the change within 0\.3 s/
+      )
     });
   });
 
@@ -97,8 +105,10 @@ describe('definitions applied', () => {
       expect(res.status).toBe(201);
       await until(() => events.some(e => e.type === 'definitions'), 5000, 'the definitions event');
       // An emission with no file change behind it is announced too: the signal, not the disk, drives it.
+      const count = () => events.filter(e => e.type === 'definitions').length;
+      const before = count();
       (runner.stateMonitor.applied as any).emit({ files: ['.meow/patterns/Nothing.yaml'] });
-      await until(() => events.filter(e => e.type === 'definitions').length === 2, 5000, 'the second event');
+      await until(() => count() > before, 5000, 'the event of the emission');
     } finally {
       ws.close();
       await api.close();
