@@ -129,7 +129,7 @@ export const registerPlugin: JupyterFrontEndPlugin<void> = {
       if (outcome.status === 'cancelled') {
         return;
       }
-      void meow.workflow.refresh().catch(() => undefined);
+      // The service's "definitions" event refreshes the Workflow model.
       const users = meow.workflow.patterns.filter(p => p.pattern?.recipe === name).map(p => p.name);
       Notification.success(
         `${outcome.status === 'replaced' ? 'Replaced' : 'Registered'} recipe "${name}" from ${path}, saved ${saved}${note}. ` +
