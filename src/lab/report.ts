@@ -13,14 +13,14 @@ import type { IProvenanceGraph, IProvenanceNode } from '../core/provenance';
 import { shortJobId } from '../core/jobs';
 
 /**
- * Categorical palette (Tableau 20: the ten Tableau 10 hues, then their light
- * tints). Indexed by a hash of the pattern name, not by order, so a pattern
- * keeps its colour when others are added or filtered out.
+ * Categorical palette (Tableau 20: the Tableau 10 hues and their tints,
+ * without its red, which would read as "failed"). Indexed by a hash of the
+ * pattern name, not by order, so a pattern keeps its colour when others are
+ * added or filtered out.
  */
 export const PATTERN_PALETTE = [
   '#4e79a7',
   '#f28e2b',
-  '#e15759',
   '#76b7b2',
   '#59a14f',
   '#edc948',
