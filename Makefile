@@ -19,7 +19,7 @@ BUNDLE := jupyterlab_meow/service/meow.js
 LABEXT := jupyterlab_meow/labextension/package.json
 DEMO ?= .demo
 
-.PHONY: setup demo demo-copy demo-headless test test-python test-unit test-integration test-stress test-ui chromium build clean typecheck
+.PHONY: setup demo demo-copy demo-headless test test-python test-unit test-integration test-stress test-ui chromium build clean typecheck lint
 
 setup: $(STAMPS)/installed
 
@@ -64,6 +64,11 @@ build: setup
 typecheck: node_modules/.package-lock.json
 	npx tsc --noEmit && npx tsc -p tsconfig.test.json --noEmit
 
+# eslint + prettier (JupyterLab's conventions; eslint.config.mjs, "prettier"
+# in package.json). `npm run lint:fix` rewrites what prettier and eslint can.
+lint: node_modules/.package-lock.json
+	npm run --silent lint
+
 # The demo: JupyterLab with meow on a fresh copy of the bundled foundational
 # example (thesis ch. 14); the service starts with the server and runs the
 # example's four jobs at once. Open the Workflow, Monitor and Report panels,
@@ -84,7 +89,7 @@ demo-headless: setup demo-copy
 
 # --forceExit: a library timer left by a test (e.g. a websocket reconnect to
 # a server a test killed on purpose) must not keep CI waiting.
-test: setup typecheck slurm
+test: setup typecheck lint slurm
 	npx jest --ci --forceExit --selectProjects unit integration lab
 	$(MAKE) --no-print-directory test-python
 	$(MAKE) --no-print-directory test-stress

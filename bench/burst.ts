@@ -86,7 +86,9 @@ async function watchdogOnce(py: string, files: number): Promise<{ seen: number; 
   const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'meow-bench-watchdog-')));
   try {
     await fs.mkdir(path.join(root, 'burst'));
-    const child = spawn(py, ['-c', WATCHDOG, path.join(root, 'burst'), String(files)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(py, ['-c', WATCHDOG, path.join(root, 'burst'), String(files)], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    });
     let out = '';
     child.stdout.on('data', d => (out += d));
     const ended = new Promise<void>(resolve => child.on('exit', () => resolve()));
@@ -95,7 +97,9 @@ async function watchdogOnce(py: string, files: number): Promise<{ seen: number; 
     }
     const t0 = Number(process.hrtime.bigint()) / 1e9;
     const per = Math.ceil(files / WRITERS);
-    await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(root, w, Math.max(0, Math.min(per, files - w * per)))));
+    await Promise.all(
+      Array.from({ length: WRITERS }, (_, w) => writer(root, w, Math.max(0, Math.min(per, files - w * per))))
+    );
     await ended;
     const { seen, last } = JSON.parse(out.slice(out.indexOf('{'))) as { seen: number; last: number };
     return { seen, eventsPerS: seen / (last - t0) };
@@ -121,7 +125,10 @@ async function once(files: number): Promise<IRun> {
     await fs.mkdir(path.join(root, '.meow', 'recipes'), { recursive: true });
     await fs.mkdir(path.join(root, '.meow', 'patterns'), { recursive: true });
     await fs.writeFile(path.join(root, '.meow', 'recipes', 'Count.ipynb'), recipe("infile = ''"));
-    await fs.writeFile(path.join(root, '.meow', 'patterns', 'Burst.yaml'), 'recipe: Count\ntrigger:\n  path: "burst/**"\ninput: infile\n');
+    await fs.writeFile(
+      path.join(root, '.meow', 'patterns', 'Burst.yaml'),
+      'recipe: Count\ntrigger:\n  path: "burst/**"\ninput: infile\n'
+    );
     const runner = new MeowRunner({ root, workers: 4, conductor: new NoopConductor() });
     await runner.start();
     let made = 0;
@@ -135,7 +142,9 @@ async function once(files: number): Promise<IRun> {
     const t0 = process.hrtime.bigint();
     const seconds = () => Number(process.hrtime.bigint() - t0) / 1e9;
     const per = Math.ceil(files / WRITERS);
-    await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(root, w, Math.max(0, Math.min(per, files - w * per)))));
+    await Promise.all(
+      Array.from({ length: WRITERS }, (_, w) => writer(root, w, Math.max(0, Math.min(per, files - w * per))))
+    );
     const writtenS = seconds();
     await Promise.race([jobsMade, runner.waitUntilIdle(500)]);
     const jobsS = seconds();
@@ -162,13 +171,27 @@ async function once(files: number): Promise<IRun> {
   }
 }
 
-
 async function main() {
   const sizes = (process.env.MEOW_BENCH_BURST ?? '10000').split(',').map(Number);
   const reps = Number(process.env.MEOW_BENCH_REPS ?? 3);
   const out = process.env.MEOW_BENCH_OUT ?? path.join('bench', 'results', 'burst.json');
-  console.log(`File bursts from ${WRITERS} writers, no-op execution, ${os.cpus().length} cores, ${reps} repetition(s)\n`);
-  console.log(['files', 'written', 'all jobs', 'events/s to job', 'lost', 'idle', 'RSS', 'watchdog events/s', 'watchdog missed', 'target'].join('\t'));
+  console.log(
+    `File bursts from ${WRITERS} writers, no-op execution, ${os.cpus().length} cores, ${reps} repetition(s)\n`
+  );
+  console.log(
+    [
+      'files',
+      'written',
+      'all jobs',
+      'events/s to job',
+      'lost',
+      'idle',
+      'RSS',
+      'watchdog events/s',
+      'watchdog missed',
+      'target'
+    ].join('\t')
+  );
   const py = WITH_WATCHDOG ? benchVenv(VENV, 'import watchdog', ['watchdog']) : '';
   const results: Record<string, unknown>[] = [];
   for (const files of sizes) {
@@ -193,10 +216,13 @@ async function main() {
       idleS: stats(runs.map(r => r.idleS)),
       rssMB: stats(runs.map(r => r.rssMB)),
       target: { eventsPerS: TARGET_EVENTS_PER_S, lost: 0, met },
-      watchdog: dog.length ? { eventsPerS: stats(dog.map(d => d.eventsPerS)), missed: dog.map(d => files - d.seen) } : undefined
+      watchdog: dog.length
+        ? { eventsPerS: stats(dog.map(d => d.eventsPerS)), missed: dog.map(d => files - d.seen) }
+        : undefined
     };
     results.push(row);
-    const f = (s: { min: number; median: number; max: number }, d = 2) => `${s.min.toFixed(d)}/${s.median.toFixed(d)}/${s.max.toFixed(d)}`;
+    const f = (s: { min: number; median: number; max: number }, d = 2) =>
+      `${s.min.toFixed(d)}/${s.median.toFixed(d)}/${s.max.toFixed(d)}`;
     console.log(
       [
         files,
@@ -215,7 +241,18 @@ async function main() {
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.writeFile(
     out,
-    JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, reps, results }, null, 1) + '\n'
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        node: process.version,
+        reps,
+        results
+      },
+      null,
+      1
+    ) + '\n'
   );
   console.log(`\n(min/median/max; watchdog only detects — no hashing, no job; written to ${out})`);
 }

@@ -71,7 +71,11 @@ async function write(root: string, rel: string, text: string): Promise<void> {
 /** Patterns and recipe only: what both the empty and the full workgroup hold. */
 async function definitions(root: string): Promise<void> {
   await write(root, '.meow/recipes/Step.ipynb', recipe("infile = ''\nresult = ''\n"));
-  await write(root, '.meow/patterns/Step1.yaml', 'recipe: Step\ntrigger:\n  path: "in/**"\ninput: infile\noutputs:\n  result: "out/{FILENAME}"\n');
+  await write(
+    root,
+    '.meow/patterns/Step1.yaml',
+    'recipe: Step\ntrigger:\n  path: "in/**"\ninput: infile\noutputs:\n  result: "out/{FILENAME}"\n'
+  );
   await write(root, '.meow/patterns/Step2.yaml', 'recipe: Step\ntrigger:\n  path: "out/**"\ninput: infile\n');
 }
 
@@ -159,7 +163,12 @@ async function buildWorkgroup(root: string, n: number): Promise<void> {
       }
       chain.push(job);
       // As the store appends them: the new job, then its final record.
-      journal.push(JSON.stringify({ ...job, status: 'queued', started: undefined, finished: undefined, filesWritten: [] }, jsonReplacer));
+      journal.push(
+        JSON.stringify(
+          { ...job, status: 'queued', started: undefined, finished: undefined, filesWritten: [] },
+          jsonReplacer
+        )
+      );
       journal.push(JSON.stringify(job, jsonReplacer));
       made.push({ job, folder: chain.length === 1 ? templates.first : templates.second });
     }
@@ -170,14 +179,20 @@ async function buildWorkgroup(root: string, n: number): Promise<void> {
     const dir = path.join(jobsDir, job.id);
     await fs.mkdir(dir);
     await fs.writeFile(path.join(dir, JOB_FILES.recipe), files.recipe);
-    await fs.writeFile(path.join(dir, JOB_FILES.notebook), files.notebook.split(path.join(root, first.trigger.path)).join(job.parameters.infile as string));
+    await fs.writeFile(
+      path.join(dir, JOB_FILES.notebook),
+      files.notebook.split(path.join(root, first.trigger.path)).join(job.parameters.infile as string)
+    );
     await fs.writeFile(path.join(dir, JOB_FILES.job), JobStore.serialise(job));
   });
   await fs.mkdir(path.join(root, 'in'));
   await fs.mkdir(path.join(root, 'out'));
   await pool(chains, 16, async i => {
     const name = `d${String(i).padStart(6, '0')}.dat`;
-    for (const [rel, text] of [[`in/${name}`, `input ${i}\n`], [`out/${name}`, `result of in/${name}\n`]]) {
+    for (const [rel, text] of [
+      [`in/${name}`, `input ${i}\n`],
+      [`out/${name}`, `result of in/${name}\n`]
+    ]) {
       await fs.writeFile(path.join(root, rel), text);
       index.set(rel, await fs.stat(path.join(root, rel)), sha256(text));
     }
@@ -263,7 +278,9 @@ async function report(root: string, n: number): Promise<number> {
   }
   const chains = Math.floor(n / 2);
   if (graph.jobs.length !== 2 * chains || graph.edges.length !== chains) {
-    throw new Error(`meow report: ${graph.jobs.length} jobs and ${graph.edges.length} edges, expected ${2 * chains} and ${chains}`);
+    throw new Error(
+      `meow report: ${graph.jobs.length} jobs and ${graph.edges.length} edges, expected ${2 * chains} and ${chains}`
+    );
   }
   return seconds;
 }
@@ -313,7 +330,11 @@ async function main() {
         const reportS = stats(reportRuns);
         const target = targetsFor(n);
         const under = (s: IStats, limit?: number) => (limit === undefined ? undefined : s.median < limit);
-        const met = { startupExtraS: under(extra, target.startupExtraS), reportS: under(reportS, target.reportS), rssMB: under(rssMB, target.rssMB) };
+        const met = {
+          startupExtraS: under(extra, target.startupExtraS),
+          reportS: under(reportS, target.reportS),
+          rssMB: under(rssMB, target.rssMB)
+        };
         const row = {
           jobs: fullRuns[0].jobs,
           startS: stats(fullRuns.map(r => r.startS)),
@@ -340,7 +361,18 @@ async function main() {
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.writeFile(
     out,
-    JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, reps, results }, null, 1) + '\n'
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        node: process.version,
+        reps,
+        results
+      },
+      null,
+      1
+    ) + '\n'
   );
   console.log(`\n(min/median/max; written to ${out})`);
 }

@@ -70,11 +70,15 @@ async function write(root: string, rel: string, text: string): Promise<void> {
 /** `n` ports nothing listens on just now (held together, so all differ). */
 async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
-      const s = net.createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    }))
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const s = net.createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        })
+    )
   );
   const ports = servers.map(s => (s.address() as net.AddressInfo).port);
   await Promise.all(servers.map(s => new Promise(r => s.close(r))));
@@ -98,7 +102,11 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * One runner with `listeners` patterns, one per port; `reps` rounds of
  * `messages` messages spread evenly over the ports.
  */
-async function measure(listeners: number, messages: number, reps: number): Promise<{ seconds: number[]; stored: number[] }> {
+async function measure(
+  listeners: number,
+  messages: number,
+  reps: number
+): Promise<{ seconds: number[]; stored: number[] }> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), `meow-bench-net-${listeners}x${messages}-`));
   let runner: MeowRunner | undefined;
   try {
@@ -234,7 +242,9 @@ async function main() {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   console.log('\nNetwork triggers (network-events paper, Tables 1 and 2): time from the first message');
   console.log('sent until every message has its job; no-op execution; paper = its desktop rows, i7-7700K');
-  console.log(`(${reps} repetitions per case; the paper used 50. ${os.cpus().length} cores, ${cpu}, load ${os.loadavg()[0].toFixed(1)})`);
+  console.log(
+    `(${reps} repetitions per case; the paper used 50. ${os.cpus().length} cores, ${cpu}, load ${os.loadavg()[0].toFixed(1)})`
+  );
   console.log('stored = avg time until every message was on disk and acknowledged, before its job was made\n');
   const loadBefore = os.loadavg();
   const results: ICaseResult[] = [];
@@ -275,10 +285,17 @@ async function main() {
       {
         benchmark: 'network-events paper, Tables 1 and 2 (time until every message has its job)',
         date: new Date().toISOString(),
-        machine: { cpu, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.version },
+        machine: {
+          cpu,
+          cores: os.cpus().length,
+          memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+          platform: `${os.platform()} ${os.release()}`,
+          node: process.version
+        },
         repetitions: reps,
         loadAverage: { before: loadBefore, after: os.loadavg() },
-        paperMachine: 'desktop, Intel i7-7700K, 4 cores, 4.2 GHz, 32 GB; paper repetitions 50; its clock stopped at the runner queue',
+        paperMachine:
+          'desktop, Intel i7-7700K, 4 cores, 4.2 GHz, 32 GB; paper repetitions 50; its clock stopped at the runner queue',
         results
       },
       null,

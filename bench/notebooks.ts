@@ -55,20 +55,26 @@ const KERNEL_STARTS = Number(process.env.MEOW_BENCH_KERNEL_STARTS ?? 8);
 const VENV = path.resolve(process.env.MEOW_BENCH_VENV ?? '.venv-bench');
 const OUT = process.env.MEOW_BENCH_OUT ?? 'bench/results/notebooks.json';
 // The bundle runs from the temp folder: find the project's .venv from here.
-const PYTHON = process.env.MEOW_PYTHON ?? (existsSync('.venv/bin/python') ? path.resolve('.venv/bin/python') : defaultPython());
+const PYTHON =
+  process.env.MEOW_PYTHON ?? (existsSync('.venv/bin/python') ? path.resolve('.venv/bin/python') : defaultPython());
 const WITH_PAPERMILL = process.env.MEOW_BENCH_PAPERMILL !== '0';
 const TARGET_RATIO = 5;
 const TARGET_OVERHEAD_S = 0.15;
 
 const CELLS = ['x = 1', 'y = x + 1', 'print(y)'];
 const NOTEBOOK = {
-  cells: CELLS.map((source, i) => ({ cell_type: 'code', id: `c${i}`, source, metadata: {}, outputs: [], execution_count: null })),
+  cells: CELLS.map((source, i) => ({
+    cell_type: 'code',
+    id: `c${i}`,
+    source,
+    metadata: {},
+    outputs: [],
+    execution_count: null
+  })),
   metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
   nbformat: 4,
   nbformat_minor: 5
 };
-
-
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const now = () => performance.now() / 1000;
@@ -169,7 +175,12 @@ async function meowRep(workers: number): Promise<IMeowRep> {
       shutdownInBackground: true,
       kernelsFile: path.join(root, '.meow', 'kernels.json')
     });
-    runner = new MeowRunner({ root, settleMs: 20, workers, executors: new ExecutorSet({ executors: { local }, defaultKind: 'local' }) });
+    runner = new MeowRunner({
+      root,
+      settleMs: 20,
+      workers,
+      executors: new ExecutorSet({ executors: { local }, defaultKind: 'local' })
+    });
     await runner.start();
     await local.conductor.whenPoolReady();
     const ended = new Set<string>();
@@ -180,7 +191,9 @@ async function meowRep(workers: number): Promise<IMeowRep> {
     });
     const cpu0 = meowCpu();
     const t0 = now();
-    await Promise.all(Array.from({ length: N }, (_, i) => write(root, `in/f${String(i).padStart(4, '0')}.txt`, String(i))));
+    await Promise.all(
+      Array.from({ length: N }, (_, i) => write(root, `in/f${String(i).padStart(4, '0')}.txt`, String(i)))
+    );
     const deadline = t0 + 60 + N * 10;
     while (ended.size < N) {
       if (now() > deadline) {
@@ -200,7 +213,9 @@ async function meowRep(workers: number): Promise<IMeowRep> {
     const jobs: IJob[] = runner.store.list();
     const bad = jobs.filter(j => j.status !== 'done');
     if (jobs.length !== N || bad.length) {
-      throw new Error(`meow: ${jobs.length} jobs for ${N} files, ${bad.length} not done (${bad[0]?.status}: ${bad[0]?.error?.message ?? ''})`);
+      throw new Error(
+        `meow: ${jobs.length} jobs for ${N} files, ${bad.length} not done (${bad[0]?.status}: ${bad[0]?.error?.message ?? ''})`
+      );
     }
     let job = 0;
     let kernel = 0;
@@ -209,7 +224,13 @@ async function meowRep(workers: number): Promise<IMeowRep> {
       const nb = JSON.parse(await fs.readFile(path.join(root, '.meow', 'jobs', j.id, 'result.ipynb'), 'utf8'));
       kernel += kernelSeconds(nb);
     }
-    return { secondsPerJob: wall / N, overheadPerJob: (job - kernel) / N, meanJobSeconds: job / N, meanKernelSeconds: kernel / N, cpuPerJob };
+    return {
+      secondsPerJob: wall / N,
+      overheadPerJob: (job - kernel) / N,
+      meanJobSeconds: job / N,
+      meanKernelSeconds: kernel / N,
+      cpuPerJob
+    };
   } finally {
     await runner?.stop();
     await server?.stop();
@@ -218,7 +239,6 @@ async function meowRep(workers: number): Promise<IMeowRep> {
 }
 
 // ------------------------------------------------------------- papermill
-
 
 /** Runs N notebooks with papermill in a pool of `workers` processes; prints the wall seconds. */
 const PAPERMILL_DRIVER = `
@@ -267,7 +287,9 @@ async function papermillRep(py: string, workers: number): Promise<{ secondsPerJo
       child.stdout.on('data', d => (stdout += d));
       child.stderr.on('data', d => (stderr += d));
       child.on('error', reject);
-      child.on('exit', code => (code === 0 ? resolve(stdout) : reject(new Error(`papermill driver exited with ${code}: ${stderr.slice(-2000)}`))));
+      child.on('exit', code =>
+        code === 0 ? resolve(stdout) : reject(new Error(`papermill driver exited with ${code}: ${stderr.slice(-2000)}`))
+      );
     });
     const { seconds, cpuPerJob } = JSON.parse(out.trim().split('\n').pop()!);
     const outputs = await fs.readdir(path.join(dir, 'out'));
@@ -315,12 +337,19 @@ async function main() {
   console.debug = () => undefined;
   const py = WITH_PAPERMILL ? benchVenv(VENV, 'import papermill, ipykernel', ['papermill', 'ipykernel']) : '';
   const loadBefore = os.loadavg();
-  const pmVersion = WITH_PAPERMILL ? execFileSync(py, ['-c', 'import papermill; print(papermill.__version__)'], { encoding: 'utf8' }).trim() : 'skipped';
-  console.log(`Notebook throughput: ${N} trivial 3-cell notebooks, ${REPS} repetition(s), workers ${WORKERS.join(', ')}; papermill ${pmVersion}; ${os.cpus().length} cores\n`);
+  const pmVersion = WITH_PAPERMILL
+    ? execFileSync(py, ['-c', 'import papermill; print(papermill.__version__)'], { encoding: 'utf8' }).trim()
+    : 'skipped';
+  console.log(
+    `Notebook throughput: ${N} trivial 3-cell notebooks, ${REPS} repetition(s), workers ${WORKERS.join(', ')}; papermill ${pmVersion}; ${os.cpus().length} cores\n`
+  );
 
-  const kernelStart = KERNEL_STARTS > 0 ? { fork: stats(await kernelStarts(true)), usual: stats(await kernelStarts(false)) } : undefined;
+  const kernelStart =
+    KERNEL_STARTS > 0 ? { fork: stats(await kernelStarts(true)), usual: stats(await kernelStarts(false)) } : undefined;
   if (kernelStart) {
-    console.log(`kernel start (REST start → kernel_info answered), min / median / max: fork ${fmtStats(kernelStart.fork)}, usual ${fmtStats(kernelStart.usual)}\n`);
+    console.log(
+      `kernel start (REST start → kernel_info answered), min / median / max: fork ${fmtStats(kernelStart.fork)}, usual ${fmtStats(kernelStart.usual)}\n`
+    );
   }
 
   const results: any[] = [];
@@ -340,7 +369,9 @@ async function main() {
         const p = await papermillRep(py, workers);
         pm.push(p.secondsPerJob);
         pmCpu.push(p.cpuPerJob);
-        console.log(`  workers ${workers} rep ${rep + 1}: papermill ${fmt(p.secondsPerJob)}/job (CPU/job ${fmt(p.cpuPerJob)})`);
+        console.log(
+          `  workers ${workers} rep ${rep + 1}: papermill ${fmt(p.secondsPerJob)}/job (CPU/job ${fmt(p.cpuPerJob)})`
+        );
       }
     }
     if (!WITH_PAPERMILL) {
@@ -376,7 +407,9 @@ async function main() {
   if (!WITH_PAPERMILL) {
     return;
   }
-  console.log('\n| workers | meow s/job min / median / max | papermill s/job min / median / max | meow / papermill throughput | meow overhead per job (median) |');
+  console.log(
+    '\n| workers | meow s/job min / median / max | papermill s/job min / median / max | meow / papermill throughput | meow overhead per job (median) |'
+  );
   console.log('|---|---|---|---|---|');
   for (const r of results) {
     const t = r.targets;
@@ -403,13 +436,22 @@ async function main() {
       {
         benchmark: 'notebooks',
         date: new Date().toISOString(),
-        machine: { cpu, cores: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}`, node: process.version },
+        machine: {
+          cpu,
+          cores: os.cpus().length,
+          memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+          platform: `${os.platform()} ${os.release()}`,
+          node: process.version
+        },
         /** 1/5/15-minute load averages before and after: the cores are shared with other work. */
         loadAverage: { before: loadBefore, after: os.loadavg() },
         notebooks: N,
         repetitions: REPS,
         cells: CELLS,
-        papermill: { version: pmVersion, how: 'papermill.execute_notebook in a process pool of `workers` processes, papermill imported before the clock starts' },
+        papermill: {
+          version: pmVersion,
+          how: 'papermill.execute_notebook in a process pool of `workers` processes, papermill imported before the clock starts'
+        },
         kernelStart,
         results
       },

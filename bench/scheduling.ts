@@ -44,7 +44,10 @@ async function write(root: string, rel: string, text: string) {
 
 /** SPSFS's job: writes the next file of the chain, as its recipe would. */
 class ChainConductor implements IConductor {
-  constructor(private readonly root: string, private readonly n: number) {}
+  constructor(
+    private readonly root: string,
+    private readonly n: number
+  ) {}
   readonly name = 'chain';
   async start(): Promise<void> {}
   async execute(request: IExecutionRequest): Promise<IExecutionResult> {
@@ -71,7 +74,11 @@ const pattern = (glob: string, extra = '') => `recipe: r\ntrigger:\n  path: "${g
 
 const CASES: ICase[] = [
   { name: 'SPMF', patterns: () => ({ p: pattern('in/*') }), files: n => range(n).map(i => `in/f${i}`) },
-  { name: 'MPSF', patterns: n => Object.fromEntries(range(n).map(i => [`p${i}`, pattern('in/*')])), files: () => ['in/f'] },
+  {
+    name: 'MPSF',
+    patterns: n => Object.fromEntries(range(n).map(i => [`p${i}`, pattern('in/*')])),
+    files: () => ['in/f']
+  },
   {
     name: 'SPSFP',
     patterns: n => ({ p: pattern('in/*', `sweep:\n  n: {start: 1, stop: ${n}, step: 1}\n`) }),
@@ -99,7 +106,9 @@ async function measure(c: ICase, n: number): Promise<number> {
   const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), `meow-bench-${c.name}-`)));
   try {
     await write(root, '.meow/recipes/r.ipynb', RECIPE);
-    await Promise.all(Object.entries(c.patterns(n)).map(([name, text]) => write(root, `.meow/patterns/${name}.yaml`, text)));
+    await Promise.all(
+      Object.entries(c.patterns(n)).map(([name, text]) => write(root, `.meow/patterns/${name}.yaml`, text))
+    );
     const conductor = c.conductor?.(root, n) ?? new NoopConductor();
     const runner = new MeowRunner({ root, conductor, settleMs: 20, workers: 2 });
     await runner.start();
@@ -160,7 +169,14 @@ async function main() {
       rows.push(row);
       const s = row.seconds;
       console.log(
-        [c.name, n, `${s.min.toFixed(3)}/${s.median.toFixed(3)}/${s.max.toFixed(3)} s`, row.msPerJob.toFixed(3), n === 500 ? `${THESIS_AT_500_S[c.name]} s` : '', ''].join('\t')
+        [
+          c.name,
+          n,
+          `${s.min.toFixed(3)}/${s.median.toFixed(3)}/${s.max.toFixed(3)} s`,
+          row.msPerJob.toFixed(3),
+          n === 500 ? `${THESIS_AT_500_S[c.name]} s` : '',
+          ''
+        ].join('\t')
       );
     }
     const at500 = mine.find(r => r.jobs === 500);
@@ -173,7 +189,14 @@ async function main() {
         : at500.seconds.median < TARGET_AT_500_S
       : undefined;
     const met = fast === true && linear === true;
-    summary.push({ test: c.name, at500S: at500?.seconds.median, thesisAt500S: THESIS_AT_500_S[c.name], target500S: c.name === 'SPSFS' ? THESIS_AT_500_S.SPSFS : TARGET_AT_500_S, linear, met });
+    summary.push({
+      test: c.name,
+      at500S: at500?.seconds.median,
+      thesisAt500S: THESIS_AT_500_S[c.name],
+      target500S: c.name === 'SPSFS' ? THESIS_AT_500_S.SPSFS : TARGET_AT_500_S,
+      linear,
+      met
+    });
     console.log(
       `${c.name}: ${at500 ? `${at500.seconds.median.toFixed(3)} s at 500 (thesis ${THESIS_AT_500_S[c.name]} s)` : 'not run at 500'}, ` +
         `${largest ? `${largest.msPerJob.toFixed(3)} ms/job at ${largest.jobs}` : ''}, linear: ${linear === undefined ? 'not measured (one size)' : linear ? 'yes' : 'no'} — target ${met ? 'met' : 'NOT met'}\n`
@@ -182,7 +205,19 @@ async function main() {
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.writeFile(
     out,
-    JSON.stringify({ date: new Date().toISOString(), cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, reps, rows, summary }, null, 1) + '\n'
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        node: process.version,
+        reps,
+        rows,
+        summary
+      },
+      null,
+      1
+    ) + '\n'
   );
   console.log(`written to ${out}`);
 }

@@ -69,8 +69,6 @@ const PAPER = {
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const now = () => Number(process.hrtime.bigint()) / 1e9;
 
-
-
 async function write(root: string, rel: string, text: string): Promise<void> {
   const abs = path.join(root, rel);
   await fs.mkdir(path.dirname(abs), { recursive: true });
@@ -88,7 +86,9 @@ function run(cmd: string, args: string[], cwd?: string): Promise<string> {
 /** scancel in batches (the ids of one repetition). */
 async function cancelAll(ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += 200) {
-    await run('scancel', ids.slice(i, i + 200)).catch(err => console.error(`  (scancel failed: ${(err as Error).message})`));
+    await run('scancel', ids.slice(i, i + 200)).catch(err =>
+      console.error(`  (scancel failed: ${(err as Error).message})`)
+    );
   }
 }
 
@@ -109,7 +109,11 @@ async function sbatchRep(m: number, rep: number): Promise<ISbatchRep> {
     // (a) sequential sbatch, as a shell loop would.
     let t0 = now();
     for (let i = 0; i < m; i++) {
-      const out = await run('sbatch', ['--parsable', '--hold', `--job-name=meow-bench-seq-${rep}-${i}`, '--output=/dev/null', '--wrap', 'true'], dir);
+      const out = await run(
+        'sbatch',
+        ['--parsable', '--hold', `--job-name=meow-bench-seq-${rep}-${i}`, '--output=/dev/null', '--wrap', 'true'],
+        dir
+      );
       ids.push(out.trim().split(';')[0]);
     }
     const sequentialSeconds = now() - t0;
@@ -119,7 +123,9 @@ async function sbatchRep(m: number, rep: number): Promise<ISbatchRep> {
     const commands = new SlurmCommands({ submitPerSecond: 1000 });
     t0 = now();
     const got = await Promise.all(
-      Array.from({ length: m }, (_, i) => commands.submit(script, { name: `meow-bench-con-${rep}-${i}-${process.pid}`, cwd: dir, args: ['--hold'] }))
+      Array.from({ length: m }, (_, i) =>
+        commands.submit(script, { name: `meow-bench-con-${rep}-${i}-${process.pid}`, cwd: dir, args: ['--hold'] })
+      )
     );
     const concurrentSeconds = now() - t0;
     ids.push(...got);
@@ -206,7 +212,9 @@ async function jobsRep(kind: 'slurm' | 'local', n: number, rep: number, maxJobs:
     });
 
     t0 = now();
-    await Promise.all(Array.from({ length: n }, (_, i) => write(root!, `in/f${String(i).padStart(4, '0')}.txt`, String(i))));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => write(root!, `in/f${String(i).padStart(4, '0')}.txt`, String(i)))
+    );
     const limitS = Number(process.env.MEOW_BENCH_SLURM_TIMEOUT ?? 300 + n * 5);
     let lastProgress = 0;
     let lastReport = now();
@@ -255,10 +263,14 @@ async function jobsRep(kind: 'slurm' | 'local', n: number, rep: number, maxJobs:
       }
       const notCompleted = jobs.filter(j => j.external?.state !== 'COMPLETED');
       if (notCompleted.length) {
-        throw new Error(`slurm rep ${rep + 1}: ${notCompleted.length} job(s) not COMPLETED in Slurm, e.g. ${notCompleted[0].external?.state}`);
+        throw new Error(
+          `slurm rep ${rep + 1}: ${notCompleted.length} job(s) not COMPLETED in Slurm, e.g. ${notCompleted[0].external?.state}`
+        );
       }
     }
-    const durations = jobs.map(j => (Date.parse(j.finished!) - Date.parse(j.started!)) / 1000).filter(d => Number.isFinite(d));
+    const durations = jobs
+      .map(j => (Date.parse(j.finished!) - Date.parse(j.started!)) / 1000)
+      .filter(d => Number.isFinite(d));
     ok = true;
     return {
       createdSeconds: Math.max(...created.values()),
@@ -342,15 +354,21 @@ async function main() {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 
   if (!existsSync(BUNDLE) || !existsSync(PYTHON)) {
-    throw new Error(`${!existsSync(BUNDLE) ? BUNDLE : PYTHON} is missing: run \`make setup\` and \`npm run build:service\` (scripts/bench.mjs builds it) from the repository root`);
+    throw new Error(
+      `${!existsSync(BUNDLE) ? BUNDLE : PYTHON} is missing: run \`make setup\` and \`npm run build:service\` (scripts/bench.mjs builds it) from the repository root`
+    );
   }
   const slurmVersion = ensureCluster();
   const nodeLine = execFileSync('scontrol', ['show', 'node', '-o'], { encoding: 'utf8' });
   const nodeCpus = Number(/CPUTot=(\d+)/.exec(nodeLine)?.[1] ?? NaN);
 
   console.log('\nSlurm versus local kernels: N trivial one-cell jobs, and raw sbatch submissions');
-  console.log(`(N = ${n} jobs x ${jobReps} rep(s); M = ${m} submissions x ${reps} rep(s); ${slurmVersion}, node with ${nodeCpus} CPUs;`);
-  console.log(` this machine ${os.cpus().length} cores, ${cpu}, load ${os.loadavg()[0].toFixed(1)}; Slurm lane ${maxJobs} jobs, poll 500 ms)\n`);
+  console.log(
+    `(N = ${n} jobs x ${jobReps} rep(s); M = ${m} submissions x ${reps} rep(s); ${slurmVersion}, node with ${nodeCpus} CPUs;`
+  );
+  console.log(
+    ` this machine ${os.cpus().length} cores, ${cpu}, load ${os.loadavg()[0].toFixed(1)}; Slurm lane ${maxJobs} jobs, poll 500 ms)\n`
+  );
   const loadBefore = os.loadavg();
   const started = now();
 
@@ -397,16 +415,48 @@ async function main() {
   const elapsed = now() - started;
 
   const rows: [string, string, string, string][] = [
-    [`all ${n} jobs created (meow's scheduling)`, triple(local?.createdSeconds, fmt), triple(slurm?.createdSeconds, fmt), '—'],
-    [`all ${n} jobs submitted to Slurm (scheduling overhead, SPMF)`, '—', triple(slurm?.submittedSeconds, fmt), `${fmt(PAPER.slurmSubmitAllSeconds)} (500 jobs)`],
+    [
+      `all ${n} jobs created (meow's scheduling)`,
+      triple(local?.createdSeconds, fmt),
+      triple(slurm?.createdSeconds, fmt),
+      '—'
+    ],
+    [
+      `all ${n} jobs submitted to Slurm (scheduling overhead, SPMF)`,
+      '—',
+      triple(slurm?.submittedSeconds, fmt),
+      `${fmt(PAPER.slurmSubmitAllSeconds)} (500 jobs)`
+    ],
     [`all ${n} jobs done (end to end)`, triple(local?.doneSeconds, fmt), triple(slurm?.doneSeconds, fmt), '—'],
     ['jobs per second, end to end', triple(local?.jobsPerSecond, fmtRate), triple(slurm?.jobsPerSecond, fmtRate), '—'],
-    ['one job, meow started → finished (mean; Slurm: incl. queue wait)', triple(local?.meanJobSeconds, fmt), triple(slurm?.meanJobSeconds, fmt), '—'],
-    ['sequential sbatch: seconds per submission (SPSFS)', '—', triple(sbatch?.secondsPerSubmission, fmt), fmt(PAPER.slurmSecondsPerSequentialSbatch)],
-    ['sequential sbatch: submissions per second', '—', triple(sbatch?.sequentialPerSecond, fmtRate), fmtRate(1 / PAPER.slurmSecondsPerSequentialSbatch)],
-    [`SlurmCommands.submit, ${m} at once: submissions per second`, '—', triple(sbatch?.concurrentPerSecond, fmtRate), '—']
+    [
+      'one job, meow started → finished (mean; Slurm: incl. queue wait)',
+      triple(local?.meanJobSeconds, fmt),
+      triple(slurm?.meanJobSeconds, fmt),
+      '—'
+    ],
+    [
+      'sequential sbatch: seconds per submission (SPSFS)',
+      '—',
+      triple(sbatch?.secondsPerSubmission, fmt),
+      fmt(PAPER.slurmSecondsPerSequentialSbatch)
+    ],
+    [
+      'sequential sbatch: submissions per second',
+      '—',
+      triple(sbatch?.sequentialPerSecond, fmtRate),
+      fmtRate(1 / PAPER.slurmSecondsPerSequentialSbatch)
+    ],
+    [
+      `SlurmCommands.submit, ${m} at once: submissions per second`,
+      '—',
+      triple(sbatch?.concurrentPerSecond, fmtRate),
+      '—'
+    ]
   ];
-  const w = [0, 1, 2, 3].map(i => Math.max(...rows.map(r => r[i].length), ['measure', 'meow local', 'meow Slurm', 'paper Slurm sbatch'][i].length));
+  const w = [0, 1, 2, 3].map(i =>
+    Math.max(...rows.map(r => r[i].length), ['measure', 'meow local', 'meow Slurm', 'paper Slurm sbatch'][i].length)
+  );
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   console.log('\n' + line(['measure', 'meow local', 'meow Slurm', 'paper Slurm sbatch']));
   for (const r of rows) {
@@ -419,7 +469,8 @@ async function main() {
     out,
     JSON.stringify(
       {
-        benchmark: 'N trivial jobs through Slurm versus local kernels, and sbatch submissions per second (thesis Slurm sbatch column)',
+        benchmark:
+          'N trivial jobs through Slurm versus local kernels, and sbatch submissions per second (thesis Slurm sbatch column)',
         date: new Date().toISOString(),
         ...(process.env.MEOW_BENCH_SLURM_NOTE ? { note: process.env.MEOW_BENCH_SLURM_NOTE } : {}),
         machine: {

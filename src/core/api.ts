@@ -51,10 +51,18 @@ export interface IServiceSettings {
 }
 
 /** Accepted ranges of the service settings (inclusive). */
-export const SETTINGS_LIMITS: Record<keyof IServiceSettings, { min: number; max: number; integer: boolean; help: string }> = {
+export const SETTINGS_LIMITS: Record<
+  keyof IServiceSettings,
+  { min: number; max: number; integer: boolean; help: string }
+> = {
   workers: { min: 1, max: 64, integer: true, help: 'jobs run at the same time' },
   settleMs: { min: 0, max: 60000, integer: true, help: 'quiet time per file, in ms, before its event counts' },
-  timeoutSeconds: { min: 0, max: 30 * 24 * 3600, integer: false, help: 'stop a job running longer than this many seconds (0 = no limit)' }
+  timeoutSeconds: {
+    min: 0,
+    max: 30 * 24 * 3600,
+    integer: false,
+    help: 'stop a job running longer than this many seconds (0 = no limit)'
+  }
 };
 
 /**
@@ -90,7 +98,13 @@ export function validateServiceSettings(value: unknown): {
       continue;
     }
     const kind = limits.integer ? 'whole number' : 'number';
-    if (typeof v !== 'number' || !Number.isFinite(v) || (limits.integer && !Number.isInteger(v)) || v < limits.min || v > limits.max) {
+    if (
+      typeof v !== 'number' ||
+      !Number.isFinite(v) ||
+      (limits.integer && !Number.isInteger(v)) ||
+      v < limits.min ||
+      v > limits.max
+    ) {
       issues.push({
         field: key,
         message: `must be a ${kind} from ${limits.min} to ${limits.max} (${limits.help}); got ${JSON.stringify(v)}`,
@@ -265,10 +279,7 @@ export type { IProvenanceFilter, IProvenanceGraph };
  * (re-fetch the lists), and a `status` periodically and on settings changes.
  */
 export type IServiceEvent =
-  | { type: 'job'; job: IJob }
-  | { type: 'definitions' }
-  | { type: 'status'; status: IStatus }
-  | IPausedEvent;
+  { type: 'job'; job: IJob } | { type: 'definitions' } | { type: 'status'; status: IStatus } | IPausedEvent;
 
 /** GET /api/paused response: the patterns a runaway limit has paused. */
 export interface IPausedResult {

@@ -58,7 +58,13 @@ export function parseResources(field: string, v: unknown, issues: IValidationIss
       case 'gpus': {
         const n = toNumber(value);
         if (typeof value !== 'number' || !Number.isSafeInteger(n) || n < (key === 'cpus' ? 1 : 0) || n > MAX_COUNT) {
-          issues.push(issue(at, `must be a whole number ${key === 'cpus' ? '≥ 1' : '≥ 0'} (got ${show(value)})`, `e.g. ${key}: ${key === 'cpus' ? 4 : 1}`));
+          issues.push(
+            issue(
+              at,
+              `must be a whole number ${key === 'cpus' ? '≥ 1' : '≥ 0'} (got ${show(value)})`,
+              `e.g. ${key}: ${key === 'cpus' ? 4 : 1}`
+            )
+          );
         } else {
           out[key] = n;
         }
@@ -84,7 +90,13 @@ export function parseResources(field: string, v: unknown, issues: IValidationIss
       }
       case 'partition':
         if (typeof value !== 'string' || !/^[A-Za-z0-9_.,-]+$/.test(value)) {
-          issues.push(issue(at, `must be a partition name (letters, digits, "_", "-", "."; got ${show(value)})`, 'e.g. partition: gpu'));
+          issues.push(
+            issue(
+              at,
+              `must be a partition name (letters, digits, "_", "-", "."; got ${show(value)})`,
+              'e.g. partition: gpu'
+            )
+          );
         } else {
           out.partition = value;
         }
@@ -93,7 +105,11 @@ export function parseResources(field: string, v: unknown, issues: IValidationIss
         const list = typeof value === 'string' ? [value] : value;
         if (!Array.isArray(list) || list.some(a => typeof a !== 'string' || !a.startsWith('-') || /[\r\n]/.test(a))) {
           issues.push(
-            issue(at, `must be a list of scheduler options, each starting with "-" and on one line (got ${show(value)})`, 'e.g. extra_args: ["--qos=high"]')
+            issue(
+              at,
+              `must be a list of scheduler options, each starting with "-" and on one line (got ${show(value)})`,
+              'e.g. extra_args: ["--qos=high"]'
+            )
           );
         } else {
           out.extraArgs = list as string[];
@@ -103,7 +119,11 @@ export function parseResources(field: string, v: unknown, issues: IValidationIss
       default: {
         const guess = closest(key, RESOURCE_KEYS);
         issues.push(
-          issue(at, 'is not a resource', `${guess ? `did you mean "${guess}"? Otherwise remove it` : 'remove it'}; resources are: ${RESOURCE_KEYS.join(', ')}`)
+          issue(
+            at,
+            'is not a resource',
+            `${guess ? `did you mean "${guess}"? Otherwise remove it` : 'remove it'}; resources are: ${RESOURCE_KEYS.join(', ')}`
+          )
         );
       }
     }
@@ -274,7 +294,12 @@ export function validateExecutorSettings(value: unknown): { settings: IExecutorS
   if (executor) {
     settings.executor = executor;
   }
-  const slurm = section(value, 'slurm', ['partition', 'sbatch_args', 'max_jobs', 'submit_per_second', 'poll_seconds'], issues);
+  const slurm = section(
+    value,
+    'slurm',
+    ['partition', 'sbatch_args', 'max_jobs', 'submit_per_second', 'poll_seconds'],
+    issues
+  );
   if (slurm) {
     const s: ISlurmSettings = {};
     if (slurm.partition !== undefined) {
@@ -289,7 +314,13 @@ export function validateExecutorSettings(value: unknown): { settings: IExecutorS
     s.submitPerSecond = count('slurm.submit_per_second', slurm.submit_per_second, 1, 1000, issues);
     const poll = slurm.poll_seconds === undefined ? undefined : toNumber(slurm.poll_seconds);
     if (poll !== undefined && !(poll >= 0.2 && poll <= 600)) {
-      issues.push(issue('slurm.poll_seconds', `must be a number from 0.2 to 600 (got ${show(slurm.poll_seconds)})`, 'e.g. poll_seconds: 2'));
+      issues.push(
+        issue(
+          'slurm.poll_seconds',
+          `must be a number from 0.2 to 600 (got ${show(slurm.poll_seconds)})`,
+          'e.g. poll_seconds: 2'
+        )
+      );
     } else if (poll !== undefined) {
       s.pollMs = Math.round(poll * 1000);
     }
@@ -300,14 +331,26 @@ export function validateExecutorSettings(value: unknown): { settings: IExecutorS
     const j: IRemoteJupyterSettings = {};
     if (jupyter.url !== undefined) {
       if (typeof jupyter.url !== 'string' || !/^https?:\/\/[^\s]+$/.test(jupyter.url)) {
-        issues.push(issue('jupyter.url', `must be an http(s) URL (got ${show(jupyter.url)})`, 'e.g. url: http://gateway.example.org:8888/'));
+        issues.push(
+          issue(
+            'jupyter.url',
+            `must be an http(s) URL (got ${show(jupyter.url)})`,
+            'e.g. url: http://gateway.example.org:8888/'
+          )
+        );
       } else {
         j.url = jupyter.url;
       }
     }
     if (jupyter.token !== undefined) {
       if (typeof jupyter.token !== 'string') {
-        issues.push(issue('jupyter.token', `must be text (got ${show(jupyter.token)})`, 'quote the token, or set MEOW_JUPYTER_TOKEN instead'));
+        issues.push(
+          issue(
+            'jupyter.token',
+            `must be text (got ${show(jupyter.token)})`,
+            'quote the token, or set MEOW_JUPYTER_TOKEN instead'
+          )
+        );
       } else {
         j.token = jupyter.token;
       }
@@ -350,14 +393,24 @@ function section(
     return undefined;
   }
   if (!isPlainObject(v)) {
-    issues.push(issue(key, `must be a mapping (got ${show(v)})`, `write "${key}:" followed by indented settings (${keys.join(', ')})`));
+    issues.push(
+      issue(
+        key,
+        `must be a mapping (got ${show(v)})`,
+        `write "${key}:" followed by indented settings (${keys.join(', ')})`
+      )
+    );
     return undefined;
   }
   for (const k of Object.keys(v)) {
     if (!keys.includes(k)) {
       const guess = closest(k, keys);
       issues.push(
-        issue(`${key}.${k}`, `is not a ${key} setting`, `${guess ? `did you mean "${guess}"? Otherwise remove it` : 'remove it'}; ${key} settings are: ${keys.join(', ')}`)
+        issue(
+          `${key}.${k}`,
+          `is not a ${key} setting`,
+          `${guess ? `did you mean "${guess}"? Otherwise remove it` : 'remove it'}; ${key} settings are: ${keys.join(', ')}`
+        )
       );
     }
   }
@@ -369,7 +422,13 @@ function count(field: string, v: unknown, min: number, max: number, issues: IVal
     return undefined;
   }
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) {
-    issues.push(issue(field, `must be a whole number from ${min} to ${max} (got ${clipText(show(v), 40)})`, `e.g. ${field.split('.').pop()}: ${min}`));
+    issues.push(
+      issue(
+        field,
+        `must be a whole number from ${min} to ${max} (got ${clipText(show(v), 40)})`,
+        `e.g. ${field.split('.').pop()}: ${min}`
+      )
+    );
     return undefined;
   }
   return v;

@@ -86,22 +86,10 @@ function dirOf(p: string): string {
 export function validateGlob(field: string, glob: unknown): IValidationIssue[] {
   const example = 'e.g. "start/*"';
   if (typeof glob !== 'string' || glob.trim() === '') {
-    return [
-      issue(
-        field,
-        'must be a non-empty glob string',
-        `give a glob relative to the workgroup, ${example}`
-      )
-    ];
+    return [issue(field, 'must be a non-empty glob string', `give a glob relative to the workgroup, ${example}`)];
   }
   if (glob !== glob.trim()) {
-    return [
-      issue(
-        field,
-        `has leading or trailing spaces (got "${glob}")`,
-        `remove them: "${glob.trim()}"`
-      )
-    ];
+    return [issue(field, `has leading or trailing spaces (got "${glob}")`, `remove them: "${glob.trim()}"`)];
   }
   if (glob.startsWith('/')) {
     return [
@@ -113,22 +101,10 @@ export function validateGlob(field: string, glob: unknown): IValidationIssue[] {
     ];
   }
   if (glob.startsWith('!')) {
-    return [
-      issue(
-        field,
-        `must not be a negated glob (got "${glob}")`,
-        `name the files to match, ${example}`
-      )
-    ];
+    return [issue(field, `must not be a negated glob (got "${glob}")`, `name the files to match, ${example}`)];
   }
   if (glob.endsWith('/')) {
-    return [
-      issue(
-        field,
-        `ends with "/", so it matches no file (got "${glob}")`,
-        `add a file part, e.g. "${glob}*"`
-      )
-    ];
+    return [issue(field, `ends with "/", so it matches no file (got "${glob}")`, `add a file part, e.g. "${glob}*"`)];
   }
   const segs = glob.split('/');
   if (segs.some(seg => seg === '..')) {
@@ -143,24 +119,14 @@ export function validateGlob(field: string, glob: unknown): IValidationIssue[] {
   if (segs.some(seg => seg === '.' || seg === '')) {
     const clean = segs.filter(seg => seg !== '.' && seg !== '').join('/');
     return [
-      issue(
-        field,
-        `has an empty or "." path segment, which never matches (got "${glob}")`,
-        `write it as "${clean}"`
-      )
+      issue(field, `has an empty or "." path segment, which never matches (got "${glob}")`, `write it as "${clean}"`)
     ];
   }
   try {
     // strictBrackets: an unclosed "[", "{" or "(" is a typo, not a literal.
     picomatch.makeRe(glob, { ...OPTIONS, strictBrackets: true });
   } catch (err) {
-    return [
-      issue(
-        field,
-        `is not a valid glob: ${(err as Error).message}`,
-        `check brackets and braces, ${example}`
-      )
-    ];
+    return [issue(field, `is not a valid glob: ${(err as Error).message}`, `check brackets and braces, ${example}`)];
   }
   return [];
 }

@@ -49,7 +49,15 @@ export function timeMs(t: string | number | undefined): number | undefined {
 
 /** The lower-cased text the `text` filter searches in. */
 export function jobSearchText(job: IJob): string {
-  return [job.id, job.pattern, job.recipe, job.trigger?.path ?? '', job.trigger?.source ?? '', job.error?.message ?? '', job.external?.id ?? '']
+  return [
+    job.id,
+    job.pattern,
+    job.recipe,
+    job.trigger?.path ?? '',
+    job.trigger?.source ?? '',
+    job.error?.message ?? '',
+    job.external?.id ?? ''
+  ]
     .join('\n')
     .toLowerCase();
 }
@@ -94,7 +102,17 @@ export function compileJobFilter(filter: IJobFilter, classify: IJobClassifiers =
 }
 
 /** The Monitor's sortable columns. `id` is creation order. */
-export const JOB_SORT_KEYS = ['id', 'pattern', 'recipe', 'trigger', 'path', 'executor', 'status', 'created', 'duration'] as const;
+export const JOB_SORT_KEYS = [
+  'id',
+  'pattern',
+  'recipe',
+  'trigger',
+  'path',
+  'executor',
+  'status',
+  'created',
+  'duration'
+] as const;
 export type JobSortKey = (typeof JOB_SORT_KEYS)[number];
 
 export interface IJobSort {

@@ -11,14 +11,7 @@
 import { FINAL_JOB_STATUSES, JobStatus } from './types';
 
 /** Every status, in lifecycle order. */
-export const JOB_STATUSES: readonly JobStatus[] = [
-  'queued',
-  'running',
-  'done',
-  'failed',
-  'cancelled',
-  'skipped'
-];
+export const JOB_STATUSES: readonly JobStatus[] = ['queued', 'running', 'done', 'failed', 'cancelled', 'skipped'];
 
 /** True for done, failed, cancelled and skipped. */
 export function isFinalStatus(s: JobStatus): boolean {

@@ -179,10 +179,7 @@ const KEYWORD_RE = new RegExp(`\\{(${KEYWORDS.join('|')})\\}`, 'g');
  * Replace keywords in one string; unknown `{WORDS}` are left alone (a
  * pattern refuses keyword-shaped ones, see `keywordIssues`).
  */
-export function substituteString(
-  text: string,
-  values: Record<Keyword, string>
-): string {
+export function substituteString(text: string, values: Record<Keyword, string>): string {
   // One pass: a file name containing `{JOB}` is not substituted again.
   return text.replace(KEYWORD_RE, (_m, word: Keyword) => values[word]);
 }

@@ -40,10 +40,7 @@ export interface IParameterised {
  * @throws Error if a variable name is not a Python identifier, or a value
  * has no Python literal.
  */
-export function parameteriseNotebook(
-  nb: INotebook,
-  values: Record<string, unknown>
-): IParameterised {
+export function parameteriseNotebook(nb: INotebook, values: Record<string, unknown>): IParameterised {
   const names = Object.keys(values);
   const literals = new Map<string, string>();
   for (const name of names) {
@@ -66,7 +63,11 @@ export function parameteriseNotebook(
     notebook.cells = notebook.cells.filter(c => !hasTag(c, INJECTED_TAG));
     const at = notebook.cells.indexOf(paramsCell) + 1;
     if (names.length > 0) {
-      notebook.cells.splice(at, 0, injectedCell(notebook, literals, names, '# Parameters', Array.isArray(paramsCell.source)));
+      notebook.cells.splice(
+        at,
+        0,
+        injectedCell(notebook, literals, names, '# Parameters', Array.isArray(paramsCell.source))
+      );
     }
     return { notebook, rewritten: [], injected: names, mode: 'parameters-cell' };
   }

@@ -18,7 +18,15 @@ import { validateGlob } from './glob';
 import { keywordIssues } from './keywords';
 import { limitIssues, LIMIT_KEYS, readLimits } from './patternLimits';
 import { patternWarnings } from './patternWarnings';
-import { PyFloat, clipText, isPlainObject, parseYaml, pyFloatRepr, stringifyYamlValues, toPythonLiteral } from './pyvalue';
+import {
+  PyFloat,
+  clipText,
+  isPlainObject,
+  parseYaml,
+  pyFloatRepr,
+  stringifyYamlValues,
+  toPythonLiteral
+} from './pyvalue';
 import { MAX_SWEEP_VALUES, sweepCombinationCount, validateSweep } from './sweep';
 import { parseTrigger, triggerDigestValue, triggerToObject } from './trigger';
 import { DEFAULT_FILE_EVENTS, IPattern, ISweepRange, ParameterValue, Trigger } from './types';
@@ -42,14 +50,7 @@ export interface IPatternParseResult {
 }
 
 /** Top-level keys of the native format. */
-export const NATIVE_KEYS = [
-  'recipe',
-  'trigger',
-  'input',
-  'parameters',
-  'outputs',
-  'sweep'
-] as const;
+export const NATIVE_KEYS = ['recipe', 'trigger', 'input', 'parameters', 'outputs', 'sweep'] as const;
 
 /** Top-level keys of the thesis (mig_meow) format. */
 export const THESIS_KEYS = [
@@ -89,13 +90,21 @@ export function validatePatternObject(name: string, obj: unknown): IPatternParse
   const issues = validateName('pattern', name);
   if (obj === null || obj === undefined) {
     issues.push(
-      issue(FILE_FIELD, 'is empty', `write at least "recipe:" and "trigger:", e.g. recipe: append / trigger: {path: "start/*"}`)
+      issue(
+        FILE_FIELD,
+        'is empty',
+        `write at least "recipe:" and "trigger:", e.g. recipe: append / trigger: {path: "start/*"}`
+      )
     );
     return { issues, warnings: [] };
   }
   if (!isPlainObject(obj)) {
     issues.push(
-      issue(FILE_FIELD, `must be a mapping of fields (got ${typeName(obj)})`, `write "key: value" lines, e.g. "recipe: append"`)
+      issue(
+        FILE_FIELD,
+        `must be a mapping of fields (got ${typeName(obj)})`,
+        `write "key: value" lines, e.g. "recipe: append"`
+      )
     );
     return { issues, warnings: [] };
   }
@@ -115,26 +124,41 @@ export function validatePatternObject(name: string, obj: unknown): IPatternParse
   const format = thesis.length > 0 ? 'thesis' : 'native';
   // Runaway limits, retries, executor and resources are accepted in both
   // formats: mig_meow never wrote them, so thesis files still load unchanged.
-  const allowed: readonly string[] = [...(format === 'thesis' ? THESIS_KEYS : NATIVE_KEYS), ...LIMIT_KEYS, ...EXECUTOR_KEYS];
+  const allowed: readonly string[] = [
+    ...(format === 'thesis' ? THESIS_KEYS : NATIVE_KEYS),
+    ...LIMIT_KEYS,
+    ...EXECUTOR_KEYS
+  ];
   for (const key of keys) {
     if (key !== 'name' && !allowed.includes(key)) {
       const guess = closest(key, allowed);
       const hint = guess ? `did you mean "${guess}"? Otherwise remove it` : 'remove it';
       issues.push(
-        issue(key, `is not a ${format === 'thesis' ? 'thesis-format ' : ''}pattern field`, `${hint}; allowed fields are: ${allowed.join(', ')}`)
+        issue(
+          key,
+          `is not a ${format === 'thesis' ? 'thesis-format ' : ''}pattern field`,
+          `${hint}; allowed fields are: ${allowed.join(', ')}`
+        )
       );
     }
   }
   if ('name' in obj && obj.name !== name) {
     issues.push(
-      issue('name', `is ${clipText(JSON.stringify(obj.name) ?? String(obj.name), 80)} but the file is named "${name}"`, `remove "name" (the file name is the pattern name) or rename the file`)
+      issue(
+        'name',
+        `is ${clipText(JSON.stringify(obj.name) ?? String(obj.name), 80)} but the file is named "${name}"`,
+        `remove "name" (the file name is the pattern name) or rename the file`
+      )
     );
   }
   const reader = new Reader(issues);
   const draft = format === 'native' ? reader.native(obj) : reader.thesis(obj);
   reader.checkVariables(draft);
   // Keywords are expanded in parameters and outputs only (jobFactory).
-  issues.push(...keywordIssues(draft.parameters, draft.parametersField), ...keywordIssues(draft.outputs, draft.outputsField));
+  issues.push(
+    ...keywordIssues(draft.parameters, draft.parametersField),
+    ...keywordIssues(draft.outputs, draft.outputsField)
+  );
   issues.push(...limitIssues(obj));
   const execution = readExecutorFields(obj);
   issues.push(...execution.issues);
@@ -246,7 +270,11 @@ class Reader {
     }
     const combos = sweepCombinationCount(draft.sweep);
     if (Object.keys(draft.sweep).length > 1 && combos > MAX_SWEEP_VALUES) {
-      this._add(draft.sweepField, `makes ${combos} jobs per event, more than the limit of ${MAX_SWEEP_VALUES}`, 'sweep fewer variables or use larger steps');
+      this._add(
+        draft.sweepField,
+        `makes ${combos} jobs per event, more than the limit of ${MAX_SWEEP_VALUES}`,
+        'sweep fewer variables or use larger steps'
+      );
     }
   }
 
@@ -303,7 +331,11 @@ class Reader {
       return {};
     }
     if (!isPlainObject(v)) {
-      this._add(field, `must be a mapping of variable names to values (got ${typeName(v)})`, `write e.g. ${field}: {extra: "some text"}`);
+      this._add(
+        field,
+        `must be a mapping of variable names to values (got ${typeName(v)})`,
+        `write e.g. ${field}: {extra: "some text"}`
+      );
       return {};
     }
     const out: Record<string, ParameterValue> = {};
@@ -313,7 +345,13 @@ class Reader {
         // Fail now, in the file, rather than when a job is made.
         toPythonLiteral(v[key]);
       } catch (err) {
-        found.push(issue(`${field}.${key}`, `cannot be passed to Python: ${(err as Error).message}`, 'use strings, numbers, booleans, null, lists and mappings'));
+        found.push(
+          issue(
+            `${field}.${key}`,
+            `cannot be passed to Python: ${(err as Error).message}`,
+            'use strings, numbers, booleans, null, lists and mappings'
+          )
+        );
       }
       this.issues.push(...found);
       if (found.length === 0) {
@@ -339,13 +377,21 @@ class Reader {
       const found = validateIdentifier(at, key);
       const range = v[key];
       if (!isPlainObject(range)) {
-        found.push(issue(at, `must be a range {start, stop, ${stepKey}} (got ${typeName(range)})`, `write e.g. ${key}: {start: 1, stop: 3, ${stepKey}: 1}`));
+        found.push(
+          issue(
+            at,
+            `must be a range {start, stop, ${stepKey}} (got ${typeName(range)})`,
+            `write e.g. ${key}: {start: 1, stop: 3, ${stepKey}: 1}`
+          )
+        );
         this.issues.push(...found);
         continue;
       }
       for (const k of Object.keys(range)) {
         if (!allowed.includes(k)) {
-          found.push(issue(`${at}.${k}`, 'is not a sweep field', `remove it; a range has exactly: ${allowed.join(', ')}`));
+          found.push(
+            issue(`${at}.${k}`, 'is not a sweep field', `remove it; a range has exactly: ${allowed.join(', ')}`)
+          );
         }
       }
       const r = {
@@ -374,10 +420,7 @@ class Reader {
 // Writing
 
 /** A pattern as a plain object in the given file format (native by default). */
-export function patternToObject(
-  p: IPattern,
-  format: 'native' | 'thesis' = 'native'
-): Record<string, unknown> {
+export function patternToObject(p: IPattern, format: 'native' | 'thesis' = 'native'): Record<string, unknown> {
   if (format === 'thesis') {
     const t = p.trigger;
     if (t.kind !== 'file' || t.events.join() !== DEFAULT_FILE_EVENTS.join()) {
@@ -473,7 +516,12 @@ export function patternDigest(p: IPattern): string {
  * A change updates the live rule; files already handled are not re-run.
  */
 export function patternLimitsDigest(p: IPattern): string {
-  return canonical({ limits: p.limits ?? null, retries: p.retries ?? null, executor: p.executor ?? null, resources: p.resources ?? null });
+  return canonical({
+    limits: p.limits ?? null,
+    retries: p.retries ?? null,
+    executor: p.executor ?? null,
+    resources: p.resources ?? null
+  });
 }
 
 /** Sorted-keys JSON, extended for the values YAML can hold. */

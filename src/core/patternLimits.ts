@@ -61,7 +61,9 @@ export function limitIssues(obj: Record<string, unknown>): IValidationIssue[] {
       continue;
     }
     const spec = SPECS[key];
-    issues.push(issue(key, `must be ${spec.what} (got ${shown(v)})`, `write e.g. ${spec.example}, or remove it for the default`));
+    issues.push(
+      issue(key, `must be ${spec.what} (got ${shown(v)})`, `write e.g. ${spec.example}, or remove it for the default`)
+    );
   }
   return issues;
 }

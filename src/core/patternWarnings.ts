@@ -53,7 +53,9 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
     const resolved = normalise(substituteString(text, values));
     const inside = isAbsolute(resolved) ? isInside(resolved, ROOT) : isInside(resolved, '.');
     if (!inside) {
-      const how = text.includes('..') ? 'climbs out of the workgroup with ".."' : 'is an absolute path outside the workgroup';
+      const how = text.includes('..')
+        ? 'climbs out of the workgroup with ".."'
+        : 'is an absolute path outside the workgroup';
       const dependsOnFile = /\{(PATH|REL_PATH|DIR|REL_DIR|FILENAME|PREFIX|EXTENSION)\}/.test(text);
       const example = trigger && dependsOnFile ? ` for a trigger file "${trigger}"` : '';
       warnings.push(
@@ -76,7 +78,10 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
   }
   // Upper-case typos (`{FILENAM}`) are errors (`keywordIssues`, in
   // pattern.ts); a keyword in the wrong case is only pointed out.
-  warnings.push(...keywordCaseWarnings(p.parameters, fields.parameters), ...keywordCaseWarnings(p.outputs, fields.outputs));
+  warnings.push(
+    ...keywordCaseWarnings(p.parameters, fields.parameters),
+    ...keywordCaseWarnings(p.outputs, fields.outputs)
+  );
   return warnings;
 }
 
@@ -127,7 +132,7 @@ export function recipeVariableWarnings(
       issue(
         field,
         `names "${name}", which recipe "${p.recipe}" does not assign (it assigns ${shown}); it is injected in a cell at the top of the notebook`,
-        guess ? `did you mean "${guess}"?` : 'rename it to one of the recipe\'s variables, or assign it in the recipe'
+        guess ? `did you mean "${guess}"?` : "rename it to one of the recipe's variables, or assign it in the recipe"
       )
     );
   }

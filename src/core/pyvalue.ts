@@ -97,7 +97,7 @@ function hex(n: number, width: number): string {
 export function pyStringLiteral(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const cp = s.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     i += ch.length;
@@ -199,9 +199,7 @@ function literal(v: unknown, seen: Set<object>): string {
       return '{' + items.join(', ') + '}';
     }
     if (isPlainObject(v)) {
-      const items = Object.keys(v).map(
-        key => `${pyStringLiteral(key)}: ${literal(v[key], seen)}`
-      );
+      const items = Object.keys(v).map(key => `${pyStringLiteral(key)}: ${literal(v[key], seen)}`);
       return '{' + items.join(', ') + '}';
     }
   } finally {
@@ -263,10 +261,7 @@ function keepFloat(n: number): number | PyFloat {
 
 /** An int value as MEOW keeps it: a number when exact, else a bigint. */
 function keepInt(n: bigint): number | bigint {
-  return n >= BigInt(Number.MIN_SAFE_INTEGER) &&
-    n <= BigInt(Number.MAX_SAFE_INTEGER)
-    ? Number(n)
-    : n;
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
 }
 
 function unwrap(v: unknown): unknown {
@@ -299,21 +294,14 @@ const readTags = (tags: Tags): Tags => {
     if (scalar.tag === FLOAT_TAG) {
       return {
         ...scalar,
-        resolve: (str, onError, opts) =>
-          keepFloat(Number(unwrap(scalar.resolve(str, onError, opts)))) as any
+        resolve: (str, onError, opts) => keepFloat(Number(unwrap(scalar.resolve(str, onError, opts)))) as any
       } as ScalarTag;
     }
     if (scalar.tag === INT_TAG) {
       return {
         ...scalar,
         resolve: (str, onError, opts) =>
-          keepInt(
-            BigInt(
-              unwrap(
-                scalar.resolve(str, onError, { ...opts, intAsBigInt: true })
-              ) as bigint
-            )
-          ) as any
+          keepInt(BigInt(unwrap(scalar.resolve(str, onError, { ...opts, intAsBigInt: true })) as bigint)) as any
       } as ScalarTag;
     }
     return tag;
@@ -372,11 +360,8 @@ function problemOf(err: YAML.YAMLError): IYamlProblem {
 
 /** `line 2, column 5: message`, or just the message. */
 export function formatYamlProblem(p: IYamlProblem): string {
-  return p.line !== undefined
-    ? `line ${p.line}, column ${p.column}: ${p.message}`
-    : p.message;
+  return p.line !== undefined ? `line ${p.line}, column ${p.column}: ${p.message}` : p.message;
 }
-
 
 /** Most alias expansions in one document (YAML bombs expand exponentially). */
 export const MAX_YAML_ALIASES = 1000;
@@ -432,7 +417,7 @@ export function parseYaml(text: string, options: IYamlOptions = {}): IYamlResult
   } catch (err) {
     const message = /alias count/i.test((err as Error).message)
       ? `expands its aliases (*name) more than ${MAX_YAML_ALIASES} times, which looks like a "billion laughs" YAML bomb; write the values out instead of aliasing aliases`
-      : tooDeep(err) ?? (err as Error).message;
+      : (tooDeep(err) ?? (err as Error).message);
     problems.push({ message });
     return { value: undefined, problems };
   }
@@ -448,7 +433,6 @@ function tooDeep(err: unknown): string | undefined {
     ? `nests too deeply to read (more than ${MAX_YAML_DEPTH} levels)`
     : undefined;
 }
-
 
 /** Like `parseYaml`, but throws an Error listing the problems. */
 export function parseYamlValues(text: string): unknown {
@@ -486,8 +470,7 @@ const writeTags: ScalarTag[] = [
     // Large integral numbers: digits, not `1e+21` (which reads back as float).
     test: NEVER,
     tag: INT_TAG,
-    identify: v =>
-      typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v),
+    identify: v => typeof v === 'number' && Number.isInteger(v) && !Number.isSafeInteger(v),
     default: true,
     resolve: (str: string) => BigInt(str) as any,
     stringify: item => BigInt((item as Scalar).value as number).toString()

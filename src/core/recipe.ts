@@ -18,11 +18,7 @@ export interface IRecipeParseResult {
 }
 
 /** Parse `<name>.ipynb` text. `digest` identifies the content (computed by the caller). */
-export function parseRecipeNotebook(
-  name: string,
-  text: string,
-  digest: string
-): IRecipeParseResult {
+export function parseRecipeNotebook(name: string, text: string, digest: string): IRecipeParseResult {
   const issues = validateName('recipe', name);
   let data: unknown;
   try {
@@ -114,11 +110,7 @@ export function parseRecipeYaml(name: string, text: string, digest: string): IRe
  * Check the parts of nbformat 4 that meow relies on, and normalise missing
  * optional fields so later steps can rely on them.
  */
-export function validateNotebook(
-  data: unknown,
-  prefix: string,
-  issues: IValidationIssue[]
-): INotebook | undefined {
+export function validateNotebook(data: unknown, prefix: string, issues: IValidationIssue[]): INotebook | undefined {
   if (!data || typeof data !== 'object' || Array.isArray(data)) {
     issues.push({
       field: prefix || '(file)',
@@ -161,8 +153,7 @@ export function validateNotebook(
     }
     const src = cell.source;
     const okSource =
-      typeof src === 'string' ||
-      (Array.isArray(src) && src.every((s: unknown) => typeof s === 'string'));
+      typeof src === 'string' || (Array.isArray(src) && src.every((s: unknown) => typeof s === 'string'));
     if (!okSource) {
       issues.push({
         field: `${prefix}cells[${i}].source`,
@@ -179,7 +170,13 @@ export function validateNotebook(
     });
   }
   const kernelspec = nb.metadata?.kernelspec;
-  if (kernelspec !== undefined && (typeof kernelspec !== 'object' || kernelspec === null || typeof kernelspec.name !== 'string' || kernelspec.name === '')) {
+  if (
+    kernelspec !== undefined &&
+    (typeof kernelspec !== 'object' ||
+      kernelspec === null ||
+      typeof kernelspec.name !== 'string' ||
+      kernelspec.name === '')
+  ) {
     issues.push({
       field: `${prefix}metadata.kernelspec.name`,
       message: 'must be the name of a Jupyter kernel, e.g. "python3"',

@@ -38,8 +38,7 @@ export function sweepCount(r: ISweepRange): number | undefined {
   }
   const q = (stop - start) / step;
   const near = Math.round(q);
-  const steps =
-    Math.abs(q - near) <= 1e-9 * Math.max(1, Math.abs(q)) ? near : Math.floor(q);
+  const steps = Math.abs(q - near) <= 1e-9 * Math.max(1, Math.abs(q)) ? near : Math.floor(q);
   return steps + 1;
 }
 
@@ -54,9 +53,7 @@ export function sweepCount(r: ISweepRange): number | undefined {
 export function sweepValues(r: ISweepRange): number[] {
   const count = sweepCount(r);
   if (count === undefined || count > MAX_SWEEP_VALUES) {
-    throw new RangeError(
-      `invalid sweep range {start: ${r.start}, stop: ${r.stop}, step: ${r.step}}`
-    );
+    throw new RangeError(`invalid sweep range {start: ${r.start}, stop: ${r.stop}, step: ${r.step}}`);
   }
   const places = Math.max(decimals(r.start), decimals(r.step));
   const values: number[] = [];
@@ -83,11 +80,7 @@ export interface ISweepFieldNames {
  * `start` toward `stop` (`start == stop` is one value), and at most
  * `MAX_SWEEP_VALUES` values.
  */
-export function validateSweep(
-  name: string,
-  r: ISweepRange,
-  names: ISweepFieldNames = {}
-): IValidationIssue[] {
+export function validateSweep(name: string, r: ISweepRange, names: ISweepFieldNames = {}): IValidationIssue[] {
   const field = names.field ?? `sweep.${name}`;
   const stepKey = names.stepKey ?? 'step';
   const issues: IValidationIssue[] = [];
@@ -173,9 +166,7 @@ export function sweepCombinationCount(sweep: Record<string, ISweepRange>): numbe
  * the order does not depend on how the file was written. No sweep gives
  * `[{}]`: one job with no swept variable.
  */
-export function sweepCombinations(
-  sweep: Record<string, ISweepRange>
-): Record<string, number>[] {
+export function sweepCombinations(sweep: Record<string, ISweepRange>): Record<string, number>[] {
   return product(sweep, r => sweepValues(r));
 }
 
@@ -185,22 +176,15 @@ export function sweepCombinations(
  * are floats (`PyFloat` for integral ones), so `0 → 1 step 0.5` gives
  * `0.0, 0.5, 1.0` rather than `0, 0.5, 1`.
  */
-export function sweepParameters(
-  sweep: Record<string, ISweepRange>
-): Record<string, number | PyFloat>[] {
+export function sweepParameters(sweep: Record<string, ISweepRange>): Record<string, number | PyFloat>[] {
   return product(sweep, r => {
     const values = sweepValues(r);
     const floats = ![r.start, r.stop, r.step].every(Number.isInteger);
-    return floats
-      ? values.map(v => (Number.isInteger(v) ? new PyFloat(v) : v))
-      : values;
+    return floats ? values.map(v => (Number.isInteger(v) ? new PyFloat(v) : v)) : values;
   });
 }
 
-function product<T>(
-  sweep: Record<string, ISweepRange>,
-  valuesOf: (r: ISweepRange) => T[]
-): Record<string, T>[] {
+function product<T>(sweep: Record<string, ISweepRange>, valuesOf: (r: ISweepRange) => T[]): Record<string, T>[] {
   let combos: Record<string, T>[] = [{}];
   for (const name of Object.keys(sweep).sort()) {
     const values = valuesOf(sweep[name]);

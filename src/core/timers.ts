@@ -55,7 +55,15 @@ export function formatDuration(ms: number): string {
 // Cron expressions
 
 /** Nicknames accepted instead of five fields (`@midnight` is mapped to `@daily`: croner lacks it). */
-export const CRON_NICKNAMES = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'] as const;
+export const CRON_NICKNAMES = [
+  '@yearly',
+  '@annually',
+  '@monthly',
+  '@weekly',
+  '@daily',
+  '@midnight',
+  '@hourly'
+] as const;
 
 const CRON_FIX =
   'write five fields "minute hour day-of-month month day-of-week" (or six, seconds first), ' +
@@ -101,7 +109,13 @@ export function validateCron(field: string, v: unknown): IValidationIssue[] {
   if (text.startsWith('@')) {
     return (CRON_NICKNAMES as readonly string[]).includes(text.toLowerCase())
       ? []
-      : [issue(field, `is an unknown cron nickname "${clipText(text)}"`, `use one of ${CRON_NICKNAMES.join(', ')}; for a fixed interval write every: 5m instead of schedule`)];
+      : [
+          issue(
+            field,
+            `is an unknown cron nickname "${clipText(text)}"`,
+            `use one of ${CRON_NICKNAMES.join(', ')}; for a fixed interval write every: 5m instead of schedule`
+          )
+        ];
   }
   const parts = text.split(/\s+/);
   if (parts.length !== 5 && parts.length !== 6) {
@@ -110,13 +124,25 @@ export function validateCron(field: string, v: unknown): IValidationIssue[] {
   // croner replaces "?" by the current date or time when the job is made,
   // so "0 12 L * ?" would also fire on today's weekday every week.
   if (text.includes('?')) {
-    return [issue(field, 'uses "?", which croner replaces by the current date or time when meow starts', 'write "*" instead of "?"')];
+    return [
+      issue(
+        field,
+        'uses "?", which croner replaces by the current date or time when meow starts',
+        'write "*" instead of "?"'
+      )
+    ];
   }
   // croner reads "5L" as "5" (every Friday), silently.
   const lastWeekday = parts[parts.length - 1].split(',').find(item => /^([0-7]|[a-z]{3})L$/i.test(item));
   if (lastWeekday) {
     const day = lastWeekday.slice(0, -1);
-    return [issue(field, `has "${lastWeekday}" as day of week, which would fire every such day`, `write "${day}#L" for the last one of the month`)];
+    return [
+      issue(
+        field,
+        `has "${lastWeekday}" as day of week, which would fire every such day`,
+        `write "${day}#L" for the last one of the month`
+      )
+    ];
   }
   let cron: Cron;
   try {
@@ -128,7 +154,13 @@ export function validateCron(field: string, v: unknown): IValidationIssue[] {
   }
   // Every real date recurs within 28 years; croner searches up to year 3000.
   if (cron.nextRun(new Date(Date.UTC(2001, 0, 1))) === null) {
-    return [issue(field, `never fires: no date matches "${clipText(text)}" (e.g. 30 February)`, 'check the day-of-month and month fields, e.g. "0 0 L 2 *" for the last day of February')];
+    return [
+      issue(
+        field,
+        `never fires: no date matches "${clipText(text)}" (e.g. 30 February)`,
+        'check the day-of-month and month fields, e.g. "0 0 L 2 *" for the last day of February'
+      )
+    ];
   }
   return [];
 }
@@ -170,7 +202,13 @@ export function validateTimezone(field: string, v: unknown): IValidationIssue[] 
   } catch {
     const known = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
     const guess = closest(v, known);
-    return [issue(field, `is not a known time zone (got "${clipText(v)}")`, guess ? `did you mean "${guess}"? Otherwise ${fix}` : fix)];
+    return [
+      issue(
+        field,
+        `is not a known time zone (got "${clipText(v)}")`,
+        guess ? `did you mean "${guess}"? Otherwise ${fix}` : fix
+      )
+    ];
   }
 }
 
@@ -228,7 +266,12 @@ export function nextFiring(t: IScheduleTrigger, afterMs: number, anchorMs: numbe
  * with a fixed-offset croner instead: exact except for firings inside a
  * daylight-saving change, and at least 1 when `latest` is set.
  */
-export function missedFirings(t: IScheduleTrigger, lastMs: number, nowMs: number, anchorMs: number = lastMs): IMissedFirings {
+export function missedFirings(
+  t: IScheduleTrigger,
+  lastMs: number,
+  nowMs: number,
+  anchorMs: number = lastMs
+): IMissedFirings {
   if (!(nowMs > lastMs) || !Number.isFinite(lastMs) || !Number.isFinite(nowMs)) {
     return { count: 0 };
   }
@@ -251,7 +294,11 @@ export function missedFirings(t: IScheduleTrigger, lastMs: number, nowMs: number
   const counted =
     t.timezone === undefined
       ? countFirings(cron, lastMs, nowMs)
-      : countFirings(new Cron(cronText(t.cron), { paused: true, utcOffset: 0 }), wallClock(t.timezone, lastMs), wallClock(t.timezone, nowMs));
+      : countFirings(
+          new Cron(cronText(t.cron), { paused: true, utcOffset: 0 }),
+          wallClock(t.timezone, lastMs),
+          wallClock(t.timezone, nowMs)
+        );
   const out: IMissedFirings = { count: Math.max(1, counted), latest };
   if (counted > MAX_MISSED_COUNT) {
     out.count = MAX_MISSED_COUNT;

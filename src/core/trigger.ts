@@ -19,14 +19,7 @@
  */
 import { validateGlob } from './glob';
 import { PyFloat, clipText, isPlainObject } from './pyvalue';
-import {
-  MIN_INTERVAL_MS,
-  formatDuration,
-  parseDuration,
-  scheduleText,
-  validateCron,
-  validateTimezone
-} from './timers';
+import { MIN_INTERVAL_MS, formatDuration, parseDuration, scheduleText, validateCron, validateTimezone } from './timers';
 import {
   DEFAULT_FILE_EVENTS,
   DEFAULT_MAX_CONNECTIONS,
@@ -109,7 +102,11 @@ export function parseTrigger(v: unknown): ITriggerParseResult {
   for (const key of Object.keys(v)) {
     if (!(TRIGGER_KEYS as readonly string[]).includes(key)) {
       const guess = closest(key, TRIGGER_KEYS);
-      add(`trigger.${key}`, 'is not a trigger field', `${guess ? `did you mean "${guess}"? Otherwise remove` : 'remove'} it; allowed fields are: ${TRIGGER_KEYS.join(', ')}`);
+      add(
+        `trigger.${key}`,
+        'is not a trigger field',
+        `${guess ? `did you mean "${guess}"? Otherwise remove` : 'remove'} it; allowed fields are: ${TRIGGER_KEYS.join(', ')}`
+      );
     }
   }
   let kinds: KindKey[] = KIND_KEYS.filter(k => v[k] !== undefined);
@@ -121,7 +118,13 @@ export function parseTrigger(v: unknown): ITriggerParseResult {
       kinds.includes('path') && kinds.includes('absent')
         ? 'put the glob inside "absent": absent: {path: "in/*", for: 10m}'
         : `give exactly one of: ${KINDS_EXAMPLE}`;
-    add('trigger', kinds.length === 0 ? 'has no event filter' : `has ${kinds.length} event filters (${kinds.join(', ')}); exactly one is allowed`, fix);
+    add(
+      'trigger',
+      kinds.length === 0
+        ? 'has no event filter'
+        : `has ${kinds.length} event filters (${kinds.join(', ')}); exactly one is allowed`,
+      fix
+    );
     return { issues };
   }
   const kind = kinds[0];
@@ -162,7 +165,8 @@ class TriggerReader {
       port,
       host: v.host === undefined ? DEFAULT_NETWORK_HOST : this._host(v.host),
       maxBytes: v.max_bytes === undefined ? DEFAULT_MAX_PAYLOAD_BYTES : this._maxBytes(v.max_bytes),
-      maxConnections: v.max_connections === undefined ? DEFAULT_MAX_CONNECTIONS : this._maxConnections(v.max_connections)
+      maxConnections:
+        v.max_connections === undefined ? DEFAULT_MAX_CONNECTIONS : this._maxConnections(v.max_connections)
     };
     if (v.secret !== undefined) {
       t.secret = this._secret(v.secret);
@@ -184,12 +188,20 @@ class TriggerReader {
   }
 
   every(): Trigger {
-    return { kind: 'schedule', everyMs: this._interval('trigger.every', this.v.every, 'every: 30s'), missed: this._missed() };
+    return {
+      kind: 'schedule',
+      everyMs: this._interval('trigger.every', this.v.every, 'every: 30s'),
+      missed: this._missed()
+    };
   }
 
   manual(): Trigger {
     if (this.v.manual !== true) {
-      this.add('trigger.manual', `must be true (got ${show(this.v.manual)})`, 'write manual: true, or use another trigger');
+      this.add(
+        'trigger.manual',
+        `must be true (got ${show(this.v.manual)})`,
+        'write manual: true, or use another trigger'
+      );
     }
     if (this.v.path === undefined) {
       return { kind: 'manual' };
@@ -202,16 +214,28 @@ class TriggerReader {
     const a = this.v.absent;
     const example = 'absent: {path: "in/*", for: 10m}';
     if (!isPlainObject(a)) {
-      this.add('trigger.absent', `must be a mapping with "path" and "for" (got ${typeName(a)})`, `write e.g. ${example}`);
+      this.add(
+        'trigger.absent',
+        `must be a mapping with "path" and "for" (got ${typeName(a)})`,
+        `write e.g. ${example}`
+      );
       return { kind: 'absent', path: '', forMs: 0 };
     }
     for (const key of Object.keys(a)) {
       if (key !== 'path' && key !== 'for') {
-        this.add(`trigger.absent.${key}`, 'is not a field of "absent"', `remove it; "absent" has exactly: path, for (e.g. ${example})`);
+        this.add(
+          `trigger.absent.${key}`,
+          'is not a field of "absent"',
+          `remove it; "absent" has exactly: path, for (e.g. ${example})`
+        );
       }
     }
     if (a.path === undefined) {
-      this.add('trigger.absent.path', 'is missing', `give the glob of files expected to keep arriving, e.g. ${example}`);
+      this.add(
+        'trigger.absent.path',
+        'is missing',
+        `give the glob of files expected to keep arriving, e.g. ${example}`
+      );
     } else {
       this._glob('trigger.absent.path', a.path);
     }
@@ -241,7 +265,11 @@ class TriggerReader {
       return NaN;
     }
     if (ms < MIN_INTERVAL_MS) {
-      this.add(field, `is ${ms} ms, shorter than the minimum of ${MIN_INTERVAL_MS / 1000}s`, `use ${example.split(':')[0]}: 1s or longer`);
+      this.add(
+        field,
+        `is ${ms} ms, shorter than the minimum of ${MIN_INTERVAL_MS / 1000}s`,
+        `use ${example.split(':')[0]}: 1s or longer`
+      );
     }
     return ms;
   }
@@ -281,15 +309,24 @@ class TriggerReader {
   }
 
   private _host(v: unknown): string {
-    const fix = 'write an IP address or host name, e.g. host: "0.0.0.0" (every interface) or host: "127.0.0.1" (this machine only, the default)';
+    const fix =
+      'write an IP address or host name, e.g. host: "0.0.0.0" (every interface) or host: "127.0.0.1" (this machine only, the default)';
     if (typeof v !== 'string' || v === '') {
       this.add('trigger.host', `must be an IP address or host name (got ${show(v)})`, fix);
     } else if (/\s/.test(v)) {
       this.add('trigger.host', `must not contain spaces (got "${clipText(v)}")`, fix);
     } else if (/^[^:]+:\d+$/.test(v)) {
-      this.add('trigger.host', `contains a port (got "${clipText(v)}")`, `give the port in "port": host: "${clipText(v.split(':')[0])}", port: ${clipText(v.split(':')[1])}`);
+      this.add(
+        'trigger.host',
+        `contains a port (got "${clipText(v)}")`,
+        `give the port in "port": host: "${clipText(v.split(':')[0])}", port: ${clipText(v.split(':')[1])}`
+      );
     } else if (/^\[.*\]$/.test(v)) {
-      this.add('trigger.host', `must not be in brackets (got "${clipText(v)}")`, `write host: "${clipText(v.slice(1, -1))}"`);
+      this.add(
+        'trigger.host',
+        `must not be in brackets (got "${clipText(v)}")`,
+        `write host: "${clipText(v.slice(1, -1))}"`
+      );
     } else if (/[/\\@[\]]/.test(v)) {
       this.add('trigger.host', `is not an IP address or host name (got "${clipText(v)}")`, fix);
     }
@@ -319,7 +356,11 @@ class TriggerReader {
     }
     for (const key of Object.keys(v)) {
       if (key !== 'cert' && key !== 'key') {
-        this.add(`trigger.tls.${key}`, 'is not a TLS field', `remove it; "tls" has exactly: cert, key (e.g. ${example})`);
+        this.add(
+          `trigger.tls.${key}`,
+          'is not a TLS field',
+          `remove it; "tls" has exactly: cert, key (e.g. ${example})`
+        );
       }
     }
     for (const key of ['cert', 'key'] as const) {
@@ -336,7 +377,11 @@ class TriggerReader {
   private _maxBytes(v: unknown): number {
     const n = parseSize(v);
     if (n === undefined) {
-      this.add('trigger.max_bytes', `must be a size like 500KB, 100MB, 2GB or 1.5GiB, or a whole number of bytes (got ${show(v)})`, `e.g. max_bytes: 100MB (the default is ${formatSize(DEFAULT_MAX_PAYLOAD_BYTES)})`);
+      this.add(
+        'trigger.max_bytes',
+        `must be a size like 500KB, 100MB, 2GB or 1.5GiB, or a whole number of bytes (got ${show(v)})`,
+        `e.g. max_bytes: 100MB (the default is ${formatSize(DEFAULT_MAX_PAYLOAD_BYTES)})`
+      );
       return NaN;
     }
     return n;
@@ -344,7 +389,11 @@ class TriggerReader {
 
   private _maxConnections(v: unknown): number {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_CONNECTIONS_LIMIT) {
-      this.add('trigger.max_connections', `must be a whole number from 1 to ${MAX_CONNECTIONS_LIMIT} (got ${show(v)})`, `e.g. max_connections: ${DEFAULT_MAX_CONNECTIONS} (the default)`);
+      this.add(
+        'trigger.max_connections',
+        `must be a whole number from 1 to ${MAX_CONNECTIONS_LIMIT} (got ${show(v)})`,
+        `e.g. max_connections: ${DEFAULT_MAX_CONNECTIONS} (the default)`
+      );
       return NaN;
     }
     return v;
@@ -379,7 +428,8 @@ export function triggerToObject(t: Trigger): Record<string, unknown> {
       return out;
     }
     case 'schedule': {
-      const out: Record<string, unknown> = t.everyMs !== undefined ? { every: formatDuration(t.everyMs) } : { schedule: t.cron };
+      const out: Record<string, unknown> =
+        t.everyMs !== undefined ? { every: formatDuration(t.everyMs) } : { schedule: t.cron };
       if (t.timezone !== undefined) {
         out.timezone = t.timezone;
       }
@@ -451,7 +501,11 @@ export function listenerDifferences(a: IListenerSettings, b: IListenerSettings):
 }
 
 /** One difference in words, `mine vs theirs`; never a secret itself. */
-export function describeListenerDifference(field: ListenerField, mine: IListenerSettings, theirs: IListenerSettings): string {
+export function describeListenerDifference(
+  field: ListenerField,
+  mine: IListenerSettings,
+  theirs: IListenerSettings
+): string {
   const tlsText = (s: IListenerSettings) => (s.tls ? `cert ${s.tls.cert}, key ${s.tls.key}` : 'none');
   const secretText = (s: IListenerSettings) => (s.secret === undefined ? 'none' : 'set');
   switch (field) {

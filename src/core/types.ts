@@ -10,18 +10,10 @@
 /** Kinds of file event a pattern can listen to. */
 export type FileEventKind = 'created' | 'modified' | 'moved' | 'deleted';
 
-export const FILE_EVENT_KINDS: readonly FileEventKind[] = [
-  'created',
-  'modified',
-  'moved',
-  'deleted'
-];
+export const FILE_EVENT_KINDS: readonly FileEventKind[] = ['created', 'modified', 'moved', 'deleted'];
 
 /** Events a file trigger listens to when the pattern does not say. */
-export const DEFAULT_FILE_EVENTS: readonly FileEventKind[] = [
-  'created',
-  'modified'
-];
+export const DEFAULT_FILE_EVENTS: readonly FileEventKind[] = ['created', 'modified'];
 
 /** A glob over workgroup-relative paths (P3). */
 export interface IFileTrigger {
@@ -96,12 +88,7 @@ export interface IAbsentTrigger {
   forMs: number;
 }
 
-export type Trigger =
-  | IFileTrigger
-  | INetworkTrigger
-  | IScheduleTrigger
-  | IManualTrigger
-  | IAbsentTrigger;
+export type Trigger = IFileTrigger | INetworkTrigger | IScheduleTrigger | IManualTrigger | IAbsentTrigger;
 
 export type TriggerKind = Trigger['kind'];
 
@@ -285,20 +272,9 @@ export interface IFileEvent {
 }
 
 /** Job statuses (spec §6). */
-export type JobStatus =
-  | 'queued'
-  | 'running'
-  | 'done'
-  | 'failed'
-  | 'cancelled'
-  | 'skipped';
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'skipped';
 
-export const FINAL_JOB_STATUSES: readonly JobStatus[] = [
-  'done',
-  'failed',
-  'cancelled',
-  'skipped'
-];
+export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['done', 'failed', 'cancelled', 'skipped'];
 
 /** Kinds of event that make jobs: file events, the other triggers, reruns. */
 export type JobTriggerKind = FileEventKind | 'manual' | 'schedule' | 'network' | 'absent' | 'rerun';

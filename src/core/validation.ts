@@ -29,11 +29,7 @@ export type DefinitionKind = 'pattern' | 'recipe';
 export const MAX_FIELD_LENGTH = 120;
 
 /** Build an issue. */
-export function issue(
-  field: string,
-  message: string,
-  fix: string
-): IValidationIssue {
+export function issue(field: string, message: string, fix: string): IValidationIssue {
   if (field.length > MAX_FIELD_LENGTH) {
     field = `${field.slice(0, MAX_FIELD_LENGTH)}… (${field.length} characters)`;
   }
@@ -73,11 +69,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** One issue as a single line: `pattern "P": field "x" <message>; <fix>`. */
-export function formatIssue(
-  kind: DefinitionKind,
-  name: string,
-  item: IValidationIssue
-): string {
+export function formatIssue(kind: DefinitionKind, name: string, item: IValidationIssue): string {
   const whole = item.field === '' || item.field === FILE_FIELD;
   const where = whole ? '' : ` field "${item.field}"`;
   const fix = item.fix ? `; ${item.fix}` : '';
@@ -85,11 +77,7 @@ export function formatIssue(
 }
 
 /** All issues, one line each. */
-export function formatIssues(
-  kind: DefinitionKind,
-  name: string,
-  issues: readonly IValidationIssue[]
-): string {
+export function formatIssues(kind: DefinitionKind, name: string, issues: readonly IValidationIssue[]): string {
   return issues.map(item => formatIssue(kind, name, item)).join('\n');
 }
 
@@ -115,31 +103,20 @@ const NAME_CHARS = /^[A-Za-z0-9_.-]+$/;
  * non-empty, letters, digits, `_`, `-` and `.`, no leading dot (that would
  * hide the file), no `/`.
  */
-export function validateName(
-  kind: DefinitionKind,
-  name: unknown,
-  field = 'name'
-): IValidationIssue[] {
+export function validateName(kind: DefinitionKind, name: unknown, field = 'name'): IValidationIssue[] {
   const example = kind === 'pattern' ? 'Pattern_One' : 'append';
   if (typeof name !== 'string' || name === '') {
-    const got = typeof name === 'string' ? '' : ` (got ${name === null ? 'null' : typeof name === 'object' ? 'a ' + (Array.isArray(name) ? 'list' : 'mapping') : String(name)})`;
+    const got =
+      typeof name === 'string'
+        ? ''
+        : ` (got ${name === null ? 'null' : typeof name === 'object' ? 'a ' + (Array.isArray(name) ? 'list' : 'mapping') : String(name)})`;
     return [
-      issue(
-        field,
-        `must be a non-empty ${kind} name${got}`,
-        `use letters, digits, "_", "-" or ".", e.g. "${example}"`
-      )
+      issue(field, `must be a non-empty ${kind} name${got}`, `use letters, digits, "_", "-" or ".", e.g. "${example}"`)
     ];
   }
   if (name.length > MAX_NAME_LENGTH) {
     // Only this issue: the others would quote the whole (maybe huge) name.
-    return [
-      issue(
-        field,
-        `is ${name.length} characters long`,
-        `shorten it to at most ${MAX_NAME_LENGTH} characters`
-      )
-    ];
+    return [issue(field, `is ${name.length} characters long`, `shorten it to at most ${MAX_NAME_LENGTH} characters`)];
   }
   const issues: IValidationIssue[] = [];
   if (name.includes('/')) {
@@ -226,15 +203,18 @@ export function isPythonIdentifier(name: unknown): name is string {
 }
 
 /** Issues for a recipe variable name (input, parameters, outputs, sweep). */
-export function validateIdentifier(
-  field: string,
-  name: unknown
-): IValidationIssue[] {
+export function validateIdentifier(field: string, name: unknown): IValidationIssue[] {
   if (isPythonIdentifier(name)) {
     return [];
   }
   if (typeof name === 'string' && name.length > MAX_NAME_LENGTH) {
-    return [issue(field, `is a variable name ${name.length} characters long`, `shorten it to at most ${MAX_NAME_LENGTH} characters`)];
+    return [
+      issue(
+        field,
+        `is a variable name ${name.length} characters long`,
+        `shorten it to at most ${MAX_NAME_LENGTH} characters`
+      )
+    ];
   }
   const shown = typeof name === 'string' ? `"${name}"` : String(name);
   if (typeof name === 'string' && PYTHON_KEYWORDS.has(name)) {
@@ -247,9 +227,7 @@ export function validateIdentifier(
     ];
   }
   const suggestion =
-    typeof name === 'string'
-      ? name.replace(/[^\p{XID_Continue}]/gu, '_').replace(/^(?=\d)/, '_')
-      : 'infile';
+    typeof name === 'string' ? name.replace(/[^\p{XID_Continue}]/gu, '_').replace(/^(?=\d)/, '_') : 'infile';
   return [
     issue(
       field,

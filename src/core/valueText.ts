@@ -35,7 +35,11 @@ export function typeName(v: unknown): string {
 
 /** The value itself, briefly: `"x"`, `5`, `a list`, `nothing`. */
 export function show(v: unknown): string {
-  return typeof v === 'string' ? `"${clipText(v)}"` : v === undefined ? 'nothing' : typeName(v).replace(/^the (number|text) /, '');
+  return typeof v === 'string'
+    ? `"${clipText(v)}"`
+    : v === undefined
+      ? 'nothing'
+      : typeName(v).replace(/^the (number|text) /, '');
 }
 
 /** Byte multiples, largest first (binary before decimal of the same prefix). */
@@ -62,7 +66,11 @@ export function parseSize(v: unknown): number | undefined {
     n = toNumber(v);
   } else if (typeof v === 'string') {
     const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v.trim());
-    const unit = m && (m[2] === '' ? SIZE_UNITS[SIZE_UNITS.length - 1] : SIZE_UNITS.find(([u]) => u.toLowerCase() === m[2].toLowerCase()));
+    const unit =
+      m &&
+      (m[2] === ''
+        ? SIZE_UNITS[SIZE_UNITS.length - 1]
+        : SIZE_UNITS.find(([u]) => u.toLowerCase() === m[2].toLowerCase()));
     if (!m || !unit) {
       return undefined;
     }

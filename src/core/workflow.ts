@@ -15,14 +15,7 @@
 import { compileGlob, globBase, GlobMatcher } from './glob';
 import { ancestors } from './paths';
 import { patternDigest } from './pattern';
-import type {
-  FileEventKind,
-  IFileEvent,
-  IPattern,
-  IRecipe,
-  IRule,
-  TriggerKind
-} from './types';
+import type { FileEventKind, IFileEvent, IPattern, IRecipe, IRule, TriggerKind } from './types';
 
 /** Rules made and removed by one change of the definitions. */
 export interface IRuleChanges {

@@ -14,7 +14,6 @@ export function clipText(text: string, max = 80): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }
 
-
 /** 1-based line and column of an offset, counting in one pass up to it. */
 function position(text: string, offset: number): { line: number; column: number } {
   let line = 1;

@@ -163,11 +163,7 @@ export class MeowClient implements IDisposable {
    * 204). Failed responses throw `MeowApiError`; an unreachable server
    * throws `ServerConnection.NetworkError`.
    */
-  async request<T>(
-    path: string[],
-    init: RequestInit = {},
-    query?: Record<string, unknown>
-  ): Promise<T> {
+  async request<T>(path: string[], init: RequestInit = {}, query?: Record<string, unknown>): Promise<T> {
     const url = URLExt.join(this.apiUrl, ...path.map(encodeURIComponent)) + queryString(query);
     const method = init.method ?? 'GET';
     // `no-cache` (always revalidate) instead of Jupyter's default `no-store`,
@@ -190,7 +186,10 @@ export class MeowClient implements IDisposable {
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new MeowApiError(response, `${method} ${['', ...path].join('/')}: the service answered with something that is not JSON`);
+      throw new MeowApiError(
+        response,
+        `${method} ${['', ...path].join('/')}: the service answered with something that is not JSON`
+      );
     }
   }
 
@@ -231,7 +230,11 @@ export class MeowClient implements IDisposable {
    * Register a notebook as recipe `name`. Without `overwrite`, an existing
    * recipe makes the service answer 409 (a `MeowApiError` with status 409).
    */
-  saveRecipe(name: string, notebook: INotebook | unknown, options: { source?: string; overwrite?: boolean } = {}): Promise<IRecipeInfo> {
+  saveRecipe(
+    name: string,
+    notebook: INotebook | unknown,
+    options: { source?: string; overwrite?: boolean } = {}
+  ): Promise<IRecipeInfo> {
     const body: IRecipeWrite = { notebook, ...options };
     return this.request<IRecipeInfo>(['recipes', name], { method: 'PUT', body: JSON.stringify(body) });
   }
@@ -466,10 +469,7 @@ function listOf<T>(body: unknown, key: string): T[] {
 
 export namespace MeowClient {
   /** What `runPattern` runs on: a workgroup file, an upload, or nothing. */
-  export type RunInput =
-    | { path: string }
-    | { file: Blob; filename?: string }
-    | Record<string, never>;
+  export type RunInput = { path: string } | { file: Blob; filename?: string } | Record<string, never>;
 
   export interface IOptions {
     /** Jupyter server settings (base URL, token, fetch, WebSocket). */

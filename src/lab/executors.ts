@@ -45,7 +45,9 @@ export function executorSummary(job: Pick<IJob, 'executor' | 'external'>): strin
 /** Everything known about where a job runs, one fact a line (tooltips). */
 export function executorDetails(job: Pick<IJob, 'executor' | 'external' | 'resources'>): string[] {
   const executor = jobExecutor(job);
-  const lines = [`executor: ${executor}${job.executor ? '' : ' (not recorded: older job)'} — ${EXECUTOR_HELP[executor]}`];
+  const lines = [
+    `executor: ${executor}${job.executor ? '' : ' (not recorded: older job)'} — ${EXECUTOR_HELP[executor]}`
+  ];
   const ext = job.external;
   if (ext) {
     lines.push(`${externalIdLabel(executor)}: ${ext.id}`);

@@ -98,7 +98,10 @@ export function downloadBlob(blob: Blob, filename: string): void {
 }
 
 export function downloadSvg(svg: SVGSVGElement, filename: string): void {
-  downloadBlob(new Blob([svgToString(svg, { background: screenBackground(svg) })], { type: 'image/svg+xml' }), filename);
+  downloadBlob(
+    new Blob([svgToString(svg, { background: screenBackground(svg) })], { type: 'image/svg+xml' }),
+    filename
+  );
 }
 
 /** Render the SVG onto a canvas (`scale`× its size) and download it as PNG. */

@@ -191,7 +191,9 @@ function triggerNode(p: IPattern): { id: string; label: string; details: string[
       return {
         id: `clock:${text}${zone}`,
         label: `${text}${zone}`,
-        details: [t.cron !== undefined ? `cron schedule: ${t.cron}${zone ? ` (time zone${zone})` : ''}` : `timer: ${text}`]
+        details: [
+          t.cron !== undefined ? `cron schedule: ${t.cron}${zone ? ` (time zone${zone})` : ''}` : `timer: ${text}`
+        ]
       };
     }
     case 'manual':
@@ -219,10 +221,7 @@ function show(v: unknown): string {
 }
 
 /** Build the graph from the service's lists. */
-export function buildWorkflowGraph(
-  patterns: readonly IPatternInfo[],
-  recipes: readonly IRecipeInfo[]
-): IWorkflowGraph {
+export function buildWorkflowGraph(patterns: readonly IPatternInfo[], recipes: readonly IRecipeInfo[]): IWorkflowGraph {
   const recipeNames = new Set(recipes.filter(r => !r.problem).map(r => r.name));
   const nodes: IWorkflowNode[] = [];
   const edges: IWorkflowEdge[] = [];
@@ -269,7 +268,15 @@ export function buildWorkflowGraph(
     if (info.problem) {
       details.push(`problem: ${info.problem}`);
     }
-    nodes.push({ id, kind: 'pattern', label: info.name, state, pattern: info.name, details, ...(p.executor ? { executor: p.executor } : {}) });
+    nodes.push({
+      id,
+      kind: 'pattern',
+      label: info.name,
+      state,
+      pattern: info.name,
+      details,
+      ...(p.executor ? { executor: p.executor } : {})
+    });
 
     const tn = triggerNode(p);
     let t = triggers.get(tn.id);
@@ -285,8 +292,8 @@ export function buildWorkflowGraph(
       p.trigger.kind === 'file'
         ? `triggers ${info.name} on ${p.trigger.events.join(', ')}`
         : p.trigger.kind === 'schedule'
-        ? `triggers ${info.name} (missed firings: ${p.trigger.missed === 'skip' ? 'skipped' : 'run once'})`
-        : `triggers ${info.name}`
+          ? `triggers ${info.name} (missed firings: ${p.trigger.missed === 'skip' ? 'skipped' : 'run once'})`
+          : `triggers ${info.name}`
     );
     matchable.get(tn.id)?.patterns.push(info.name);
     edges.push({ from: t.id, to: id, kind: 'triggers' });

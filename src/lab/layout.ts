@@ -78,9 +78,7 @@ export function layoutGraph(
       return;
     }
     kept.push(e);
-    const label = e.label
-      ? { width: Math.min(240, e.label.length * charWidth), height: 14, labelpos: 'c' }
-      : {};
+    const label = e.label ? { width: Math.min(240, e.label.length * charWidth), height: 14, labelpos: 'c' } : {};
     g.setEdge(e.from, e.to, label, `e${i}`);
   });
   dagre.layout(g);
@@ -165,7 +163,13 @@ export function layoutComponents(
     const ids = new Set(members.map(i => nodes[i].id));
     if (members.length === 1) {
       const n = nodes[members[0]];
-      return { nodes: [{ ...n, x: n.width / 2, y: n.height / 2 }], edges: [] as ILayoutEdge[], width: n.width, height: n.height, shift: 0 };
+      return {
+        nodes: [{ ...n, x: n.width / 2, y: n.height / 2 }],
+        edges: [] as ILayoutEdge[],
+        width: n.width,
+        height: n.height,
+        shift: 0
+      };
     }
     const sub = layoutGraph(
       members.map(i => nodes[i]),

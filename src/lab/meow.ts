@@ -39,7 +39,11 @@ export function workgroupPrefix(workgroup: string | undefined, serverRoot: strin
 export class Meow implements IMeow {
   constructor(serverSettings: ServerConnection.ISettings) {
     this.client = new MeowClient({ serverSettings });
-    this.jobs = new JobsModel({ client: this.client, pageSize: this._settings.pageSize, maxJobs: this._settings.maxJobs });
+    this.jobs = new JobsModel({
+      client: this.client,
+      pageSize: this._settings.pageSize,
+      maxJobs: this._settings.maxJobs
+    });
     this.workflow = new WorkflowModel({ client: this.client });
     this.status = new StatusModel({ client: this.client });
     this.paused = new PausedModel({ client: this.client });

@@ -51,7 +51,8 @@ export const EXECUTOR_CHOICES: readonly { value: '' | ExecutorKind; label: strin
   { value: '', label: 'service default' },
   ...EXECUTOR_KINDS.map(k => ({
     value: k,
-    label: k === 'local' ? "local (this machine's kernels)" : k === 'slurm' ? 'slurm (cluster)' : 'jupyter (remote server)'
+    label:
+      k === 'local' ? "local (this machine's kernels)" : k === 'slurm' ? 'slurm (cluster)' : 'jupyter (remote server)'
   }))
 ];
 
@@ -319,7 +320,9 @@ export function formToObject(form: IPatternForm): { object: Record<string, unkno
         continue;
       }
       if (name === '') {
-        issues.push(issue(section, `has a value (${row.value}) without a variable name`, 'name the variable or remove the row'));
+        issues.push(
+          issue(section, `has a value (${row.value}) without a variable name`, 'name the variable or remove the row')
+        );
         continue;
       }
       if (name in out) {
@@ -328,7 +331,13 @@ export function formToObject(form: IPatternForm): { object: Record<string, unkno
       }
       const v = parseValueText(row.value);
       if (v.issues.length) {
-        issues.push(issue(`${section}.${name}`, `is not a valid YAML value: ${v.issues[0]}`, 'quote text with special characters, e.g. "a: b"'));
+        issues.push(
+          issue(
+            `${section}.${name}`,
+            `is not a valid YAML value: ${v.issues[0]}`,
+            'quote text with special characters, e.g. "a: b"'
+          )
+        );
         continue;
       }
       out[name] = v.value;
@@ -420,11 +429,14 @@ export function validateForm(
   if (options.recipes && form.recipe.trim()) {
     const recipe = options.recipes.find(r => r.name === form.recipe.trim());
     if (!recipe) {
-      warnings.push(`Recipe "${form.recipe.trim()}" does not exist yet: the pattern is saved but does nothing until it is registered.`);
+      warnings.push(
+        `Recipe "${form.recipe.trim()}" does not exist yet: the pattern is saved but does nothing until it is registered.`
+      );
     } else {
       // The core's check (as the API and `meow validate` make it), on the
       // names typed so far, even while another field is still invalid.
-      const names = (rows: { name: string }[]) => Object.fromEntries(rows.map(r => [r.name.trim(), null]).filter(([n]) => n));
+      const names = (rows: { name: string }[]) =>
+        Object.fromEntries(rows.map(r => [r.name.trim(), null]).filter(([n]) => n));
       const draft = {
         recipe: recipe.name,
         input: form.input.trim() || undefined,
@@ -455,7 +467,19 @@ export function validateForm(
 }
 
 /** Names a recipe's input variable usually has, best first. */
-const INPUT_NAMES = ['infile', 'input_file', 'in_file', 'inputfile', 'input', 'input_path', 'inpath', 'filename', 'file_name', 'file', 'path'];
+const INPUT_NAMES = [
+  'infile',
+  'input_file',
+  'in_file',
+  'inputfile',
+  'input',
+  'input_path',
+  'inpath',
+  'filename',
+  'file_name',
+  'file',
+  'path'
+];
 
 /**
  * The recipe variable most likely to receive the triggering file's path:

@@ -28,7 +28,9 @@ export interface IRegisterResult {
 
 /** The recipe name proposed for a notebook: its file stem, made valid. */
 export function defaultRecipeName(path: string): string {
-  const stem = fileStem(path).replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^\.+/, '');
+  const stem = fileStem(path)
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .replace(/^\.+/, '');
   return stem || 'recipe';
 }
 

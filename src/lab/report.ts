@@ -200,7 +200,10 @@ export function jobNode(job: IProvenanceNode): IReportNode {
 
 function groupNode(group: IReportGroup, firstPattern: string): IReportNode {
   const label = group.signature;
-  const what = group.runs === group.jobs ? `${group.jobs.toLocaleString('en')} jobs` : `${group.runs.toLocaleString('en')} runs, ${group.jobs.toLocaleString('en')} jobs`;
+  const what =
+    group.runs === group.jobs
+      ? `${group.jobs.toLocaleString('en')} jobs`
+      : `${group.runs.toLocaleString('en')} runs, ${group.jobs.toLocaleString('en')} jobs`;
   const state = group.expanded ? `▾ ${group.shown.toLocaleString('en')} shown of` : '▸';
   const sublabel = `${state} ${what}${group.failed ? ` · ${group.failed.toLocaleString('en')} failed` : ''}`;
   const colour = patternColour(firstPattern);
@@ -317,7 +320,12 @@ interface IInnerFold {
  * of one pattern under one parent (a fan-out), and chains of more than
  * `limit` single-parent, single-child jobs (a loop), keeping their two ends.
  */
-function foldInside(jobs: IProvenanceNode[], kept: number[], edges: IProvenanceGraph['edges'], options: IReportOptions) {
+function foldInside(
+  jobs: IProvenanceNode[],
+  kept: number[],
+  edges: IProvenanceGraph['edges'],
+  options: IReportOptions
+) {
   const limit = options.groupRuns ?? 12;
   const at = new Map(kept.map(i => [jobs[i].id, i]));
   const children = new Map<number, number[]>();
@@ -347,7 +355,12 @@ function foldInside(jobs: IProvenanceNode[], kept: number[], edges: IProvenanceG
     const failed = members.filter(i => jobs[i].status === 'failed').length;
     const signature = [...new Set(members.map(i => jobs[i].pattern))].join(' → ');
     const group = { key, signature, runs: members.length, jobs: members.length, failed, expanded, shown: shown.length };
-    folds.push({ group, pattern: jobs[members[0]].pattern, from: jobs[from].id, to: to === undefined ? undefined : jobs[to].id });
+    folds.push({
+      group,
+      pattern: jobs[members[0]].pattern,
+      from: jobs[from].id,
+      to: to === undefined ? undefined : jobs[to].id
+    });
   };
   for (const [parent, list] of children) {
     const leaves = new Map<string, number[]>();
@@ -401,7 +414,9 @@ function drawRuns(graph: IProvenanceGraph, shown: number[][], options: IReportOp
   }
   const ids = new Set(kept.map(i => graph.jobs[i].id));
   const innerFolds = folds.filter(f => ids.has(f.from));
-  const edges: IReportEdge[] = graph.edges.filter(e => ids.has(e.from) && ids.has(e.to)).map(e => ({ from: e.from, to: e.to, label: e.path }));
+  const edges: IReportEdge[] = graph.edges
+    .filter(e => ids.has(e.from) && ids.has(e.to))
+    .map(e => ({ from: e.from, to: e.to, label: e.path }));
   for (const f of innerFolds) {
     edges.push({ from: f.from, to: f.group.key, label: '' });
     if (f.to && ids.has(f.to)) {

@@ -169,7 +169,10 @@ export class ResultWidgetFactory extends NotebookWidgetFactory {
     this._base = base;
   }
 
-  protected createNewWidget(context: IDocumentWidget<NotebookPanel, INotebookModel>['context'], source?: NotebookPanel): NotebookPanel {
+  protected createNewWidget(
+    context: IDocumentWidget<NotebookPanel, INotebookModel>['context'],
+    source?: NotebookPanel
+  ): NotebookPanel {
     // The user's notebook settings as they are now (they load after start-up).
     this.editorConfig = this._base.editorConfig;
     this.notebookConfig = { ...this._base.notebookConfig, showEditorForReadOnlyMarkdown: false };
@@ -241,7 +244,16 @@ export class ResultViews implements IDisposable {
     status.addClass('jp-meow-resultStatus');
     status.node.setAttribute('data-testid', 'meow-result-status');
     view.toolbar.insertItem(0, 'meowResultStatus', status);
-    const entry: Private.IEntry = { id, view, status, job: undefined, fallback: job, following: true, busy: false, again: false };
+    const entry: Private.IEntry = {
+      id,
+      view,
+      status,
+      job: undefined,
+      fallback: job,
+      following: true,
+      busy: false,
+      again: false
+    };
     this._entries.set(view, entry);
     view.disposed.connect(() => this._entries.delete(view));
     this._update(entry, false);

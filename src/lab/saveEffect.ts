@@ -14,12 +14,18 @@ import type { WorkflowModel } from './models';
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** The dialog's title and text for an effect, or undefined when the save re-runs and cancels nothing. */
-export function describeSaveEffect(name: string, effect: IPatternSaveEffect): { title: string; body: string } | undefined {
+export function describeSaveEffect(
+  name: string,
+  effect: IPatternSaveEffect
+): { title: string; body: string } | undefined {
   if (!effect.changes || (effect.jobs === 0 && effect.cancels === 0)) {
     return undefined;
   }
   const more = effect.truncated ? ' or more' : '';
-  const title = effect.jobs > 0 ? `This re-runs ${plural(effect.jobs, 'job')}${more}` : `This cancels ${plural(effect.cancels, 'job')}`;
+  const title =
+    effect.jobs > 0
+      ? `This re-runs ${plural(effect.jobs, 'job')}${more}`
+      : `This cancels ${plural(effect.cancels, 'job')}`;
   const parts: string[] = [`Saving changes what pattern "${name}" does.`];
   if (effect.jobs > 0) {
     parts.push(
@@ -28,7 +34,9 @@ export function describeSaveEffect(name: string, effect: IPatternSaveEffect): { 
     );
   }
   if (effect.cancels > 0) {
-    parts.push(`${plural(effect.cancels, 'unfinished job')} of the current version ${effect.cancels === 1 ? 'is' : 'are'} cancelled.`);
+    parts.push(
+      `${plural(effect.cancels, 'unfinished job')} of the current version ${effect.cancels === 1 ? 'is' : 'are'} cancelled.`
+    );
   }
   parts.push('Work already done with exactly these settings is not repeated.');
   return { title, body: parts.join(' ') };

@@ -173,7 +173,10 @@ export async function report(
     before: options.before,
     after: options.after
   });
-  await writeAll(err, warnings.map(w => `warning: ${w}\n`));
+  await writeAll(
+    err,
+    warnings.map(w => `warning: ${w}\n`)
+  );
   const text = options.format === 'json' ? reportJson(graph) : withNewlines(reportLines(graph));
   await writeAll(out, chain(text, ['\n']));
   return 0;
@@ -248,5 +251,7 @@ export async function validate(workgroup: string, options: IValidateOptions): Pr
 /** A pattern's file, workgroup-relative (`.yaml`, or `.yml` when only that exists). */
 function patternFile(root: string, stateDir: string, name: string): string {
   const rel = (ext: string) => path.posix.join(stateDir.split(path.sep).join('/'), 'patterns', `${name}${ext}`);
-  return existsSync(path.join(root, rel('.yaml'))) || !existsSync(path.join(root, rel('.yml'))) ? rel('.yaml') : rel('.yml');
+  return existsSync(path.join(root, rel('.yaml'))) || !existsSync(path.join(root, rel('.yml')))
+    ? rel('.yaml')
+    : rel('.yml');
 }

@@ -30,10 +30,13 @@ export function formatPaused(rules: IPausedRule[]): string {
   }
   const width = (key: 'pattern' | 'limit') => Math.max(key.length, ...rules.map(r => r[key].length));
   const [wp, wl] = [width('pattern'), width('limit')];
-  const line = (p: string, l: string, s: string, r: string) => `${p.padEnd(wp)}  ${l.padEnd(wl)}  ${s.padEnd(24)}  ${r}`;
+  const line = (p: string, l: string, s: string, r: string) =>
+    `${p.padEnd(wp)}  ${l.padEnd(wl)}  ${s.padEnd(24)}  ${r}`;
   return [
     line('PATTERN', 'LIMIT', 'SINCE', 'REASON'),
-    ...rules.map(r => line(r.pattern, r.limit, r.since, r.reason + (r.path ? ` (trigger ${JSON.stringify(r.path)})` : '')))
+    ...rules.map(r =>
+      line(r.pattern, r.limit, r.since, r.reason + (r.path ? ` (trigger ${JSON.stringify(r.path)})` : ''))
+    )
   ].join('\n');
 }
 
@@ -47,10 +50,19 @@ async function workgroupRoot(workgroup: string): Promise<string> {
   return root;
 }
 
-export async function listPaused(workgroup: string, options: { stateDir: string; format?: string }, io: ICliOutput = processOutput): Promise<number> {
+export async function listPaused(
+  workgroup: string,
+  options: { stateDir: string; format?: string },
+  io: ICliOutput = processOutput
+): Promise<number> {
   const root = await workgroupRoot(workgroup);
   const warnings: string[] = [];
-  const log: ILogger = { debug: () => undefined, info: () => undefined, warn: m => warnings.push(m), error: m => warnings.push(m) };
+  const log: ILogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: m => warnings.push(m),
+    error: m => warnings.push(m)
+  };
   const rules = await readPausedFolder(pausedFolder(root, options.stateDir), log);
   warnings.forEach(w => io.err(`warning: ${w}\n`));
   if (options.format === 'json') {
@@ -64,7 +76,12 @@ export async function listPaused(workgroup: string, options: { stateDir: string;
   return 0;
 }
 
-export async function resumePattern(workgroup: string, pattern: string, options: { stateDir: string }, io: ICliOutput = processOutput): Promise<number> {
+export async function resumePattern(
+  workgroup: string,
+  pattern: string,
+  options: { stateDir: string },
+  io: ICliOutput = processOutput
+): Promise<number> {
   const root = await workgroupRoot(workgroup);
   const file = pausedFile(root, options.stateDir, pattern);
   try {

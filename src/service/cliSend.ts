@@ -53,7 +53,12 @@ export function parseTarget(target: string): { host: string; port: number } {
  * 0 once the listener answered `ok`, 1 on its error or a connection
  * problem, 2 on a usage error.
  */
-export async function send(target: string, file: string, options: ISendOptions = {}, io: ISendIO = processIO): Promise<number> {
+export async function send(
+  target: string,
+  file: string,
+  options: ISendOptions = {},
+  io: ISendIO = processIO
+): Promise<number> {
   let host: string;
   let port: number;
   try {
@@ -170,7 +175,9 @@ export async function send(target: string, file: string, options: ISendOptions =
     if (timedOut) {
       return (
         `no reply from ${where} within ${timeoutMs / 1000} s` +
-        (useTls && !connected ? ' (the TLS handshake did not finish: does the listener use TLS? Drop --tls for a plain one)' : '')
+        (useTls && !connected
+          ? ' (the TLS handshake did not finish: does the listener use TLS? Drop --tls for a plain one)'
+          : '')
       );
     }
     const code = socketError?.code ?? '';
@@ -223,13 +230,18 @@ export function addSendCommand(program: Command, io: ISendIO = processIO): Comma
     .option('--tls', 'connect with TLS (the pattern has tls: {cert, key})')
     .option('--ca <file>', "trust this PEM certificate (e.g. the listener's self-signed one); implies --tls")
     .option('--insecure', 'TLS without checking the certificate (no protection against impostors); implies --tls')
-    .option('--timeout <seconds>', 'give up after this many seconds without progress', (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n <= 0) {
-        throw new InvalidArgumentError(`--timeout must be a number of seconds > 0, got "${v}"`);
-      }
-      return n;
-    }, 60)
+    .option(
+      '--timeout <seconds>',
+      'give up after this many seconds without progress',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n <= 0) {
+          throw new InvalidArgumentError(`--timeout must be a number of seconds > 0, got "${v}"`);
+        }
+        return n;
+      },
+      60
+    )
     .action(async (target: string, file: string, opts: ISendOptions) => {
       process.exitCode = await send(target, file, opts, io);
     });

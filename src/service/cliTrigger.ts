@@ -51,13 +51,18 @@ export function addTriggerCommand(program: Command): void {
     .argument('<pattern>', 'the pattern to run')
     .argument('[file]', 'the file to run it on, or - for standard input')
     .option('--copy', 'copy FILE in even when it is inside the workgroup')
-    .option('--wait <seconds>', 'how long to wait for the job when meow is running', (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) {
-        throw new Error(`--wait must be a number of seconds (got "${v}")`);
-      }
-      return n;
-    }, 30)
+    .option(
+      '--wait <seconds>',
+      'how long to wait for the job when meow is running',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0) {
+          throw new Error(`--wait must be a number of seconds (got "${v}")`);
+        }
+        return n;
+      },
+      30
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--state-dir <dir>', 'state folder inside the workgroup').default('.meow'))
     .action(async (workgroup: string, pattern: string, file: string | undefined, opts: ITriggerOptions) => {
@@ -99,12 +104,21 @@ export async function triggerPattern(
     const shown = path.join(options.stateDir, 'requests', pattern, `${id}${REQUEST_SUFFIX}`);
     const owner = await WorkgroupLock.owner(path.join(root, options.stateDir, 'service.lock'));
     if (owner === undefined) {
-      say(io, options, { request: shown, running: false, jobs: [] },
-        `request ${shown} saved; meow is not running on ${root}, so it runs when meow starts\n`);
+      say(
+        io,
+        options,
+        { request: shown, running: false, jobs: [] },
+        `request ${shown} saved; meow is not running on ${root}, so it runs when meow starts\n`
+      );
       return 0;
     }
     if (options.wait === 0) {
-      say(io, options, { request: shown, running: true, jobs: [] }, `request ${shown} saved; meow (pid ${owner}) picks it up\n`);
+      say(
+        io,
+        options,
+        { request: shown, running: true, jobs: [] },
+        `request ${shown} saved; meow (pid ${owner}) picks it up\n`
+      );
       return 0;
     }
     return await waitForJobs(root, options, { id, pattern, request, shown, owner }, io);
@@ -129,9 +143,12 @@ async function checkPattern(root: string, stateDir: string, pattern: string): Pr
     }
     return;
   }
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter(n => /\.ya?ml$/.test(n)).map(n => n.replace(/\.ya?ml$/, ''));
+  const names = (await fs.readdir(dir).catch(() => [] as string[]))
+    .filter(n => /\.ya?ml$/.test(n))
+    .map(n => n.replace(/\.ya?ml$/, ''));
   throw new Error(
-    `no pattern ${pattern} in ${dir}` + (names.length ? `; patterns there: ${names.sort().join(', ')}` : '; it has no patterns yet')
+    `no pattern ${pattern} in ${dir}` +
+      (names.length ? `; patterns there: ${names.sort().join(', ')}` : '; it has no patterns yet')
   );
 }
 
@@ -152,22 +169,35 @@ async function waitForJobs(
 ): Promise<number> {
   const requestFile = path.join(root, r.shown);
   const deadline = Date.now() + options.wait * 1000;
-  const incoming = r.request.file ? `${options.stateDir}/incoming/manual/${r.pattern}/${r.id}${path.extname(r.request.file)}` : undefined;
+  const incoming = r.request.file
+    ? `${options.stateDir}/incoming/manual/${r.pattern}/${r.id}${path.extname(r.request.file)}`
+    : undefined;
   let goneSince: number | undefined;
   for (;;) {
     const jobs = (await readJobs(root, options.stateDir)).filter(
-      j => j.pattern === r.pattern && (j.trigger.firing === r.id || (incoming !== undefined && j.trigger.path === incoming))
+      j =>
+        j.pattern === r.pattern &&
+        (j.trigger.firing === r.id || (incoming !== undefined && j.trigger.path === incoming))
     );
-    const pending = await fs.stat(requestFile).then(() => true, () => false);
+    const pending = await fs.stat(requestFile).then(
+      () => true,
+      () => false
+    );
     if (jobs.length) {
-      say(io, options, { request: r.shown, running: true, jobs },
-        jobs.map(j => `job ${j.id} ${j.status}: ${j.pattern} → ${j.recipe} for ${j.trigger.path}\n`).join(''));
+      say(
+        io,
+        options,
+        { request: r.shown, running: true, jobs },
+        jobs.map(j => `job ${j.id} ${j.status}: ${j.pattern} → ${j.recipe} for ${j.trigger.path}\n`).join('')
+      );
       return 0;
     }
-    goneSince = pending ? undefined : goneSince ?? Date.now();
+    goneSince = pending ? undefined : (goneSince ?? Date.now());
     if (goneSince !== undefined && Date.now() - goneSince > 3000) {
       // Taken but no job after a moment: the service logged why (paused, failed, made before).
-      io.err(`meow (pid ${r.owner}) took the request but made no job yet; see its log for why (e.g. the pattern is paused)\n`);
+      io.err(
+        `meow (pid ${r.owner}) took the request but made no job yet; see its log for why (e.g. the pattern is paused)\n`
+      );
       return 1;
     }
     if (Date.now() > deadline) {
@@ -186,6 +216,11 @@ async function readJobs(root: string, stateDir: string): Promise<IJob[]> {
   return store.load().catch(() => []);
 }
 
-function say(io: ICliOutput, options: ITriggerOptions, json: { request: string; running: boolean; jobs: IJob[] }, text: string): void {
+function say(
+  io: ICliOutput,
+  options: ITriggerOptions,
+  json: { request: string; running: boolean; jobs: IJob[] },
+  text: string
+): void {
   io.out(options.format === 'json' ? JSON.stringify(json, null, 2) + '\n' : text);
 }

@@ -18,10 +18,7 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   options: { fsync?: boolean } = {}
 ): Promise<void> {
-  const tmp = path.join(
-    path.dirname(file),
-    `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`
-  );
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`);
   let handle;
   try {
     handle = await fs.open(tmp, 'w');
@@ -226,7 +223,14 @@ export async function removeStaleTemps(dir: string, olderThan?: number): Promise
   }
   let stale = names.filter(n => ATOMIC_TEMP.test(n));
   if (olderThan !== undefined) {
-    const mtimes = await Promise.all(stale.map(n => fs.stat(path.join(dir, n)).then(st => st.mtimeMs, () => undefined)));
+    const mtimes = await Promise.all(
+      stale.map(n =>
+        fs.stat(path.join(dir, n)).then(
+          st => st.mtimeMs,
+          () => undefined
+        )
+      )
+    );
     // Gone meanwhile, or a write of this run in progress: left alone.
     stale = stale.filter((_, i) => mtimes[i] !== undefined && mtimes[i]! < olderThan);
   }

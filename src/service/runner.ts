@@ -223,7 +223,9 @@ export class MeowRunner {
     if (jobs.length >= LARGE_JOURNAL_JOBS) {
       const t0 = Date.now();
       if (collectGarbage()) {
-        this._log.debug(`start-up: one full garbage collection after loading ${jobs.length} jobs (${Date.now() - t0} ms)`);
+        this._log.debug(
+          `start-up: one full garbage collection after loading ${jobs.length} jobs (${Date.now() - t0} ms)`
+        );
       }
     }
   }
@@ -290,7 +292,13 @@ export class MeowRunner {
       if (hash === undefined) {
         continue;
       }
-      const n = this._factory.fresh(rule, { kind: 'created', path: rel, time: new Date().toISOString(), hash, retroactive: true });
+      const n = this._factory.fresh(rule, {
+        kind: 'created',
+        path: rel,
+        time: new Date().toISOString(),
+        hash,
+        retroactive: true
+      });
       if (n > 0) {
         effect.files++;
         effect.jobs += n;
@@ -311,13 +319,19 @@ export class MeowRunner {
   async rerun(id: string): Promise<IJob> {
     const job = this.store.get(id);
     if (!job) {
-      throw new MeowRunner.ActionError('not-found', `no job ${id}`, 'list jobs with GET /api/jobs and use one of their ids');
+      throw new MeowRunner.ActionError(
+        'not-found',
+        `no job ${id}`,
+        'list jobs with GET /api/jobs and use one of their ids'
+      );
     }
     if (!FINAL_JOB_STATUSES.includes(job.status)) {
       throw new MeowRunner.ActionError(
         'conflict',
         `job ${id} is ${job.status}; only finished jobs (done, failed, cancelled, skipped) can be rerun`,
-        job.status === 'queued' ? 'it will run soon; cancel it first to run it anew' : 'wait for it to finish, or cancel it first'
+        job.status === 'queued'
+          ? 'it will run soon; cancel it first to run it anew'
+          : 'wait for it to finish, or cancel it first'
       );
     }
     const rule = this._ruleFor(job);
@@ -357,7 +371,9 @@ export class MeowRunner {
     const parent = await this._provenance.parentOf(job.trigger.path);
     const { jobs } = await this._factory.create(single, trigger, { parent, rerunOf: id, depth: job.depth });
     const created = jobs[0];
-    this._log.info(`job ${created.id} queued: rerun of ${id} (${created.pattern} → ${created.recipe} for ${created.trigger.path})`);
+    this._log.info(
+      `job ${created.id} queued: rerun of ${id} (${created.pattern} → ${created.recipe} for ${created.trigger.path})`
+    );
     this._workers.enqueue(created.id);
     return created;
   }
@@ -490,7 +506,11 @@ export class MeowRunner {
         .unfinished()
         .filter(job => gone.has(job.rule))
         .map(job =>
-          this.cancel(job.id, `cancelled because rule ${job.rule} was removed (its pattern or recipe was deleted or changed)`, 'rule')
+          this.cancel(
+            job.id,
+            `cancelled because rule ${job.rule} was removed (its pattern or recipe was deleted or changed)`,
+            'rule'
+          )
         );
       await Promise.all(cancels);
     }
@@ -546,7 +566,9 @@ export class MeowRunner {
       if (job.status === 'running' && job.external && this._outlivesService(job)) {
         // Its engine (Slurm) ran it on without us: follow it, do not run it again.
         await this.store.update(job.id, { status: 'queued' });
-        this._log.info(`job ${job.id} is in ${job.executor} as ${job.external.id} (${job.external.state ?? 'state unknown'}); meow follows it again`);
+        this._log.info(
+          `job ${job.id} is in ${job.executor} as ${job.external.id} (${job.external.state ?? 'state unknown'}); meow follows it again`
+        );
       } else if (job.status === 'running') {
         const attempt = job.attempt ?? 1;
         const retries = rule.pattern.retries ?? DEFAULT_RETRIES;
@@ -563,7 +585,9 @@ export class MeowRunner {
           continue;
         }
         await this.store.update(job.id, { status: 'queued', attempt: attempt + 1, progress: undefined });
-        this._log.info(`job ${job.id} was running when meow stopped; it runs again (attempt ${attempt + 1} of ${retries + 1})`);
+        this._log.info(
+          `job ${job.id} was running when meow stopped; it runs again (attempt ${attempt + 1} of ${retries + 1})`
+        );
       }
       if (job.rule !== rule.id) {
         await this.store.update(job.id, { rule: rule.id });

@@ -30,7 +30,11 @@ export class SettingsFile {
    * Read the file. A missing file is no settings; an invalid one yields the
    * valid fields and issues for the rest (never throws for bad content).
    */
-  async load(): Promise<{ settings: Partial<IServiceSettings>; executor: IExecutorSettings; issues: IValidationIssue[] }> {
+  async load(): Promise<{
+    settings: Partial<IServiceSettings>;
+    executor: IExecutorSettings;
+    issues: IValidationIssue[];
+  }> {
     const text = await readIfExists(this.path);
     if (text === undefined) {
       return { settings: {}, executor: {}, issues: [] };
@@ -54,7 +58,9 @@ export class SettingsFile {
     // Executors (`executor`, `slurm`, `jupyter`) are read by their own checks.
     const rest =
       data && typeof data === 'object' && !Array.isArray(data)
-        ? Object.fromEntries(Object.entries(data).filter(([k]) => !(EXECUTOR_SETTINGS_KEYS as readonly string[]).includes(k)))
+        ? Object.fromEntries(
+            Object.entries(data).filter(([k]) => !(EXECUTOR_SETTINGS_KEYS as readonly string[]).includes(k))
+          )
         : data;
     const service = validateServiceSettings(rest);
     const executor = validateExecutorSettings(data);
@@ -81,7 +87,9 @@ export class SettingsFile {
     try {
       const data = YAML.parse((await readIfExists(this.path)) ?? '');
       if (data && typeof data === 'object' && !Array.isArray(data)) {
-        return Object.fromEntries(Object.entries(data).filter(([k]) => (EXECUTOR_SETTINGS_KEYS as readonly string[]).includes(k)));
+        return Object.fromEntries(
+          Object.entries(data).filter(([k]) => (EXECUTOR_SETTINGS_KEYS as readonly string[]).includes(k))
+        );
       }
     } catch {
       // not YAML: nothing to keep

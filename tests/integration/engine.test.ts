@@ -36,7 +36,10 @@ async function copyExample(name: string): Promise<string> {
 
 async function readJobs(root: string): Promise<IJob[]> {
   const dir = path.join(root, '.meow', 'jobs');
-  const ids = (await fs.readdir(dir, { withFileTypes: true })).filter(e => e.isDirectory()).map(e => e.name).sort();
+  const ids = (await fs.readdir(dir, { withFileTypes: true }))
+    .filter(e => e.isDirectory())
+    .map(e => e.name)
+    .sort();
   return Promise.all(
     ids.map(async id => YAML.parse(await fs.readFile(path.join(dir, id, 'job.yaml'), 'utf8')) as IJob)
   );
@@ -99,9 +102,7 @@ describe('the meow CLI on the thesis examples', () => {
         expect(job.error!.ename).toBe('ValueError');
         expect(job.error!.traceback!.join('\n')).toMatch(/ValueError/);
         expect(job.error!.traceback!.join('\n')).not.toMatch(/\u001b\[/);
-        const result = JSON.parse(
-          await fs.readFile(path.join(root, '.meow/jobs', job.id, 'result.ipynb'), 'utf8')
-        );
+        const result = JSON.parse(await fs.readFile(path.join(root, '.meow/jobs', job.id, 'result.ipynb'), 'utf8'));
         const errors = result.cells.flatMap((c: any) => c.outputs ?? []).filter((o: any) => o.output_type === 'error');
         expect(errors).toHaveLength(1);
         expect(errors[0].ename).toBe('ValueError');
@@ -216,7 +217,11 @@ describe('a live runner on a real Jupyter server', () => {
     for (const n of [1, 2, 3]) {
       await writeFile(root, `in/${n}.txt`, String(n));
     }
-    await writeFile(root, '.meow/recipes/Slow.ipynb', recipeNotebook({ infile: "''" }, 'import time\ntime.sleep(120)\n'));
+    await writeFile(
+      root,
+      '.meow/recipes/Slow.ipynb',
+      recipeNotebook({ infile: "''" }, 'import time\ntime.sleep(120)\n')
+    );
     await writeFile(root, '.meow/patterns/Slow.yaml', 'recipe: Slow\ntrigger:\n  path: "in/*"\ninput: infile\n');
     await start();
     await until(() => jobs().some(j => j.status === 'running'), 60000, 'a running job');
@@ -249,7 +254,11 @@ describe('a live runner on a real Jupyter server', () => {
 
   it('a notebook calling input() fails quickly instead of hanging', async () => {
     await writeFile(root, 'in/a.txt', 'a');
-    await writeFile(root, '.meow/recipes/Ask.ipynb', recipeNotebook({ infile: "''" }, "answer = input('continue? ')\n"));
+    await writeFile(
+      root,
+      '.meow/recipes/Ask.ipynb',
+      recipeNotebook({ infile: "''" }, "answer = input('continue? ')\n")
+    );
     await writeFile(root, '.meow/patterns/Ask.yaml', 'recipe: Ask\ntrigger:\n  path: "in/*"\ninput: infile\n');
     await start({ timeoutMs: 120000 });
     await runner!.waitUntilIdle();
@@ -272,7 +281,11 @@ describe('a live runner on a real Jupyter server', () => {
 
   it('a cell that runs past the timeout is stopped', async () => {
     await writeFile(root, 'in/a.txt', 'a');
-    await writeFile(root, '.meow/recipes/Sleep.ipynb', recipeNotebook({ infile: "''" }, 'import time\ntime.sleep(300)\n'));
+    await writeFile(
+      root,
+      '.meow/recipes/Sleep.ipynb',
+      recipeNotebook({ infile: "''" }, 'import time\ntime.sleep(300)\n')
+    );
     await writeFile(root, '.meow/patterns/Sleep.yaml', 'recipe: Sleep\ntrigger:\n  path: "in/*"\ninput: infile\n');
     await start({ timeoutMs: 3000 });
     await runner!.waitUntilIdle();

@@ -68,7 +68,9 @@ describe('triggers end to end (real kernels)', () => {
     await until(() => done('Net').length === 50, 200000, '50 network jobs done');
     const seen = await Promise.all(done('Net').map(j => outOf(j.trigger.path)));
     expect(seen.sort()).toEqual([...payloads].sort());
-    expect(done('Net').every(j => j.trigger.kind === 'network' && /^127\.0\.0\.1:\d+$/.test(j.trigger.source ?? ''))).toBe(true);
+    expect(
+      done('Net').every(j => j.trigger.kind === 'network' && /^127\.0\.0\.1:\d+$/.test(j.trigger.source ?? ''))
+    ).toBe(true);
     await runner!.waitUntilIdle();
     await runner!.triggers.incoming.settled();
     const left = await fs.readdir(path.join(root, '.meow/incoming/network', String(port))).catch(() => []);
@@ -81,8 +83,15 @@ describe('triggers end to end (real kernels)', () => {
       Quiet: 'recipe: Copy\ntrigger:\n  absent: {path: "in/*", for: 2s}\ninput: infile\n',
       Hand: 'recipe: Copy\ntrigger:\n  manual: true\ninput: infile\n'
     });
-    const run = await runner!.runPattern('Hand', { upload: { bytes: Buffer.from('by hand\n'), filename: 'note.txt' }, by: 'tester' });
-    await until(() => done('Tick').length >= 1 && done('Quiet').length === 1 && done('Hand').length === 1, 120000, 'one job of each');
+    const run = await runner!.runPattern('Hand', {
+      upload: { bytes: Buffer.from('by hand\n'), filename: 'note.txt' },
+      by: 'tester'
+    });
+    await until(
+      () => done('Tick').length >= 1 && done('Quiet').length === 1 && done('Hand').length === 1,
+      120000,
+      'one job of each'
+    );
     expect(await outOf(done('Tick')[0].trigger.path)).toContain(`scheduled: ${done('Tick')[0].trigger.time}`);
     expect(await outOf(done('Quiet')[0].trigger.path)).toMatch(/path: "in\/\*"\nfor: 2s\nsilent_since: /);
     expect(await outOf(run.path)).toBe('by hand\n');

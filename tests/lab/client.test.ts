@@ -83,7 +83,13 @@ describe('MeowClient', () => {
     const { serverSettings } = fakeSettings(req =>
       req.url.includes('recipes')
         ? { status: 409, body: { error: 'recipe "append" exists' } }
-        : { status: 400, body: { error: 'invalid pattern', issues: [{ field: 'trigger.path', message: 'is empty', fix: 'give a glob' }] } }
+        : {
+            status: 400,
+            body: {
+              error: 'invalid pattern',
+              issues: [{ field: 'trigger.path', message: 'is empty', fix: 'give a glob' }]
+            }
+          }
     );
     const client = new MeowClient({ serverSettings });
     const err = await client.saveRecipe('append', {}).catch(e => e);

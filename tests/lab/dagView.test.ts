@@ -19,7 +19,10 @@ describe('renderDag', () => {
   it('draws the workflow graph with states, edges, hover and click', () => {
     const g = buildWorkflowGraph(
       [
-        info('Pattern_One', 'recipe: append\ntrigger: {path: "start/*"}\noutputs: {outfile: "{VGRID}/first/{FILENAME}"}\n'),
+        info(
+          'Pattern_One',
+          'recipe: append\ntrigger: {path: "start/*"}\noutputs: {outfile: "{VGRID}/first/{FILENAME}"}\n'
+        ),
         info('Pattern_Two', 'recipe: nope\ntrigger: {path: "first/*"}\n')
       ],
       [{ name: 'append', file: 'a', variables: [], patterns: [] }]
@@ -45,7 +48,9 @@ describe('renderDag', () => {
     expect(svg.getAttribute('viewBox')).toMatch(/^0 0 \d/);
     const one = host.querySelector('[data-meow-node="pattern:Pattern_One"]')!;
     expect(one.getAttribute('data-meow-pattern-state')).toBe('active');
-    expect(host.querySelector('[data-meow-node="pattern:Pattern_Two"]')!.getAttribute('data-meow-pattern-state')).toBe('missing');
+    expect(host.querySelector('[data-meow-node="pattern:Pattern_Two"]')!.getAttribute('data-meow-pattern-state')).toBe(
+      'missing'
+    );
     expect(host.querySelector('[data-meow-edge="output:Pattern_One:outfile->trigger:first/*"]')).not.toBeNull();
     expect(host.querySelectorAll('.jp-meow-dagEdge')).toHaveLength(g.edges.length);
     expect(one.querySelector('title')!.textContent).toMatch(/recipe: append/);

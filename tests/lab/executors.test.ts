@@ -90,7 +90,10 @@ function jobs(): IJob[] {
       external: { id: '1240', state: 'RUNNING', host: 'node07' },
       status: 'running'
     }),
-    makeJob(4, { executor: 'jupyter', external: { id: '5f1c2a9e-77aa-4b8e-9c1d-0e2f3a4b5c6d', host: 'gateway.example.org' } }),
+    makeJob(4, {
+      executor: 'jupyter',
+      external: { id: '5f1c2a9e-77aa-4b8e-9c1d-0e2f3a4b5c6d', host: 'gateway.example.org' }
+    }),
     makeJob(5, { executor: 'local' })
   ];
 }
@@ -138,7 +141,13 @@ describe('Monitor: where each job runs', () => {
       'slurm 1234 (PENDING)',
       'local'
     ]);
-    expect(rows().map(r => cell(r).getAttribute('data-meow-executor'))).toEqual(['local', 'jupyter', 'slurm', 'slurm', 'local']);
+    expect(rows().map(r => cell(r).getAttribute('data-meow-executor'))).toEqual([
+      'local',
+      'jupyter',
+      'slurm',
+      'slurm',
+      'local'
+    ]);
     // The tooltip has the rest: reason, host, resources.
     const pendingTip = cell(rows()[3]).getAttribute('title')!;
     expect(pendingTip).toContain('Slurm job id: 1234');
@@ -149,13 +158,23 @@ describe('Monitor: where each job runs', () => {
 
     // Filter by executor, like the trigger filter; jobs without one count as local.
     const select = panel.node.querySelector('[data-testid="meow-filter-executor"]') as HTMLSelectElement;
-    expect(Array.from(select.options).map(o => o.textContent)).toEqual(['all executors', 'local (2)', 'slurm (2)', 'jupyter (1)']);
+    expect(Array.from(select.options).map(o => o.textContent)).toEqual([
+      'all executors',
+      'local (2)',
+      'slurm (2)',
+      'jupyter (1)'
+    ]);
     const choose = async (value: string) => {
       await act(async () => {
         select.value = value;
         select.dispatchEvent(new Event('change', { bubbles: true }));
       });
-      await waitFor(() => meow.jobs.filter.executor === value && rows().every(r => cell(r).getAttribute('data-meow-executor') === value), `the ${value} jobs`);
+      await waitFor(
+        () =>
+          meow.jobs.filter.executor === value &&
+          rows().every(r => cell(r).getAttribute('data-meow-executor') === value),
+        `the ${value} jobs`
+      );
     };
     await choose('slurm');
     expect(meow.jobs.filter).toEqual({ executor: 'slurm' });
@@ -164,7 +183,9 @@ describe('Monitor: where each job runs', () => {
     await choose('local');
     expect(rows().map(r => r.getAttribute('data-meow-job-id'))).toEqual([list[4].id, list[0].id]);
     // A live update moves a job between executors' counts and the filtered view.
-    await act(async () => meow.jobs.upsert({ ...list[0], executor: 'slurm', external: { id: '1300', state: 'PENDING' } }));
+    await act(async () =>
+      meow.jobs.upsert({ ...list[0], executor: 'slurm', external: { id: '1300', state: 'PENDING' } })
+    );
     await waitFor(() => rows().length === 1, 'the job moved out of the local view');
     expect(rows().map(r => r.getAttribute('data-meow-job-id'))).toEqual([list[4].id]);
     expect(meow.jobs.executorCounts).toEqual({ local: 1, slurm: 3, jupyter: 1 });
@@ -176,7 +197,8 @@ describe('Monitor: where each job runs', () => {
     // The detail: executor, Slurm id, state, reason, resources.
     const detail = () => panel.node.querySelector('[data-testid="meow-job-detail"]')!;
     const field = (id: string) => detail().querySelector(`[data-testid="meow-job-${id}"]`)?.textContent;
-    const shown = (id: string) => waitFor(() => detail()?.getAttribute('data-meow-job-id') === id && field('executor'), `the detail of ${id}`);
+    const shown = (id: string) =>
+      waitFor(() => detail()?.getAttribute('data-meow-job-id') === id && field('executor'), `the detail of ${id}`);
     await act(async () => panel.showJob(list[1].id));
     await shown(list[1].id);
     expect(field('executor')).toBe('slurm');
@@ -241,7 +263,9 @@ describe('pattern form: executor and resources', () => {
       partition: 'gpu',
       extraArgs: ['--qos=high', '--comment=two words']
     });
-    expect(v.yaml).toContain('executor: slurm\nresources:\n  cpus: 4\n  memory: 8GB\n  gpus: 1\n  time: 2h\n  partition: gpu\n  extra_args:\n');
+    expect(v.yaml).toContain(
+      'executor: slurm\nresources:\n  cpus: 4\n  memory: 8GB\n  gpus: 1\n  time: 2h\n  partition: gpu\n  extra_args:\n'
+    );
     const back = parsePattern('Big', v.yaml!);
     expect(back.issues).toEqual([]);
     expect(back.pattern).toEqual(v.pattern);
@@ -260,10 +284,14 @@ describe('pattern form: executor and resources', () => {
     expect(formFromPattern(v.pattern!)).toEqual(form({}));
   });
 
-  it('shows the core\'s messages on the resource fields', () => {
-    const v = validateForm(form({ executor: 'slurm', memory: 'lots', cpus: '0', time: 'soon', partition: 'a b', extraArgs: 'qos=high' }));
+  it("shows the core's messages on the resource fields", () => {
+    const v = validateForm(
+      form({ executor: 'slurm', memory: 'lots', cpus: '0', time: 'soon', partition: 'a b', extraArgs: 'qos=high' })
+    );
     expect(v.pattern).toBeUndefined();
-    expect(v.byField.memory[0]).toMatch(/^must be a size like 500MB, 8GB or 16GiB \(got "?lots"?\) \(resources\.memory\); e\.g\. memory: 8GB$/);
+    expect(v.byField.memory[0]).toMatch(
+      /^must be a size like 500MB, 8GB or 16GiB \(got "?lots"?\) \(resources\.memory\); e\.g\. memory: 8GB$/
+    );
     expect(v.byField.cpus[0]).toMatch(/must be a whole number ≥ 1/);
     expect(v.byField.time[0]).toMatch(/must be a duration/);
     expect(v.byField.partition[0]).toMatch(/must be a partition name/);
@@ -284,7 +312,9 @@ describe('pattern form: executor and resources', () => {
 
 describe('PatternEditor: executor and resources', () => {
   async function editor(meow: IMeow, editing?: IPatternInfo) {
-    const widget = ReactWidget.create(React.createElement(PatternEditor, { workflow: meow.workflow, editing, onClose: () => undefined }));
+    const widget = ReactWidget.create(
+      React.createElement(PatternEditor, { workflow: meow.workflow, editing, onClose: () => undefined })
+    );
     await show(widget);
     const q = (id: string) => widget.node.querySelector(`[data-testid="${id}"]`) as HTMLInputElement;
     const type = async (id: string, value: string) => {
@@ -298,7 +328,7 @@ describe('PatternEditor: executor and resources', () => {
     return { widget, q, type };
   }
 
-  it('edits the executor and resources, with the core\'s message on a bad memory', async () => {
+  it("edits the executor and resources, with the core's message on a bad memory", async () => {
     const meow = fakeMeow([]);
     const { widget, q, type } = await editor(meow);
     await type('meow-pattern-name', 'Big');
@@ -315,7 +345,9 @@ describe('PatternEditor: executor and resources', () => {
     await type('meow-pattern-executor', 'slurm');
     await type('meow-pattern-cpus', '4');
     await type('meow-pattern-memory', 'lots');
-    expect(q('meow-error-memory').textContent).toMatch(/^must be a size like 500MB, 8GB or 16GiB .*\(resources\.memory\); e\.g\. memory: 8GB$/);
+    expect(q('meow-error-memory').textContent).toMatch(
+      /^must be a size like 500MB, 8GB or 16GiB .*\(resources\.memory\); e\.g\. memory: 8GB$/
+    );
     expect(widget.node.querySelector('[data-meow-field="memory"]')!.classList.contains('jp-mod-invalid')).toBe(true);
     expect(section().open).toBe(true); // a wrong value is never hidden
     expect(q('meow-pattern-save').disabled).toBe(true);
@@ -345,7 +377,9 @@ describe('PatternEditor: executor and resources', () => {
     expect(q('meow-pattern-partition').value).toBe('gpu');
     expect(q('meow-pattern-cpus').value).toBe('');
     expect((q('meow-pattern-resources') as unknown as HTMLDetailsElement).open).toBe(true);
-    expect(parsePattern('Remote', q('meow-pattern-preview').textContent!).pattern).toEqual(info('Remote', text).pattern);
+    expect(parsePattern('Remote', q('meow-pattern-preview').textContent!).pattern).toEqual(
+      info('Remote', text).pattern
+    );
     await act(async () => widget.dispose());
   });
 });

@@ -90,12 +90,10 @@ export function fakeSettings(route: Route, extra: Partial<ServerConnection.ISett
   return { serverSettings, requests };
 }
 
-let seq = 0;
 /** A job with sortable id `2026-..._<n>`. */
 export function makeJob(n: number, over: Partial<IJob> = {}): IJob {
   const t = new Date(Date.UTC(2026, 0, 1, 0, 0, 0) + n * 1000);
   const id = `${t.toISOString().replace(/[-:.]/g, '').slice(0, 15)}_${String(n).padStart(6, '0')}`;
-  seq++;
   return {
     id,
     pattern: over.pattern ?? `P${n % 3}`,

@@ -14,7 +14,12 @@ function info(name: string, text: string): IPatternInfo {
     problem: issues.length ? issues.map(i => i.message).join('; ') : undefined
   };
 }
-const recipe = (name: string): IRecipeInfo => ({ name, file: `.meow/recipes/${name}.ipynb`, variables: [], patterns: [] });
+const recipe = (name: string): IRecipeInfo => ({
+  name,
+  file: `.meow/recipes/${name}.ipynb`,
+  variables: [],
+  patterns: []
+});
 
 describe('outputGlob', () => {
   it('reads output templates as workgroup-relative globs', () => {
@@ -46,8 +51,14 @@ describe('globsCanOverlap', () => {
 });
 
 describe('buildWorkflowGraph', () => {
-  const one = info('Pattern_One', 'recipe: append\ntrigger: {path: "start/*"}\ninput: infile\noutputs: {outfile: "{VGRID}/first/{FILENAME}"}\n');
-  const two = info('Pattern_Two', 'input_file: infile\ninput_paths: [first/*]\noutput: {outfile: "{VGRID}/second/{FILENAME}"}\nrecipes: [append]\nvariables: {}\nparameterize_over: {}\n');
+  const one = info(
+    'Pattern_One',
+    'recipe: append\ntrigger: {path: "start/*"}\ninput: infile\noutputs: {outfile: "{VGRID}/first/{FILENAME}"}\n'
+  );
+  const two = info(
+    'Pattern_Two',
+    'input_file: infile\ninput_paths: [first/*]\noutput: {outfile: "{VGRID}/second/{FILENAME}"}\nrecipes: [append]\nvariables: {}\nparameterize_over: {}\n'
+  );
   const orphan = info('Orphan', 'recipe: missing\ntrigger: {path: "second/*.csv"}\n');
   const broken = info('Broken', 'recipe: [\n');
 
@@ -91,7 +102,10 @@ describe('buildWorkflowGraph', () => {
 
   it('draws loops (Choice writes back into int_1) and lays them out', () => {
     const add = info('Add_5', 'recipe: r\ntrigger: {path: "int_1/*"}\noutputs: {out: "{VGRID}/int_2/{FILENAME}"}\n');
-    const choice = info('Choice', 'recipe: r\ntrigger: {path: "int_2/*"}\noutputs: {back: "{VGRID}/int_1/{FILENAME}", done: "{VGRID}/final/{FILENAME}"}\n');
+    const choice = info(
+      'Choice',
+      'recipe: r\ntrigger: {path: "int_2/*"}\noutputs: {back: "{VGRID}/int_1/{FILENAME}", done: "{VGRID}/final/{FILENAME}"}\n'
+    );
     const g = buildWorkflowGraph([add, choice], [recipe('r')]);
     expect(g.links).toEqual([
       { from: 'Add_5', to: 'Choice', variable: 'out' },
@@ -141,9 +155,19 @@ describe('buildWorkflowGraph', () => {
       label: '*/10 * * * * Europe/Copenhagen'
     });
     expect(seen('Tick')).toEqual({ id: 'clock:every 30s', kind: 'trigger', trigger: 'schedule', label: 'every 30s' });
-    expect(seen('Review')).toEqual({ id: 'person:Review', kind: 'trigger', trigger: 'manual', label: 'approve review/*' });
+    expect(seen('Review')).toEqual({
+      id: 'person:Review',
+      kind: 'trigger',
+      trigger: 'manual',
+      label: 'approve review/*'
+    });
     expect(seen('ByHand')).toEqual({ id: 'person:ByHand', kind: 'trigger', trigger: 'manual', label: 'run by hand' });
-    expect(seen('Silence')).toEqual({ id: 'absent:600000:in/*', kind: 'trigger', trigger: 'absent', label: 'no in/* for 10m' });
+    expect(seen('Silence')).toEqual({
+      id: 'absent:600000:in/*',
+      kind: 'trigger',
+      trigger: 'absent',
+      label: 'no in/* for 10m'
+    });
 
     // Two patterns on one port share its node (they share the listener).
     expect(triggerOf('Net2')).toBe(triggerOf('Net'));

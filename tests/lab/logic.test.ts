@@ -46,10 +46,22 @@ describe('register notebook as recipe', () => {
   it('asks before replacing (409 → confirm → overwrite), and can be declined', async () => {
     const { serverSettings, requests } = server(new Set(['append']));
     const client = new MeowClient({ serverSettings });
-    const declined = await registerRecipe({ client, path: 'a.ipynb', notebook: {}, name: 'append', confirmOverwrite: async () => false });
+    const declined = await registerRecipe({
+      client,
+      path: 'a.ipynb',
+      notebook: {},
+      name: 'append',
+      confirmOverwrite: async () => false
+    });
     expect(declined.status).toBe('cancelled');
     expect(requests).toHaveLength(1);
-    const replaced = await registerRecipe({ client, path: 'a.ipynb', notebook: {}, name: 'append', confirmOverwrite: async () => true });
+    const replaced = await registerRecipe({
+      client,
+      path: 'a.ipynb',
+      notebook: {},
+      name: 'append',
+      confirmOverwrite: async () => true
+    });
     expect(replaced.status).toBe('replaced');
     expect(requests.map(r => r.body.overwrite)).toEqual([false, false, true]);
   });
@@ -57,7 +69,13 @@ describe('register notebook as recipe', () => {
   it('passes other errors through', async () => {
     const { serverSettings } = fakeSettings(() => ({ status: 400, body: { error: 'not a notebook' } }));
     await expect(
-      registerRecipe({ client: new MeowClient({ serverSettings }), path: 'x', notebook: 1, name: 'x', confirmOverwrite: async () => true })
+      registerRecipe({
+        client: new MeowClient({ serverSettings }),
+        path: 'x',
+        notebook: 1,
+        name: 'x',
+        confirmOverwrite: async () => true
+      })
     ).rejects.toThrow('not a notebook');
   });
 });

@@ -209,7 +209,12 @@ describe('JobsModel sorting', () => {
 
   it('orders the filtered view by a column, both ways, and keeps indexOf in step', () => {
     const model = new JobsModel();
-    const jobs = [makeJob(1, { pattern: 'b' }), makeJob(2, { pattern: 'a' }), makeJob(3, { pattern: 'c' }), makeJob(4, { pattern: 'a' })];
+    const jobs = [
+      makeJob(1, { pattern: 'b' }),
+      makeJob(2, { pattern: 'a' }),
+      makeJob(3, { pattern: 'c' }),
+      makeJob(4, { pattern: 'a' })
+    ];
     model.reset(jobs);
     expect(model.sort).toEqual({ key: 'id', direction: 'desc' });
     expect(rows(model)).toEqual([jobs[3].id, jobs[2].id, jobs[1].id, jobs[0].id]);
@@ -258,11 +263,14 @@ describe('JobsModel refresh racing the websocket', () => {
     const gate = new Promise<void>(r => (release = r));
     const { serverSettings } = fakeSettings(() => undefined);
     const fetchFn = serverSettings.fetch;
-    const slow = { ...serverSettings, fetch: (async (...args: any[]) => {
-      await gate;
-      void fetchFn;
-      return new Response(JSON.stringify({ jobs: [done], total: 1, offset: 0, limit: 1000 }), { status: 200 });
-    }) as any };
+    const slow = {
+      ...serverSettings,
+      fetch: (async (...args: any[]) => {
+        await gate;
+        void fetchFn;
+        return new Response(JSON.stringify({ jobs: [done], total: 1, offset: 0, limit: 1000 }), { status: 200 });
+      }) as any
+    };
     const client = new MeowClient({ serverSettings: slow });
     const model = new JobsModel({ client });
     client.connect();

@@ -74,7 +74,8 @@ describe('Monitor columns', () => {
     const meow = fakeMeow(jobs);
     const panel = await mount(meow);
     const header = (id: string) => panel.node.querySelector(`[role="columnheader"][data-meow-column="${id}"]`)!;
-    const patterns = () => Array.from(panel.node.querySelectorAll('.jp-meow-jobRow[data-meow-job-id]')).map(r => r.children[1].textContent);
+    const patterns = () =>
+      Array.from(panel.node.querySelectorAll('.jp-meow-jobRow[data-meow-job-id]')).map(r => r.children[1].textContent);
     expect(header('job').getAttribute('aria-sort')).toBe('descending');
     expect(header('pattern').getAttribute('aria-sort')).toBe('none');
     expect(patterns()).toEqual(['gamma', 'alpha', 'beta']);
@@ -118,7 +119,9 @@ describe('Monitor columns', () => {
     expect(panel.columnWidths.pattern).toBe(pattern.width + 10);
     expect(grid().style.getPropertyValue('--jp-meow-job-columns')).toContain(`${pattern.width + 10}px`);
     for (let i = 0; i < 30; i++) {
-      await act(async () => handle().dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', shiftKey: true, bubbles: true })));
+      await act(async () =>
+        handle().dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft', shiftKey: true, bubbles: true }))
+      );
     }
     await until(() => panel.columnWidths.pattern === pattern.minWidth);
     await unmount(panel);
@@ -138,7 +141,10 @@ describe('Monitor columns', () => {
   it('first click sorts text columns A→Z and times newest first; the next click flips', () => {
     const byId = (id: string) => MONITOR_COLUMNS.find(c => c.id === id)!;
     expect(nextSort({ key: 'id', direction: 'desc' }, byId('pattern'))).toEqual({ key: 'pattern', direction: 'asc' });
-    expect(nextSort({ key: 'id', direction: 'desc' }, byId('duration'))).toEqual({ key: 'duration', direction: 'desc' });
+    expect(nextSort({ key: 'id', direction: 'desc' }, byId('duration'))).toEqual({
+      key: 'duration',
+      direction: 'desc'
+    });
     expect(nextSort({ key: 'id', direction: 'desc' }, byId('job'))).toEqual({ key: 'id', direction: 'asc' });
   });
 });
@@ -225,7 +231,11 @@ describe('FailureNotifier', () => {
 
 describe('MeowStatusItem done count', () => {
   it('shows how many jobs are done', async () => {
-    const meow = fakeMeow([makeJob(1, { status: 'done' }), makeJob(2, { status: 'done' }), makeJob(3, { status: 'failed' })]);
+    const meow = fakeMeow([
+      makeJob(1, { status: 'done' }),
+      makeJob(2, { status: 'done' }),
+      makeJob(3, { status: 'failed' })
+    ]);
     const item = new MeowStatusItem(meow, () => undefined);
     await act(async () => {
       Widget.attach(item, document.body);

@@ -67,7 +67,10 @@ describe('MonitorPanel', () => {
     const chip = panel.node.querySelector('[data-meow-filter-status="failed"]') as HTMLButtonElement;
     expect(chip.textContent).toBe('failed 100');
     await act(async () => chip.click());
-    await waitFor(() => panel.node.querySelector('.jp-meow-tableFooter')!.textContent === '100 of 10000 jobs', 'the filtered count');
+    await waitFor(
+      () => panel.node.querySelector('.jp-meow-tableFooter')!.textContent === '100 of 10000 jobs',
+      'the filtered count'
+    );
     expect(Array.from(rows()).every(r => r.getAttribute('data-meow-job-status') === 'failed')).toBe(true);
 
     // A live update: a new failed job appears on top without reloading.
@@ -79,7 +82,10 @@ describe('MonitorPanel', () => {
     await act(async () => (rows()[0] as HTMLElement).click());
     const detail = await waitFor(() => panel.node.querySelector('[data-testid="meow-job-detail"]'), 'the job detail');
     expect(detail.getAttribute('data-meow-job-id')).toBe(fresh.id);
-    await waitFor(() => detail.querySelector('[data-testid="meow-job-hash"]')?.textContent === 'abc', 'the fetched job hash');
+    await waitFor(
+      () => detail.querySelector('[data-testid="meow-job-hash"]')?.textContent === 'abc',
+      'the fetched job hash'
+    );
     expect((detail.querySelector('[data-testid="meow-job-cancel"]') as HTMLButtonElement).disabled).toBe(true);
     expect((detail.querySelector('[data-testid="meow-job-rerun"]') as HTMLButtonElement).disabled).toBe(false);
     await act(async () => Widget.detach(panel));
@@ -90,7 +96,9 @@ describe('MonitorPanel', () => {
 describe('PatternEditor', () => {
   it('shows the core validation messages live and enables Save when valid', async () => {
     const meow = fakeMeow([]);
-    const widget = ReactWidget.create(React.createElement(PatternEditor, { workflow: meow.workflow, onClose: () => undefined }));
+    const widget = ReactWidget.create(
+      React.createElement(PatternEditor, { workflow: meow.workflow, onClose: () => undefined })
+    );
     await act(async () => {
       Widget.attach(widget, document.body);
       MessageLoop.sendMessage(widget, Widget.Msg.UpdateRequest);
@@ -116,14 +124,20 @@ describe('PatternEditor', () => {
     await type('meow-pattern-input', 'infile');
     expect(host.querySelector('[data-testid="meow-error-path"]')).toBeNull();
     expect(q('meow-pattern-save').disabled).toBe(false);
-    expect(q('meow-pattern-preview').textContent).toBe('recipe: append\ntrigger:\n  path: start/*\n  events:\n    - created\n    - modified\ninput: infile\n');
+    expect(q('meow-pattern-preview').textContent).toBe(
+      'recipe: append\ntrigger:\n  path: start/*\n  events:\n    - created\n    - modified\ninput: infile\n'
+    );
     await act(async () => widget.dispose());
   });
 });
 
 describe('MeowStatusItem', () => {
   it('shows counts when up and "down" otherwise', async () => {
-    const meow = fakeMeow([makeJob(1, { status: 'queued' }), makeJob(2, { status: 'running' }), makeJob(3, { status: 'failed' })]);
+    const meow = fakeMeow([
+      makeJob(1, { status: 'queued' }),
+      makeJob(2, { status: 'running' }),
+      makeJob(3, { status: 'failed' })
+    ]);
     const item = new MeowStatusItem(meow, () => undefined);
     await act(async () => {
       Widget.attach(item, document.body);

@@ -33,7 +33,10 @@ describe('pattern form', () => {
       recipe: 'append',
       path: 'start/*',
       input: 'infile',
-      parameters: [{ name: 'extra', value: 'This line was added' }, { name: 'factor', value: '1.0' }],
+      parameters: [
+        { name: 'extra', value: 'This line was added' },
+        { name: 'factor', value: '1.0' }
+      ],
       outputs: [{ name: 'outfile', value: '{VGRID}/first/{FILENAME}' }],
       sweep: [{ name: 'n', start: '1', stop: '3', step: '1' }]
     });
@@ -82,16 +85,30 @@ describe('pattern form', () => {
       maxBytes: 1024 ** 3,
       maxConnections: 64
     });
-    expect(validateForm(form({ ...base, trigger: 'schedule', schedule: '61 * * * *' })).byField.schedule[0]).toMatch(/minute/);
+    expect(validateForm(form({ ...base, trigger: 'schedule', schedule: '61 * * * *' })).byField.schedule[0]).toMatch(
+      /minute/
+    );
     expect(validateForm(form({ ...base, trigger: 'every', every: '500ms' })).byField.every[0]).toMatch(/minimum/);
-    expect(validateForm(form({ ...base, trigger: 'every', every: '30s' })).pattern!.trigger).toEqual({ kind: 'schedule', everyMs: 30000, missed: 'once' });
+    expect(validateForm(form({ ...base, trigger: 'every', every: '30s' })).pattern!.trigger).toEqual({
+      kind: 'schedule',
+      everyMs: 30000,
+      missed: 'once'
+    });
     expect(validateForm(form({ ...base, trigger: 'manual' })).yaml).toBe('recipe: r\ntrigger:\n  manual: true\n');
-    expect(validateForm(form({ ...base, path: 'in/*', events: [] })).byField.events).toEqual(['tick at least one event']);
+    expect(validateForm(form({ ...base, path: 'in/*', events: [] })).byField.events).toEqual([
+      'tick at least one event'
+    ]);
   });
 
   it('warns about a missing recipe, unknown variables and replacing a pattern', () => {
     const recipes = [{ name: 'append', file: 'x', variables: ['infile', 'extra'], patterns: [] }];
-    const f = form({ name: 'P', recipe: 'append', path: 'in/*', input: 'infile', parameters: [{ name: 'other', value: '1' }] });
+    const f = form({
+      name: 'P',
+      recipe: 'append',
+      path: 'in/*',
+      input: 'infile',
+      parameters: [{ name: 'other', value: '1' }]
+    });
     const v = validateForm(f, { recipes, existing: ['P'] });
     expect(v.pattern).toBeDefined();
     expect(v.warnings).toEqual([
@@ -104,7 +121,10 @@ describe('pattern form', () => {
   });
 
   it('keeps thesis-format patterns in the thesis format when possible', () => {
-    const { pattern } = parsePattern('T', 'input_file: infile\ninput_paths: [start/*]\noutput: {}\nparameterize_over: {}\nrecipes: [Append]\nvariables: {extra: hi}\n');
+    const { pattern } = parsePattern(
+      'T',
+      'input_file: infile\ninput_paths: [start/*]\noutput: {}\nparameterize_over: {}\nrecipes: [Append]\nvariables: {extra: hi}\n'
+    );
     const f = formFromPattern(pattern!);
     expect(f.format).toBe('thesis');
     const v = validateForm(f);
@@ -137,7 +157,10 @@ describe('pattern form', () => {
       ['every', 'recipe: r\ntrigger:\n  every: 1h30m\n  missed: skip\n'],
       ['manual', 'recipe: r\ntrigger:\n  manual: true\n'],
       ['manual with approval glob', 'recipe: r\ntrigger:\n  manual: true\n  path: review/*\ninput: infile\n'],
-      ['absent', 'recipe: r\ntrigger:\n  absent:\n    path: in/*\n    for: 10m\nparameters:\n  alert: "nothing arrived"\n']
+      [
+        'absent',
+        'recipe: r\ntrigger:\n  absent:\n    path: in/*\n    for: 10m\nparameters:\n  alert: "nothing arrived"\n'
+      ]
     ];
 
     it.each(FILES)('%s: pattern → form → pattern keeps every field', (_kind, text) => {
@@ -153,7 +176,7 @@ describe('pattern form', () => {
       expect(formFromPattern(v.pattern!)).toEqual(f);
     });
 
-    it('shows each kind\'s options in the form, defaults left empty', () => {
+    it("shows each kind's options in the form, defaults left empty", () => {
       const net = formFromPattern(parsePattern('P', FILES[1][1]).pattern!);
       expect(net).toMatchObject({
         trigger: 'port',
@@ -165,32 +188,62 @@ describe('pattern form', () => {
         maxBytes: '100MB',
         maxConnections: '8'
       });
-      expect(formFromPattern(parsePattern('P', FILES[2][1]).pattern!)).toMatchObject({ host: '', maxBytes: '', maxConnections: '' });
+      expect(formFromPattern(parsePattern('P', FILES[2][1]).pattern!)).toMatchObject({
+        host: '',
+        maxBytes: '',
+        maxConnections: ''
+      });
       expect(formFromPattern(parsePattern('P', FILES[3][1]).pattern!)).toMatchObject({
         trigger: 'schedule',
         schedule: '*/10 * * * *',
         timezone: 'Europe/Copenhagen',
         missed: 'skip'
       });
-      expect(formFromPattern(parsePattern('P', FILES[5][1]).pattern!)).toMatchObject({ trigger: 'every', every: '90m', missed: 'skip' });
-      expect(formFromPattern(parsePattern('P', FILES[7][1]).pattern!)).toMatchObject({ trigger: 'manual', path: 'review/*' });
-      expect(formFromPattern(parsePattern('P', FILES[8][1]).pattern!)).toMatchObject({ trigger: 'absent', path: 'in/*', absentFor: '10m' });
+      expect(formFromPattern(parsePattern('P', FILES[5][1]).pattern!)).toMatchObject({
+        trigger: 'every',
+        every: '90m',
+        missed: 'skip'
+      });
+      expect(formFromPattern(parsePattern('P', FILES[7][1]).pattern!)).toMatchObject({
+        trigger: 'manual',
+        path: 'review/*'
+      });
+      expect(formFromPattern(parsePattern('P', FILES[8][1]).pattern!)).toMatchObject({
+        trigger: 'absent',
+        path: 'in/*',
+        absentFor: '10m'
+      });
     });
 
     it('builds each kind from the form', () => {
       const base = form({ name: 'P', recipe: 'r' });
-      expect(validateForm({ ...base, trigger: 'port', port: '9000', host: '0.0.0.0', maxBytes: '2GiB', maxConnections: '10' }).pattern!.trigger).toEqual({
+      expect(
+        validateForm({
+          ...base,
+          trigger: 'port',
+          port: '9000',
+          host: '0.0.0.0',
+          maxBytes: '2GiB',
+          maxConnections: '10'
+        }).pattern!.trigger
+      ).toEqual({
         kind: 'network',
         port: 9000,
         host: '0.0.0.0',
         maxBytes: 2 * 1024 ** 3,
         maxConnections: 10
       });
-      expect(validateForm({ ...base, trigger: 'port', port: '9000', tlsCert: 'c.pem', tlsKey: 'k.pem', secret: 'x' }).pattern!.trigger).toMatchObject({
+      expect(
+        validateForm({ ...base, trigger: 'port', port: '9000', tlsCert: 'c.pem', tlsKey: 'k.pem', secret: 'x' })
+          .pattern!.trigger
+      ).toMatchObject({
         tls: { cert: 'c.pem', key: 'k.pem' },
         secret: 'x'
       });
-      expect(validateForm({ ...base, trigger: 'schedule', schedule: '0 6 * * MON-FRI', timezone: 'UTC', missed: 'skip' }).pattern!.trigger).toEqual({
+      expect(
+        validateForm({ ...base, trigger: 'schedule', schedule: '0 6 * * MON-FRI', timezone: 'UTC', missed: 'skip' })
+          .pattern!.trigger
+      ).toEqual({
         kind: 'schedule',
         cron: '0 6 * * MON-FRI',
         timezone: 'UTC',
@@ -202,7 +255,9 @@ describe('pattern form', () => {
         everyMs: 300000,
         missed: 'once'
       });
-      expect(validateForm({ ...base, trigger: 'manual', path: 'review/*' }).yaml).toBe('recipe: r\ntrigger:\n  manual: true\n  path: review/*\n');
+      expect(validateForm({ ...base, trigger: 'manual', path: 'review/*' }).yaml).toBe(
+        'recipe: r\ntrigger:\n  manual: true\n  path: review/*\n'
+      );
       expect(validateForm({ ...base, trigger: 'manual', path: '  ' }).pattern!.trigger).toEqual({ kind: 'manual' });
       expect(validateForm({ ...base, trigger: 'absent', path: 'in/*', absentFor: '2h' }).pattern!.trigger).toEqual({
         kind: 'absent',
@@ -211,9 +266,18 @@ describe('pattern form', () => {
       });
     });
 
-    it('puts the core\'s messages on the fields of each kind', () => {
+    it("puts the core's messages on the fields of each kind", () => {
       const base = form({ name: 'P', recipe: 'r' });
-      const net = validateForm({ ...base, trigger: 'port', port: '9000', host: 'a b', maxBytes: 'lots', maxConnections: '0', secret: ' x ', tlsCert: 'c.pem' });
+      const net = validateForm({
+        ...base,
+        trigger: 'port',
+        port: '9000',
+        host: 'a b',
+        maxBytes: 'lots',
+        maxConnections: '0',
+        secret: ' x ',
+        tlsCert: 'c.pem'
+      });
       expect(net.pattern).toBeUndefined();
       expect(net.byField.host[0]).toMatch(/spaces/);
       expect(net.byField.maxBytes[0]).toMatch(/must be a size/);
@@ -244,17 +308,25 @@ describe('pattern form', () => {
 
 describe('a fresh form', () => {
   it('shows errors only of touched fields, or all after a save attempt', () => {
-    const v = validateForm(form({ name: 'bad name', path: '/abs/*', outputs: [{ name: 'o', value: '{VGRID}/x/{FILENAM}' }], memory: 'lots' }));
+    const v = validateForm(
+      form({ name: 'bad name', path: '/abs/*', outputs: [{ name: 'o', value: '{VGRID}/x/{FILENAM}' }], memory: 'lots' })
+    );
     expect(Object.keys(v.byField).sort()).toEqual(['memory', 'name', 'outputs.o', 'path', 'recipe']);
     expect(visibleErrors(v.byField, new Set(), false)).toEqual({});
     expect(Object.keys(visibleErrors(v.byField, new Set(['name']), false))).toEqual(['name']);
     // A row's error belongs to its section, a resource's to its field.
-    expect(Object.keys(visibleErrors(v.byField, new Set(['outputs', 'memory']), false)).sort()).toEqual(['memory', 'outputs.o']);
-    expect(visibleErrors({ resources: ['x'], form: ['y'] }, new Set(['cpus']), false)).toEqual({ resources: ['x'], form: ['y'] });
+    expect(Object.keys(visibleErrors(v.byField, new Set(['outputs', 'memory']), false)).sort()).toEqual([
+      'memory',
+      'outputs.o'
+    ]);
+    expect(visibleErrors({ resources: ['x'], form: ['y'] }, new Set(['cpus']), false)).toEqual({
+      resources: ['x'],
+      form: ['y']
+    });
     expect(visibleErrors(v.byField, new Set(), true)).toEqual(v.byField);
   });
 
-  it('guesses the recipe\'s input variable from its names', () => {
+  it("guesses the recipe's input variable from its names", () => {
     expect(likelyInputVariable(['extra', 'infile', 'outfile'])).toBe('infile');
     expect(likelyInputVariable(['threshold', 'input_file'])).toBe('input_file');
     expect(likelyInputVariable(['Input', 'x'])).toBe('Input');

@@ -24,39 +24,62 @@ import { waitFor } from './waitFor';
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
 const RECIPES = [{ name: 'append', file: 'r', variables: ['infile', 'extra', 'outfile'], patterns: [] }];
-const TEXT = 'recipe: append\ntrigger:\n  path: data/in/*\n  events:\n    - created\n    - modified\ninput: infile\noutputs:\n  outfile: "{VGRID}/data/out/{FILENAME}"\n';
+const TEXT =
+  'recipe: append\ntrigger:\n  path: data/in/*\n  events:\n    - created\n    - modified\ninput: infile\noutputs:\n  outfile: "{VGRID}/data/out/{FILENAME}"\n';
 
 describe('pattern form: keywords and recipe variables', () => {
   const base = { ...emptyForm(), name: 'P', recipe: 'append', path: 'data/in/*', input: 'infile' };
 
   it('refuses {FILENAM} on the output row, suggesting {FILENAME}', () => {
-    const v = validateForm({ ...base, outputs: [{ name: 'outfile', value: '{VGRID}/data/out/{FILENAM}' }] }, { recipes: RECIPES });
+    const v = validateForm(
+      { ...base, outputs: [{ name: 'outfile', value: '{VGRID}/data/out/{FILENAM}' }] },
+      { recipes: RECIPES }
+    );
     expect(v.pattern).toBeUndefined();
     expect(v.yaml).toBeUndefined();
-    expect(v.byField['outputs.outfile']).toEqual([expect.stringMatching(/^uses \{FILENAM\}, which is not a keyword.*; did you mean \{FILENAME\}\?/)]);
+    expect(v.byField['outputs.outfile']).toEqual([
+      expect.stringMatching(/^uses \{FILENAM\}, which is not a keyword.*; did you mean \{FILENAME\}\?/)
+    ]);
   });
 
   it('warns with "did you mean" about names the recipe does not assign, while the pattern stays valid', () => {
-    const v = validateForm({ ...base, input: 'infle', outputs: [{ name: 'outfle', value: '{VGRID}/x/{FILENAME}' }] }, { recipes: RECIPES });
+    const v = validateForm(
+      { ...base, input: 'infle', outputs: [{ name: 'outfle', value: '{VGRID}/x/{FILENAME}' }] },
+      { recipes: RECIPES }
+    );
     expect(v.pattern).toBeDefined();
     expect(v.warnings).toEqual([
-      expect.stringMatching(/^input: names "infle", which recipe "append" does not assign .*; did you mean "infile"\?$/),
+      expect.stringMatching(
+        /^input: names "infle", which recipe "append" does not assign .*; did you mean "infile"\?$/
+      ),
       expect.stringMatching(/^outputs\.outfle: names "outfle".*; did you mean "outfile"\?$/)
     ]);
   });
 
-  it('shows the core\'s pattern warnings (a keyword in the wrong case) too', () => {
+  it("shows the core's pattern warnings (a keyword in the wrong case) too", () => {
     const v = validateForm({ ...base, outputs: [{ name: 'outfile', value: 'out/{filename}' }] }, { recipes: RECIPES });
-    expect(v.warnings).toEqual([expect.stringMatching(/^outputs\.outfile: contains "\{filename\}".*did you mean \{FILENAME\}\?/)]);
+    expect(v.warnings).toEqual([
+      expect.stringMatching(/^outputs\.outfile: contains "\{filename\}".*did you mean \{FILENAME\}\?/)
+    ]);
   });
 });
 
 describe('describeSaveEffect', () => {
-  const effect = (over: Partial<IPatternSaveEffect>): IPatternSaveEffect => ({ changes: true, jobs: 0, files: 0, cancels: 0, ...over });
+  const effect = (over: Partial<IPatternSaveEffect>): IPatternSaveEffect => ({
+    changes: true,
+    jobs: 0,
+    files: 0,
+    cancels: 0,
+    ...over
+  });
   it('says how many jobs re-run and are cancelled; nothing when nothing changes', () => {
     expect(describeSaveEffect('P', effect({ jobs: 6, files: 3 }))!.title).toBe('This re-runs 6 jobs');
-    expect(describeSaveEffect('P', effect({ jobs: 6, files: 3, cancels: 1 }))!.body).toMatch(/re-runs 6 jobs on 3 existing files.*1 unfinished job of the current version is cancelled/);
-    expect(describeSaveEffect('P', effect({ jobs: 1, files: 1, truncated: true }))!.title).toBe('This re-runs 1 job or more');
+    expect(describeSaveEffect('P', effect({ jobs: 6, files: 3, cancels: 1 }))!.body).toMatch(
+      /re-runs 6 jobs on 3 existing files.*1 unfinished job of the current version is cancelled/
+    );
+    expect(describeSaveEffect('P', effect({ jobs: 1, files: 1, truncated: true }))!.title).toBe(
+      'This re-runs 1 job or more'
+    );
     expect(describeSaveEffect('P', effect({ cancels: 2 }))!.title).toBe('This cancels 2 jobs');
     expect(describeSaveEffect('P', effect({}))).toBeUndefined();
     expect(describeSaveEffect('P', effect({ changes: false }))).toBeUndefined();
@@ -96,7 +119,9 @@ describe('PatternEditor: re-run warning before saving an edit', () => {
   }
 
   async function edit(workflow: WorkflowModel, closed: () => void) {
-    const widget = ReactWidget.create(React.createElement(PatternEditor, { workflow, editing: info(TEXT), onClose: closed }));
+    const widget = ReactWidget.create(
+      React.createElement(PatternEditor, { workflow, editing: info(TEXT), onClose: closed })
+    );
     await act(async () => {
       Widget.attach(widget, document.body);
       MessageLoop.sendMessage(widget, Widget.Msg.UpdateRequest);
@@ -126,7 +151,10 @@ describe('PatternEditor: re-run warning before saving an edit', () => {
     const check = requests.find(r => r.method === 'POST')!;
     expect(check.body.text).toMatch(/data\/out2/);
     await act(async () => dismissDialog());
-    await waitFor(() => !document.querySelector('.jp-Dialog') && q('meow-pattern-save').textContent === 'Save', 'the dialog closed, nothing saving');
+    await waitFor(
+      () => !document.querySelector('.jp-Dialog') && q('meow-pattern-save').textContent === 'Save',
+      'the dialog closed, nothing saving'
+    );
     expect(puts(requests)).toHaveLength(0);
     expect(closed).not.toHaveBeenCalled();
     await act(async () => widget.dispose());

@@ -76,7 +76,10 @@ function patternInfo(name: string): IPatternInfo {
 
 function fakeMeow(client: MeowClient): IMeow {
   const workflow = new WorkflowModel();
-  workflow.set([patternInfo('deep'), patternInfo('loop'), patternInfo('calm')], [{ name: 'append', file: 'r', variables: [], patterns: [] }]);
+  workflow.set(
+    [patternInfo('deep'), patternInfo('loop'), patternInfo('calm')],
+    [{ name: 'append', file: 'r', variables: [], patterns: [] }]
+  );
   const status = new StatusModel();
   status.update({ counts: {} } as any);
   return {
@@ -174,7 +177,9 @@ describe('paused rules in the panels', () => {
     expect(item('loop').getAttribute('data-meow-paused')).toBe('max_rate');
     expect(item('loop').classList.contains('jp-meow-isPaused')).toBe(true);
     const notice = item('loop').querySelector('[data-testid="meow-pause-notice"]')!;
-    expect(notice.textContent).toContain('max_rate — its next job would be job 61 in the last minute; max_rate is 60 per minute');
+    expect(notice.textContent).toContain(
+      'max_rate — its next job would be job 61 in the last minute; max_rate is 60 per minute'
+    );
     expect(notice.textContent).toContain('trigger data/x.dat');
     expect(item('calm').querySelector('[data-testid="meow-pause-notice"]')).toBeNull();
     expect(item('calm').hasAttribute('data-meow-paused')).toBe(false);
@@ -219,7 +224,9 @@ describe('paused rules in the panels', () => {
     await waitFor(() => banner()?.querySelectorAll('li').length === 1, 'one pattern left in the banner');
     expect(state.paused.map(r => r.pattern)).toEqual(['loop']);
     expect(banner()!.textContent).toContain('A pattern is paused');
-    await act(async () => (banner()!.querySelector('[data-testid="meow-resume-pattern"]') as HTMLButtonElement).click());
+    await act(async () =>
+      (banner()!.querySelector('[data-testid="meow-resume-pattern"]') as HTMLButtonElement).click()
+    );
     await waitFor(() => banner() === null, 'the banner gone');
     expect(banner()).toBeNull();
     await act(async () => Widget.detach(panel));

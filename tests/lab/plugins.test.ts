@@ -22,7 +22,15 @@ describe('plugins', () => {
       const path = new URL(req.url).pathname.replace('/lab-base/meow/api', '');
       switch (path) {
         case '/status':
-          return { body: { state: 'running', version: '0.1.0', counts: { failed: 1, done: 1 }, problems: {}, settings: { workers: 1, settleMs: 100, timeoutSeconds: 0 } } };
+          return {
+            body: {
+              state: 'running',
+              version: '0.1.0',
+              counts: { failed: 1, done: 1 },
+              problems: {},
+              settings: { workers: 1, settleMs: 100, timeoutSeconds: 0 }
+            }
+          };
         case '/patterns':
           return { body: { patterns: [] } };
         case '/recipes':
@@ -92,16 +100,32 @@ describe('plugins', () => {
         MessageLoop.sendMessage(w, Widget.Msg.UpdateRequest);
       }
     });
-    await waitFor(() => document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-table"]')?.getAttribute('data-meow-total') === '2', 'the Monitor');
+    await waitFor(
+      () =>
+        document
+          .querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-table"]')
+          ?.getAttribute('data-meow-total') === '2',
+      'the Monitor'
+    );
     await waitFor(() => document.querySelector('[data-testid="meow-pattern-recipe"]'), 'the pattern form');
-    expect(document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-table"]')!.getAttribute('data-meow-total')).toBe('2');
+    expect(
+      document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-table"]')!.getAttribute('data-meow-total')
+    ).toBe('2');
     expect(document.querySelector('.jp-meow-ReportPanel [data-testid="meow-report-graph"]')).not.toBeNull();
     expect((document.querySelector('[data-testid="meow-pattern-recipe"]') as HTMLSelectElement).value).toBe('append');
     await act(async () => {
       await app.commands.execute(CommandIDs.showJob, { id: jobs[1].id });
     });
-    await waitFor(() => document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-detail"]')?.getAttribute('data-meow-job-id') === jobs[1].id, 'the job detail');
-    expect(document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-detail"]')!.getAttribute('data-meow-job-id')).toBe(jobs[1].id);
+    await waitFor(
+      () =>
+        document
+          .querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-detail"]')
+          ?.getAttribute('data-meow-job-id') === jobs[1].id,
+      'the job detail'
+    );
+    expect(
+      document.querySelector('.jp-meow-MonitorPanel [data-testid="meow-job-detail"]')!.getAttribute('data-meow-job-id')
+    ).toBe(jobs[1].id);
     await act(async () => {
       for (const w of shellWidgets) {
         w.dispose();

@@ -47,7 +47,11 @@ function setup(existing: string[]) {
     settingsChanged: new Signal<IMeow, any>({} as IMeow),
     contentsPath: p => p
   };
-  const contentsGet = jest.fn(async (path: string) => ({ path, content: NOTEBOOK, last_modified: '2026-01-01T00:00:00Z' }));
+  const contentsGet = jest.fn(async (path: string) => ({
+    path,
+    content: NOTEBOOK,
+    last_modified: '2026-01-01T00:00:00Z'
+  }));
   const app = {
     commands: new CommandRegistry(),
     serviceManager: { serverSettings, contents: { get: contentsGet } },
@@ -55,7 +59,8 @@ function setup(existing: string[]) {
     contextMenu: { addItem: jest.fn() }
   };
   registerPlugin.activate(app as any, meow, null, null, null);
-  const puts = () => requests.filter(r => r.method === 'PUT').map(r => ({ url: new URL(r.url).pathname, overwrite: r.body.overwrite }));
+  const puts = () =>
+    requests.filter(r => r.method === 'PUT').map(r => ({ url: new URL(r.url).pathname, overwrite: r.body.overwrite }));
   return { app, puts, contentsGet };
 }
 

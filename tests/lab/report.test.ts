@@ -139,7 +139,12 @@ describe('folding repeated workflows', () => {
     const target = g.jobs.find(j => j.trigger === 'out/d123.dat')!;
     const r = reportGraph(g, { focus: target.id });
     expect(r.groups).toHaveLength(1);
-    expect(r.nodes.filter(n => n.kind === 'job').map(n => n.job!.trigger).sort()).toEqual(['in/d123.dat', 'out/d123.dat']);
+    expect(
+      r.nodes
+        .filter(n => n.kind === 'job')
+        .map(n => n.job!.trigger)
+        .sort()
+    ).toEqual(['in/d123.dat', 'out/d123.dat']);
     expect(r.edges).toEqual([{ from: target.parent, to: target.id, label: 'out/d123.dat' }]);
   });
 

@@ -127,7 +127,8 @@ describe('ReportPanel', () => {
     expect(panel.node.querySelector('[data-testid="meow-report-search-status"]')!.textContent).toMatch(/^1 of 1/);
 
     // Colours by pattern, the same after filtering to one pattern.
-    const legendColour = (p: string) => panel.node.querySelector(`[data-meow-legend-pattern="${p}"]`)?.getAttribute('data-meow-colour');
+    const legendColour = (p: string) =>
+      panel.node.querySelector(`[data-meow-legend-pattern="${p}"]`)?.getAttribute('data-meow-colour');
     expect(legendColour('Step2')).toBe(patternColour('Step2'));
     const select = panel.node.querySelector('[data-testid="meow-report-pattern"]') as HTMLSelectElement;
     await act(async () => {

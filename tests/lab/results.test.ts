@@ -41,7 +41,13 @@ const SHORT = '000005-6d07';
 
 /** A pattern whose file trigger is `glob`. */
 const pattern = (name: string, glob: string) =>
-  ({ name, file: `.meow/patterns/${name}.yaml`, text: '', active: true, pattern: { trigger: { kind: 'file', path: glob, events: ['created'] } } }) as any;
+  ({
+    name,
+    file: `.meow/patterns/${name}.yaml`,
+    text: '',
+    active: true,
+    pattern: { trigger: { kind: 'file', path: glob, events: ['created'] } }
+  }) as any;
 
 /** Resolve pending promise callbacks (the document manager chains a few). */
 const settle = async (until: () => boolean, what: string) => {
@@ -67,7 +73,11 @@ describe('result names', () => {
   });
 
   it('names copies <pattern>-<short id>.ipynb, then -2, -3', () => {
-    expect(copyCandidates(ID, { pattern: 'Shout' }, 3)).toEqual([`Shout-${SHORT}.ipynb`, `Shout-${SHORT}-2.ipynb`, `Shout-${SHORT}-3.ipynb`]);
+    expect(copyCandidates(ID, { pattern: 'Shout' }, 3)).toEqual([
+      `Shout-${SHORT}.ipynb`,
+      `Shout-${SHORT}-2.ipynb`,
+      `Shout-${SHORT}-3.ipynb`
+    ]);
     expect(copyCandidates(ID, { pattern: 'a b/c' }, 1)).toEqual([`a_b_c-${SHORT}.ipynb`]);
   });
 
@@ -94,7 +104,11 @@ describe('copyResult', () => {
         return { path };
       })
     }) as any;
-  const options = (files: Record<string, unknown>, patterns: any[] = [], ask = jest.fn(async (_p: string, _problem: string): Promise<string | null> => null)) => ({
+  const options = (
+    files: Record<string, unknown>,
+    patterns: any[] = [],
+    ask = jest.fn(async (_p: string, _problem: string): Promise<string | null> => null)
+  ) => ({
     contents: fakeContents(files),
     from: `wg/.meow/jobs/${ID}/result.ipynb`,
     id: ID,
@@ -116,7 +130,9 @@ describe('copyResult', () => {
 
   it('asks for another place where a pattern would trigger, and cancels', async () => {
     const files: Record<string, unknown> = { [`wg/.meow/jobs/${ID}/result.ipynb`]: source };
-    const ask = jest.fn(async (_: string, problem: string) => (problem.includes('pattern Any') ? 'copies/mine.ipynb' : null));
+    const ask = jest.fn(async (_: string, problem: string) =>
+      problem.includes('pattern Any') ? 'copies/mine.ipynb' : null
+    );
     const o = options(files, [pattern('Any', '*.ipynb')], ask);
     expect(await copyResult(o)).toBe('copies/mine.ipynb');
     expect(ask).toHaveBeenCalledWith(`Shout-${SHORT}.ipynb`, expect.stringContaining('would start jobs'));
@@ -192,7 +208,14 @@ describe('resultsPlugin', () => {
   const notebook = {
     cells: [
       { cell_type: 'markdown', id: 'm', metadata: {}, source: '# Result' },
-      { cell_type: 'code', id: 'c', execution_count: 1, metadata: {}, outputs: [{ output_type: 'stream', name: 'stdout', text: 'hi\n' }], source: "print('hi')" }
+      {
+        cell_type: 'code',
+        id: 'c',
+        execution_count: 1,
+        metadata: {},
+        outputs: [{ output_type: 'stream', name: 'stdout', text: 'hi\n' }],
+        source: "print('hi')"
+      }
     ],
     metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
     nbformat: 4,
@@ -228,7 +251,14 @@ describe('resultsPlugin', () => {
       settings: { ...DEFAULT_SETTINGS },
       workflow: { patterns: [] },
       contentsPath: (rel: string) => `wg/${rel}`,
-      client: { getJob: jest.fn(async (id: string) => ({ job: jobs.get(id), children: [], folder: `.meow/jobs/${id}`, result: `.meow/jobs/${id}/result.ipynb` })) }
+      client: {
+        getJob: jest.fn(async (id: string) => ({
+          job: jobs.get(id),
+          children: [],
+          folder: `.meow/jobs/${id}`,
+          result: `.meow/jobs/${id}/result.ipynb`
+        }))
+      }
     };
     const app = { commands: new CommandRegistry(), serviceManager: manager, docRegistry: registry };
     resultsPlugin.activate(app as any, meow, docManager, base);
@@ -321,7 +351,12 @@ describe('launcherPlugin', () => {
       // The Launcher adds the current folder to the arguments.
       await commands.execute(i.command, { ...i.args, cwd: '' });
     }
-    expect(ran).toEqual([CommandIDs.openWorkflow, CommandIDs.openMonitor, CommandIDs.openReport, CommandIDs.newPattern]);
+    expect(ran).toEqual([
+      CommandIDs.openWorkflow,
+      CommandIDs.openMonitor,
+      CommandIDs.openReport,
+      CommandIDs.newPattern
+    ]);
   });
 
   it('declares a MEOW main menu whose items name existing launch targets', () => {

@@ -73,7 +73,10 @@ function fakeService(waiting: Record<string, WaitingFile[]> = {}) {
       const name = decodeURIComponent(m[1]);
       const refuse = state.refuse[name];
       if (refuse) {
-        return { status: refuse.status, body: { error: refuse.error, issues: [{ field: 'path', message: refuse.error, fix: refuse.fix }] } };
+        return {
+          status: refuse.status,
+          body: { error: refuse.error, issues: [{ field: 'path', message: refuse.error, fix: refuse.fix }] }
+        };
       }
       const type = req.headers['content-type'] ?? '';
       let trigger = '.meow/incoming/manual/run.txt';
@@ -91,7 +94,9 @@ function fakeService(waiting: Record<string, WaitingFile[]> = {}) {
     }
     if (path.startsWith('/jobs/')) {
       const job = state.made.find(j => path === `/jobs/${j.id}`);
-      return job ? { body: { job, children: [], folder: `.meow/jobs/${job.id}` } } : { status: 404, body: { error: 'no such job' } };
+      return job
+        ? { body: { job, children: [], folder: `.meow/jobs/${job.id}` } }
+        : { status: 404, body: { error: 'no such job' } };
     }
     return undefined;
   });
@@ -143,9 +148,14 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   }
 }
 
-const calls = (requests: IRecordedRequest[]) => requests.map(r => `${r.method} ${new URL(r.url).pathname.replace(API, '')}${new URL(r.url).search}`);
+const calls = (requests: IRecordedRequest[]) =>
+  requests.map(r => `${r.method} ${new URL(r.url).pathname.replace(API, '')}${new URL(r.url).search}`);
 
-const FILE_A: WaitingFile = { path: 'review/a.png', modified: new Date(Date.now() - 3 * 60000).toISOString(), size: 2048 };
+const FILE_A: WaitingFile = {
+  path: 'review/a.png',
+  modified: new Date(Date.now() - 3 * 60000).toISOString(),
+  size: 2048
+};
 const FILE_B: WaitingFile = { path: 'review/b.png', modified: new Date(Date.now() - 30000).toISOString(), size: 10 };
 
 describe('MeowClient.runPattern and waitingFiles', () => {
@@ -168,7 +178,10 @@ describe('MeowClient.runPattern and waitingFiles', () => {
     expect(new URL(requests[1].url).searchParams.get('filename')).toBe('data 1.csv');
 
     // A JSON file is uploaded as bytes, never read as a {path} request.
-    await client.runPattern('Net', { file: new NodeBlob(['{"path": "x"}'], { type: 'application/json' }) as unknown as Blob, filename: 'm.json' });
+    await client.runPattern('Net', {
+      file: new NodeBlob(['{"path": "x"}'], { type: 'application/json' }) as unknown as Blob,
+      filename: 'm.json'
+    });
     expect(requests[2].headers['content-type']).toBe('application/octet-stream');
     expect(requests[2].body).toEqual({ path: 'x' }); // the fake parses any JSON text; the header is what counts
 
@@ -189,7 +202,11 @@ describe('MeowClient.runPattern and waitingFiles', () => {
     const { client, requests, state } = fakeService({ Review: [FILE_A] });
     expect(await client.waitingFiles('Review')).toEqual({ pattern: 'Review', files: [FILE_A], truncated: false });
     expect(calls(requests)).toEqual(['GET /patterns/Review/waiting']);
-    state.refuse.Files = { status: 409, error: 'a file pattern needs a path or an upload', fix: 'give {"path": ...} or upload a file' };
+    state.refuse.Files = {
+      status: 409,
+      error: 'a file pattern needs a path or an upload',
+      fix: 'give {"path": ...} or upload a file'
+    };
     const err = await client.runPattern('Files').catch(e => e);
     expect(err).toBeInstanceOf(MeowApiError);
     expect(err.status).toBe(409);
@@ -273,7 +290,10 @@ describe('ManualModel', () => {
     const result = await approving;
     expect(result.path).toBe('review/a.png');
     expect(model.isBusy('Review', 'review/a.png')).toBe(false);
-    expect(model.outcome('Review')).toMatchObject({ busy: false, result: { path: 'review/a.png', jobs: [state.made[0]] } });
+    expect(model.outcome('Review')).toMatchObject({
+      busy: false,
+      result: { path: 'review/a.png', jobs: [state.made[0]] }
+    });
     expect(requests.find(r => r.method === 'POST')!.body).toEqual({ path: 'review/a.png' });
     await waitFor(() => model.waiting('Review')!.files.length === 1);
     expect(model.waiting('Review')!.files).toEqual([FILE_B]);
@@ -284,7 +304,11 @@ describe('ManualModel', () => {
 
   it('keeps a refused run as an error with its fix; the file comes back', async () => {
     const { client, state } = fakeService({ Review: [FILE_A] });
-    state.refuse.Review = { status: 400, error: 'review/a.png does not exist', fix: 'approve a file that is still in the workgroup' };
+    state.refuse.Review = {
+      status: 400,
+      error: 'review/a.png does not exist',
+      fix: 'approve a file that is still in the workgroup'
+    };
     const model = new ManualModel({ client });
     await model.refreshWaiting('Review');
     await expect(model.approve('Review', 'review/a.png')).rejects.toBeInstanceOf(MeowApiError);
@@ -336,7 +360,9 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     const panel = new WorkflowPanel(meow, { commands });
     await show(panel);
     const item = (name: string) => panel.node.querySelector(`.jp-meow-patternItem[data-meow-pattern="${name}"]`)!;
-    await waitFor(() => item('Review').querySelector('[data-testid="meow-waiting"]')?.textContent?.includes('Waiting for approval (2)'));
+    await waitFor(() =>
+      item('Review').querySelector('[data-testid="meow-waiting"]')?.textContent?.includes('Waiting for approval (2)')
+    );
     const waiting = item('Review').querySelector('[data-testid="meow-waiting"]')!;
     expect(waiting.textContent).toContain('Waiting for approval (2)');
     const rows = Array.from(waiting.querySelectorAll('[data-meow-waiting-path]'));
@@ -345,7 +371,8 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     expect(rows[0].textContent).toContain('2 KB');
     // Only manual patterns with a glob have the list; only they say "Run".
     expect(panel.node.querySelectorAll('[data-testid="meow-waiting"]')).toHaveLength(1);
-    const runButton = (name: string) => item(name).querySelector('[data-testid="meow-run-pattern"]') as HTMLButtonElement;
+    const runButton = (name: string) =>
+      item(name).querySelector('[data-testid="meow-run-pattern"]') as HTMLButtonElement;
     expect(runButton('Review').textContent).toBe('Run');
     expect(runButton('Files').textContent).toBe('Run now');
     expect(item('Net').querySelector('.jp-meow-itemSub')!.textContent).toBe('r · :9000');
@@ -353,9 +380,11 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     await act(async () => (rows[0].querySelector('[data-testid="meow-approve"]') as HTMLButtonElement).click());
     await waitFor(() => item('Review').querySelectorAll('[data-meow-waiting-path]').length === 1);
     expect(requests.filter(r => r.method === 'POST').map(r => r.body)).toEqual([{ path: 'review/a.png' }]);
-    expect(Array.from(item('Review').querySelectorAll('[data-meow-waiting-path]')).map(r => r.getAttribute('data-meow-waiting-path'))).toEqual([
-      'review/b.png'
-    ]);
+    expect(
+      Array.from(item('Review').querySelectorAll('[data-meow-waiting-path]')).map(r =>
+        r.getAttribute('data-meow-waiting-path')
+      )
+    ).toEqual(['review/b.png']);
     const result = item('Review').querySelector('[data-testid="meow-run-result"]')!;
     expect(result.textContent).toContain('Job of Review on review/a.png');
     const link = result.querySelector('[data-meow-job-id]') as HTMLElement;
@@ -393,11 +422,17 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     // A file pattern has no "run without a file".
     expect(box.querySelector('[data-testid="meow-run-empty"]')).toBeNull();
 
-    state.refuse.Files = { status: 400, error: 'in/latest.csv is outside the workgroup or missing', fix: 'give a path of an existing workgroup file' };
+    state.refuse.Files = {
+      status: 400,
+      error: 'in/latest.csv is outside the workgroup or missing',
+      fix: 'give a path of an existing workgroup file'
+    };
     await act(async () => (box.querySelector('[data-testid="meow-run-on-path"]') as HTMLButtonElement).click());
     await waitFor(() => item().querySelector('[data-testid="meow-run-error"]'));
     const error = item().querySelector('[data-testid="meow-run-error"]')!;
-    expect(error.textContent).toContain('Could not run Files on in/latest.csv: POST /patterns/Files/run failed (HTTP 400): in/latest.csv is outside');
+    expect(error.textContent).toContain(
+      'Could not run Files on in/latest.csv: POST /patterns/Files/run failed (HTTP 400): in/latest.csv is outside'
+    );
     expect(error.textContent).toContain('Fix: give a path of an existing workgroup file');
     expect(item().querySelector('[data-testid="meow-run-box"]')).not.toBeNull(); // still open to correct the path
 
@@ -406,7 +441,9 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     await waitFor(() => item().querySelector('[data-testid="meow-run-result"]'));
     expect(item().querySelector('[data-testid="meow-run-error"]')).toBeNull();
     expect(item().querySelector('[data-testid="meow-run-box"]')).toBeNull();
-    expect(item().querySelector('[data-testid="meow-run-result"]')!.textContent).toContain('Job of Files on in/latest.csv');
+    expect(item().querySelector('[data-testid="meow-run-result"]')!.textContent).toContain(
+      'Job of Files on in/latest.csv'
+    );
     // Without commands the job id is shown, not linked.
     expect(item().querySelector('[data-testid="meow-run-result"] a')).toBeNull();
     await act(async () => (item().querySelector('.jp-meow-runClose') as HTMLButtonElement).click());
@@ -419,9 +456,19 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     await waitFor(() => cron().querySelector('[data-testid="meow-run-empty"]'));
     await act(async () => (cron().querySelector('[data-testid="meow-run-empty"]') as HTMLButtonElement).click());
     await waitFor(() => cron().querySelector('[data-testid="meow-run-result"]'));
-    expect(cron().querySelector('[data-testid="meow-run-result"]')!.textContent).toContain('on .meow/incoming/manual/run.txt');
-    expect(calls(requests).filter(c => c.startsWith('POST'))).toEqual(['POST /patterns/Files/run', 'POST /patterns/Files/run', 'POST /patterns/Cron/run']);
-    expect(requests.filter(r => r.method === 'POST').map(r => r.body)).toEqual([{ path: 'in/latest.csv' }, { path: 'in/latest.csv' }, undefined]);
+    expect(cron().querySelector('[data-testid="meow-run-result"]')!.textContent).toContain(
+      'on .meow/incoming/manual/run.txt'
+    );
+    expect(calls(requests).filter(c => c.startsWith('POST'))).toEqual([
+      'POST /patterns/Files/run',
+      'POST /patterns/Files/run',
+      'POST /patterns/Cron/run'
+    ]);
+    expect(requests.filter(r => r.method === 'POST').map(r => r.body)).toEqual([
+      { path: 'in/latest.csv' },
+      { path: 'in/latest.csv' },
+      undefined
+    ]);
     await act(async () => Widget.detach(panel));
     panel.dispose();
     meow.manual.dispose();
@@ -446,13 +493,19 @@ describe('Workflow panel: Run now, Approve, trigger nodes', () => {
     expect(node('absent')[0].querySelector('polygon')!.getAttribute('stroke-dasharray')).toBe('4 3');
     expect(node('file')[0].querySelector('rect')!.getAttribute('rx')).toBe('13');
     expect(node('network')[0].querySelector('rect')!.getAttribute('rx')).toBe('1');
-    const fills = ['file', 'network', 'schedule', 'manual', 'absent'].map(k => node(k)[0].querySelector('rect, polygon')!.getAttribute('fill'));
+    const fills = ['file', 'network', 'schedule', 'manual', 'absent'].map(k =>
+      node(k)[0].querySelector('rect, polygon')!.getAttribute('fill')
+    );
     expect(new Set(fills).size).toBe(5);
     expect(graph.querySelectorAll('[data-meow-node-kind="trigger"] path.jp-meow-dagIcon')).toHaveLength(6);
     expect(graph.querySelectorAll('[data-meow-node-kind="pattern"] path.jp-meow-dagIcon')).toHaveLength(0);
-    expect(panel.node.querySelector('[data-testid="meow-trigger-legend"]')!.textContent).toBe('filenetworktimermanualabsence');
+    expect(panel.node.querySelector('[data-testid="meow-trigger-legend"]')!.textContent).toBe(
+      'filenetworktimermanualabsence'
+    );
     // An empty approval folder says so.
-    expect(panel.node.querySelector('[data-testid="meow-waiting-empty"]')!.textContent).toBe('No file in review/* waits for approval.');
+    expect(panel.node.querySelector('[data-testid="meow-waiting-empty"]')!.textContent).toBe(
+      'No file in review/* waits for approval.'
+    );
     await act(async () => Widget.detach(panel));
     panel.dispose();
     meow.manual.dispose();
@@ -464,8 +517,17 @@ describe('Monitor: what fired each job', () => {
     const { client, state } = fakeService();
     const jobs = [
       makeJob(1),
-      makeJob(2, { trigger: { kind: 'network', path: '.meow/incoming/9000/m1', time: '2026-01-01T00:00:02Z', source: '10.0.0.7:53422' } }),
-      makeJob(3, { trigger: { kind: 'schedule', path: '.meow/incoming/timer/t', time: '2026-01-01T00:00:03Z', source: 'every 30s' } }),
+      makeJob(2, {
+        trigger: {
+          kind: 'network',
+          path: '.meow/incoming/9000/m1',
+          time: '2026-01-01T00:00:02Z',
+          source: '10.0.0.7:53422'
+        }
+      }),
+      makeJob(3, {
+        trigger: { kind: 'schedule', path: '.meow/incoming/timer/t', time: '2026-01-01T00:00:03Z', source: 'every 30s' }
+      }),
       makeJob(4, { trigger: { kind: 'manual', path: 'review/a.png', time: '2026-01-01T00:00:04Z', source: 'alice' } }),
       makeJob(5, { trigger: { kind: 'absent', path: '.meow/incoming/absent/s', time: '2026-01-01T00:00:05Z' } }),
       makeJob(6, { trigger: { kind: 'rerun', path: 'start/file1.txt', time: '2026-01-01T00:00:06Z' } })
@@ -477,7 +539,14 @@ describe('Monitor: what fired each job', () => {
     await show(panel);
     const rows = () => Array.from(panel.node.querySelectorAll('.jp-meow-jobRow[data-meow-job-id]'));
     const kinds = rows().map(r => r.querySelector('.jp-meow-triggerKind')!.textContent);
-    expect(kinds).toEqual(['rerun', 'absence', 'manual · alice', 'timer · every 30s', 'network · 10.0.0.7:53422', 'file created']);
+    expect(kinds).toEqual([
+      'rerun',
+      'absence',
+      'manual · alice',
+      'timer · every 30s',
+      'network · 10.0.0.7:53422',
+      'file created'
+    ]);
     expect(rows()[0].querySelector('.jp-meow-triggerKind svg')).not.toBeNull();
     expect(panel.node.querySelector('.jp-meow-jobHeader')!.textContent).toContain('TriggerTrigger path');
 
@@ -505,8 +574,12 @@ describe('Monitor: what fired each job', () => {
     await act(async () => panel.showJob(jobs[1].id));
     await waitFor(() => panel.node.querySelector('[data-testid="meow-job-detail"] [data-testid="meow-job-trigger"]'));
     const detail = panel.node.querySelector('[data-testid="meow-job-detail"]')!;
-    expect(detail.querySelector('[data-testid="meow-job-trigger"]')!.getAttribute('data-meow-trigger-kind')).toBe('network');
-    expect(detail.querySelector('[data-testid="meow-job-trigger"]')!.textContent).toContain('network: .meow/incoming/9000/m1');
+    expect(detail.querySelector('[data-testid="meow-job-trigger"]')!.getAttribute('data-meow-trigger-kind')).toBe(
+      'network'
+    );
+    expect(detail.querySelector('[data-testid="meow-job-trigger"]')!.textContent).toContain(
+      'network: .meow/incoming/9000/m1'
+    );
     expect(detail.querySelector('[data-testid="meow-job-source"]')!.textContent).toBe('10.0.0.7:53422');
     await act(async () => Widget.detach(panel));
     panel.dispose();
@@ -515,7 +588,9 @@ describe('Monitor: what fired each job', () => {
 
 describe('PatternEditor: trigger kinds', () => {
   async function editor(meow: IMeow, editing?: IPatternInfo) {
-    const widget = ReactWidget.create(React.createElement(PatternEditor, { workflow: meow.workflow, editing, onClose: () => undefined }));
+    const widget = ReactWidget.create(
+      React.createElement(PatternEditor, { workflow: meow.workflow, editing, onClose: () => undefined })
+    );
     await show(widget);
     const q = (id: string) => widget.node.querySelector(`[data-testid="${id}"]`) as HTMLInputElement;
     const type = async (id: string, value: string) => {
@@ -529,13 +604,20 @@ describe('PatternEditor: trigger kinds', () => {
     return { widget, q, type };
   }
 
-  it('shows the fields of each kind with the core\'s messages on them', async () => {
+  it("shows the fields of each kind with the core's messages on them", async () => {
     const meow = fakeMeow(fakeService().client);
     const { widget, q, type } = await editor(meow);
     await type('meow-pattern-name', 'Listen');
     await type('meow-pattern-recipe', 'r');
     const trigger = q('meow-pattern-trigger') as unknown as HTMLSelectElement;
-    expect(Array.from(trigger.options).map(o => o.value)).toEqual(['path', 'port', 'schedule', 'every', 'manual', 'absent']);
+    expect(Array.from(trigger.options).map(o => o.value)).toEqual([
+      'path',
+      'port',
+      'schedule',
+      'every',
+      'manual',
+      'absent'
+    ]);
 
     await type('meow-pattern-trigger', 'port');
     for (const id of ['port', 'host', 'secret', 'tlsCert', 'tlsKey', 'maxBytes', 'maxConnections']) {
@@ -552,7 +634,9 @@ describe('PatternEditor: trigger kinds', () => {
     await type('meow-pattern-host', '0.0.0.0');
     await type('meow-pattern-maxBytes', '10MB');
     expect(q('meow-pattern-save').disabled).toBe(false);
-    expect(q('meow-pattern-preview').textContent).toBe('recipe: r\ntrigger:\n  port: 9000\n  host: 0.0.0.0\n  max_bytes: 10MB\n');
+    expect(q('meow-pattern-preview').textContent).toBe(
+      'recipe: r\ntrigger:\n  port: 9000\n  host: 0.0.0.0\n  max_bytes: 10MB\n'
+    );
 
     await type('meow-pattern-trigger', 'schedule');
     await type('meow-pattern-schedule', '0 6 * * MON-FRI');
@@ -568,7 +652,9 @@ describe('PatternEditor: trigger kinds', () => {
     expect(q('meow-pattern-missed').value).toBe('skip');
 
     await type('meow-pattern-trigger', 'manual');
-    expect(widget.node.querySelector('[data-meow-field="path"] label')!.textContent).toBe('Files waiting for approval (optional glob)');
+    expect(widget.node.querySelector('[data-meow-field="path"] label')!.textContent).toBe(
+      'Files waiting for approval (optional glob)'
+    );
     expect(q('meow-pattern-save').disabled).toBe(false);
     await type('meow-pattern-path', 'review/*');
     expect(q('meow-pattern-preview').textContent).toBe('recipe: r\ntrigger:\n  manual: true\n  path: review/*\n');
@@ -579,22 +665,27 @@ describe('PatternEditor: trigger kinds', () => {
     await type('meow-pattern-absentFor', 'soon');
     expect(q('meow-error-absentFor').textContent).toMatch(/must be an interval/);
     await type('meow-pattern-absentFor', '10m');
-    expect(q('meow-pattern-preview').textContent).toBe('recipe: r\ntrigger:\n  absent:\n    path: review/*\n    for: 10m\n');
+    expect(q('meow-pattern-preview').textContent).toBe(
+      'recipe: r\ntrigger:\n  absent:\n    path: review/*\n    for: 10m\n'
+    );
     await act(async () => widget.dispose());
   });
 
   it('opens an existing pattern of any kind with all its fields', async () => {
     const meow = fakeMeow(fakeService().client);
-    const text = 'recipe: r\ntrigger:\n  port: 9000\n  secret: s3cret\n  tls:\n    cert: c.pem\n    key: k.pem\n  max_connections: 4\n';
+    const text =
+      'recipe: r\ntrigger:\n  port: 9000\n  secret: s3cret\n  tls:\n    cert: c.pem\n    key: k.pem\n  max_connections: 4\n';
     const { widget, q } = await editor(meow, info('Net', text));
     expect(q('meow-pattern-trigger').value).toBe('port');
-    expect([q('meow-pattern-port'), q('meow-pattern-secret'), q('meow-pattern-tlsCert'), q('meow-pattern-tlsKey'), q('meow-pattern-maxConnections')].map(i => i.value)).toEqual([
-      '9000',
-      's3cret',
-      'c.pem',
-      'k.pem',
-      '4'
-    ]);
+    expect(
+      [
+        q('meow-pattern-port'),
+        q('meow-pattern-secret'),
+        q('meow-pattern-tlsCert'),
+        q('meow-pattern-tlsKey'),
+        q('meow-pattern-maxConnections')
+      ].map(i => i.value)
+    ).toEqual(['9000', 's3cret', 'c.pem', 'k.pem', '4']);
     expect(q('meow-pattern-host').placeholder).toBe('127.0.0.1 (default)');
     expect(q('meow-pattern-maxBytes').placeholder).toBe('1GiB (default)');
     expect(q('meow-pattern-preview').textContent).toBe(text);

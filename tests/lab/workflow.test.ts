@@ -5,7 +5,12 @@
  * the Lab's CodeMirror editor; the graph's details float over it as a
  * tooltip, so the legend stays where it is.
  */
-import { CodeMirrorEditorFactory, EditorExtensionRegistry, EditorLanguageRegistry, ybinding } from '@jupyterlab/codemirror';
+import {
+  CodeMirrorEditorFactory,
+  EditorExtensionRegistry,
+  EditorLanguageRegistry,
+  ybinding
+} from '@jupyterlab/codemirror';
 import { EditorView } from '@codemirror/view';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { MessageLoop } from '@lumino/messaging';
@@ -56,7 +61,8 @@ function labEditorFactory(): CodeMirrorEditorFactory {
   const extensions = new EditorExtensionRegistry();
   extensions.addExtension({
     name: 'shared-model-binding',
-    factory: options => EditorExtensionRegistry.createImmutableExtension(ybinding({ ytext: (options.model.sharedModel as any).ysource }))
+    factory: options =>
+      EditorExtensionRegistry.createImmutableExtension(ybinding({ ytext: (options.model.sharedModel as any).ysource }))
   });
   return new CodeMirrorEditorFactory({ languages, extensions });
 }
@@ -83,7 +89,7 @@ function helpers(host: HTMLElement) {
 }
 
 describe('PatternEditor: errors only where the user has been', () => {
-  it('opens without errors, shows a touched field\'s error, and all of them on Save', async () => {
+  it("opens without errors, shows a touched field's error, and all of them on Save", async () => {
     const meow = fakeMeow();
     const closed = jest.fn();
     const widget = ReactWidget.create(React.createElement(PatternEditor, { workflow: meow.workflow, onClose: closed }));
@@ -111,19 +117,27 @@ describe('PatternEditor: errors only where the user has been', () => {
   it('keeps the YAML spelling out of the recipe error and says when no recipe exists', async () => {
     const meow = fakeMeow();
     meow.workflow.set([], []);
-    const widget = ReactWidget.create(React.createElement(PatternEditor, { workflow: meow.workflow, onClose: () => undefined }));
+    const widget = ReactWidget.create(
+      React.createElement(PatternEditor, { workflow: meow.workflow, onClose: () => undefined })
+    );
     await show(widget);
     const { q, type } = helpers(widget.node);
     await type('meow-pattern-recipe', '');
-    expect(q('meow-error-recipe').textContent).toBe('choose a recipe; none is registered yet: register a notebook as a recipe first');
+    expect(q('meow-error-recipe').textContent).toBe(
+      'choose a recipe; none is registered yet: register a notebook as a recipe first'
+    );
     expect(q('meow-error-recipe').textContent).not.toMatch(/recipe:/);
     await act(async () => widget.dispose());
   });
 
-  it('shows every error of an existing pattern\'s edit, touched or not', async () => {
-    const fresh = ReactWidget.create(React.createElement(PatternEditor, { workflow: fakeMeow().workflow, onClose: () => undefined }));
+  it("shows every error of an existing pattern's edit, touched or not", async () => {
+    const fresh = ReactWidget.create(
+      React.createElement(PatternEditor, { workflow: fakeMeow().workflow, onClose: () => undefined })
+    );
     const editing = info('Old', 'recipe: append\ntrigger:\n  path: in/*\n');
-    const edit = ReactWidget.create(React.createElement(PatternEditor, { workflow: fakeMeow().workflow, editing, onClose: () => undefined }));
+    const edit = ReactWidget.create(
+      React.createElement(PatternEditor, { workflow: fakeMeow().workflow, editing, onClose: () => undefined })
+    );
     for (const widget of [fresh, edit]) {
       await show(widget);
       await helpers(widget.node).type('meow-pattern-trigger', 'every');
@@ -144,7 +158,9 @@ describe('Workflow panel: "+ Pattern" on a recipe', () => {
     const panel = new WorkflowPanel(meow);
     await show(panel);
     const newFor = async (recipe: string) => {
-      const button = panel.node.querySelector(`[data-meow-recipe="${recipe}"] [data-testid="meow-recipe-new-pattern"]`) as HTMLButtonElement;
+      const button = panel.node.querySelector(
+        `[data-meow-recipe="${recipe}"] [data-testid="meow-recipe-new-pattern"]`
+      ) as HTMLButtonElement;
       await act(async () => button.click());
       return waitFor(() => panel.node.querySelector('[data-testid="meow-pattern-editor"]'), 'the pattern form');
     };
@@ -166,7 +182,7 @@ describe('Workflow panel: "+ Pattern" on a recipe', () => {
   });
 });
 
-describe('PatternEditor: YAML mode in the Lab\'s code editor', () => {
+describe("PatternEditor: YAML mode in the Lab's code editor", () => {
   it('edits the file in CodeMirror (YAML), validated as it changes', async () => {
     const meow = fakeMeow();
     const widget = ReactWidget.create(
@@ -180,10 +196,15 @@ describe('PatternEditor: YAML mode in the Lab\'s code editor', () => {
     await show(widget);
     const { q } = helpers(widget.node);
     await act(async () => q('meow-mode-yaml').click());
-    const box = await waitFor(() => widget.node.querySelector('[data-testid="meow-pattern-yaml"] .cm-editor'), 'the CodeMirror editor');
+    const box = await waitFor(
+      () => widget.node.querySelector('[data-testid="meow-pattern-yaml"] .cm-editor'),
+      'the CodeMirror editor'
+    );
     expect(widget.node.querySelector('textarea')).toBeNull();
     const view = EditorView.findFromDOM(box as HTMLElement)!;
-    expect(view.state.doc.toString()).toBe('recipe: append\ntrigger:\n  path: in/*\n  events:\n    - created\n    - modified\ninput: infile\n');
+    expect(view.state.doc.toString()).toBe(
+      'recipe: append\ntrigger:\n  path: in/*\n  events:\n    - created\n    - modified\ninput: infile\n'
+    );
     expect(q('meow-pattern-save').disabled).toBe(false);
 
     // Typing in the editor reaches the form's check: an absolute path is refused.
@@ -205,9 +226,11 @@ describe('PatternEditor: YAML mode in the Lab\'s code editor', () => {
     await act(async () => widget.dispose());
   });
 
-  it('falls back to a text area without the Lab\'s editor services', async () => {
+  it("falls back to a text area without the Lab's editor services", async () => {
     const meow = fakeMeow();
-    const widget = ReactWidget.create(React.createElement(PatternEditor, { workflow: meow.workflow, onClose: () => undefined }));
+    const widget = ReactWidget.create(
+      React.createElement(PatternEditor, { workflow: meow.workflow, onClose: () => undefined })
+    );
     await show(widget);
     const { q } = helpers(widget.node);
     await act(async () => q('meow-mode-yaml').click());
@@ -217,8 +240,13 @@ describe('PatternEditor: YAML mode in the Lab\'s code editor', () => {
 });
 
 describe('Workflow graph: details as a tooltip', () => {
-  it('floats a node\'s details over the graph, beside the pointer, and removes them on leave', async () => {
-    const meow = fakeMeow([info('One', 'recipe: append\ntrigger:\n  path: start/*\ninput: infile\noutputs:\n  outfile: "{VGRID}/first/{FILENAME}"\n')]);
+  it("floats a node's details over the graph, beside the pointer, and removes them on leave", async () => {
+    const meow = fakeMeow([
+      info(
+        'One',
+        'recipe: append\ntrigger:\n  path: start/*\ninput: infile\noutputs:\n  outfile: "{VGRID}/first/{FILENAME}"\n'
+      )
+    ]);
     const panel = new WorkflowPanel(meow);
     await show(panel);
     const node = await waitFor(
@@ -231,12 +259,25 @@ describe('Workflow graph: details as a tooltip', () => {
     expect(panel.node.querySelector('[data-testid="meow-graph-hover"]')).toBeNull();
 
     // jsdom lays nothing out: the box is 300 px wide at the page's corner.
-    graphBox.getBoundingClientRect = () => ({ left: 0, top: 0, right: 300, bottom: 200, width: 300, height: 200, x: 0, y: 0, toJSON: () => ({}) });
+    graphBox.getBoundingClientRect = () => ({
+      left: 0,
+      top: 0,
+      right: 300,
+      bottom: 200,
+      width: 300,
+      height: 200,
+      x: 0,
+      y: 0,
+      toJSON: () => ({})
+    });
     await act(async () => {
       graphBox.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, clientX: 40, clientY: 30 }));
       node.dispatchEvent(new MouseEvent('mouseenter'));
     });
-    const tip = await waitFor(() => panel.node.querySelector<HTMLElement>('[data-testid="meow-graph-hover"]'), 'the tooltip');
+    const tip = await waitFor(
+      () => panel.node.querySelector<HTMLElement>('[data-testid="meow-graph-hover"]'),
+      'the tooltip'
+    );
     expect(tip.textContent).toContain('recipe: append');
     expect(tip.getAttribute('role')).toBe('tooltip');
     // Inside the graph's box, placed by coordinates: nothing after the graph moves.
@@ -245,7 +286,9 @@ describe('Workflow graph: details as a tooltip', () => {
     expect(tip.style.top).toBe('46px');
     expect(tip.style.left).toBe('52px');
     // In the right half it opens leftwards, so it stays inside the panel.
-    await act(async () => graphBox.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, clientX: 250, clientY: 30 })));
+    await act(async () =>
+      graphBox.dispatchEvent(new MouseEvent('mousemove', { bubbles: true, clientX: 250, clientY: 30 }))
+    );
     expect(tip.style.left).toBe('');
     expect(tip.style.right).toBe('62px');
     expect(Array.from(graphBox.parentElement!.children)).toEqual(before);

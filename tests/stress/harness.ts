@@ -16,7 +16,11 @@ export const sleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
 
 /** A `meow run` process on a workgroup, its output appended to `logFile`. */
 export class ServiceProcess {
-  constructor(readonly root: string, readonly args: string[], readonly logFile: string) {}
+  constructor(
+    readonly root: string,
+    readonly args: string[],
+    readonly logFile: string
+  ) {}
 
   start(): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });

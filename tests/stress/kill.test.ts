@@ -79,96 +79,102 @@ describe('kill -9 at random moments', () => {
     }
   });
 
-  it(`survives ${KILLS} SIGKILLs with jobs in flight: every trigger has exactly one done job`, async () => {
-    const random = rng(SEED);
-    const logFile = path.join(root, '..', `${path.basename(root)}.log`);
-    const inputs: string[] = [];
-    let next = 0;
-    const addInputs = async (n: number) => {
-      for (let i = 0; i < n && next < INPUTS; i++, next++) {
-        const name = `f${String(next).padStart(4, '0')}`;
-        await fs.mkdir(path.join(root, 'in'), { recursive: true });
-        await fs.writeFile(path.join(root, 'in', `${name}.txt`), `input ${name}\n`);
-        inputs.push(name);
+  it(
+    `survives ${KILLS} SIGKILLs with jobs in flight: every trigger has exactly one done job`,
+    async () => {
+      const random = rng(SEED);
+      const logFile = path.join(root, '..', `${path.basename(root)}.log`);
+      const inputs: string[] = [];
+      let next = 0;
+      const addInputs = async (n: number) => {
+        for (let i = 0; i < n && next < INPUTS; i++, next++) {
+          const name = `f${String(next).padStart(4, '0')}`;
+          await fs.mkdir(path.join(root, 'in'), { recursive: true });
+          await fs.writeFile(path.join(root, 'in', `${name}.txt`), `input ${name}\n`);
+          inputs.push(name);
+        }
+      };
+      let killsInFlight = 0;
+      let cycles = 0;
+      const perCycle = Math.ceil(INPUTS / (KILLS + 1));
+      await addInputs(perCycle);
+      while (killsInFlight < KILLS && cycles < KILLS * 3) {
+        cycles++;
+        service = new ServiceProcess(root, ['--workers', '2'], logFile);
+        service.start();
+        // Wait until a job is running, then kill at a random moment soon after.
+        const seen = Date.now();
+        let running = false;
+        while (Date.now() - seen < 60_000) {
+          const jobs = latest(await journalRecords(root));
+          if ([...jobs.values()].some(j => j.status === 'running')) {
+            running = true;
+            break;
+          }
+          if (service.child!.exitCode !== null) {
+            throw new Error(`the service exited by itself (code ${service.child!.exitCode}); see ${logFile}`);
+          }
+          await sleep(50);
+        }
+        if (!running) {
+          break; // nothing left to run: the workload is done
+        }
+        await addInputs(Math.floor(perCycle / 2));
+        await sleep(random() * 1500);
+        await service.kill9();
+        const records = await journalRecords(root);
+        if ([...latest(records).values()].some(j => j.status === 'running')) {
+          killsInFlight++;
+        }
+        checkFinalNeverChanges(records);
+        // Files arrive while meow is down.
+        await addInputs(perCycle - Math.floor(perCycle / 2));
+        await sleep(random() * 500);
       }
-    };
-    let killsInFlight = 0;
-    let cycles = 0;
-    const perCycle = Math.ceil(INPUTS / (KILLS + 1));
-    await addInputs(perCycle);
-    while (killsInFlight < KILLS && cycles < KILLS * 3) {
-      cycles++;
-      service = new ServiceProcess(root, ['--workers', '2'], logFile);
+      await addInputs(INPUTS);
+      expect(killsInFlight).toBeGreaterThanOrEqual(KILLS);
+
+      // The last run finishes the work.
+      service = new ServiceProcess(root, ['--workers', '2', '--until-idle'], logFile);
       service.start();
-      // Wait until a job is running, then kill at a random moment soon after.
-      const seen = Date.now();
-      let running = false;
-      while (Date.now() - seen < 60_000) {
-        const jobs = latest(await journalRecords(root));
-        if ([...jobs.values()].some(j => j.status === 'running')) {
-          running = true;
-          break;
-        }
-        if (service.child!.exitCode !== null) {
-          throw new Error(`the service exited by itself (code ${service.child!.exitCode}); see ${logFile}`);
-        }
-        await sleep(50);
-      }
-      if (!running) {
-        break; // nothing left to run: the workload is done
-      }
-      await addInputs(Math.floor(perCycle / 2));
-      await sleep(random() * 1500);
-      await service.kill9();
+      const end = await Promise.race([service.exited!, sleep(20 * 60_000).then(() => undefined)]);
+      expect(end).toEqual({ code: 0, signal: null });
+
       const records = await journalRecords(root);
-      if ([...latest(records).values()].some(j => j.status === 'running')) {
-        killsInFlight++;
-      }
       checkFinalNeverChanges(records);
-      // Files arrive while meow is down.
-      await addInputs(perCycle - Math.floor(perCycle / 2));
-      await sleep(random() * 500);
-    }
-    await addInputs(INPUTS);
-    expect(killsInFlight).toBeGreaterThanOrEqual(KILLS);
+      const jobs = [...latest(records).values()];
+      const byStatus = count(jobs.map(j => j.status));
+      console.log(
+        `kill test: ${killsInFlight} kills with jobs running in ${cycles} cycles; jobs by status ${JSON.stringify(byStatus)}`
+      );
+      expect(jobs.filter(j => j.status === 'failed').map(j => `${j.id}: ${j.error?.message}`)).toEqual([]);
+      expect(jobs.filter(j => !FINAL.has(j.status))).toEqual([]);
+      const done = jobs.filter(j => j.status === 'done');
+      expect(done.length).toBe(4 * INPUTS); // 520 with the defaults
 
-    // The last run finishes the work.
-    service = new ServiceProcess(root, ['--workers', '2', '--until-idle'], logFile);
-    service.start();
-    const end = await Promise.race([service.exited!, sleep(20 * 60_000).then(() => undefined)]);
-    expect(end).toEqual({ code: 0, signal: null });
-
-    const records = await journalRecords(root);
-    checkFinalNeverChanges(records);
-    const jobs = [...latest(records).values()];
-    const byStatus = count(jobs.map(j => j.status));
-    console.log(`kill test: ${killsInFlight} kills with jobs running in ${cycles} cycles; jobs by status ${JSON.stringify(byStatus)}`);
-    expect(jobs.filter(j => j.status === 'failed').map(j => `${j.id}: ${j.error?.message}`)).toEqual([]);
-    expect(jobs.filter(j => !FINAL.has(j.status))).toEqual([]);
-    const done = jobs.filter(j => j.status === 'done');
-    expect(done.length).toBe(4 * INPUTS); // 520 with the defaults
-
-    // Exactly one done job per trigger (pattern, path, sweep value).
-    const perTrigger = count(done.map(j => `${j.pattern} ${j.trigger.path} ${j.parameters.part ?? ''}`));
-    const expected: string[] = [];
-    for (const name of inputs) {
-      for (const part of [1, 2]) {
-        expected.push(`Split in/${name}.txt ${part}`, `Finish mid/${name}_${part}.txt `);
+      // Exactly one done job per trigger (pattern, path, sweep value).
+      const perTrigger = count(done.map(j => `${j.pattern} ${j.trigger.path} ${j.parameters.part ?? ''}`));
+      const expected: string[] = [];
+      for (const name of inputs) {
+        for (const part of [1, 2]) {
+          expected.push(`Split in/${name}.txt ${part}`, `Finish mid/${name}_${part}.txt `);
+        }
       }
-    }
-    expect(Object.keys(perTrigger).sort()).toEqual(expected.sort());
-    expect(Object.entries(perTrigger).filter(([, n]) => n !== 1)).toEqual([]);
+      expect(Object.keys(perTrigger).sort()).toEqual(expected.sort());
+      expect(Object.entries(perTrigger).filter(([, n]) => n !== 1)).toEqual([]);
 
-    // Every output is right.
-    for (const name of inputs) {
-      for (const part of [1, 2]) {
-        const out = await fs.readFile(path.join(root, 'out', `${name}_${part}.txt`), 'utf8');
-        expect(out).toBe(`input ${name}\npart ${part}\ndone\n`);
+      // Every output is right.
+      for (const name of inputs) {
+        for (const part of [1, 2]) {
+          const out = await fs.readFile(path.join(root, 'out', `${name}_${part}.txt`), 'utf8');
+          expect(out).toBe(`input ${name}\npart ${part}\ndone\n`);
+        }
       }
-    }
-    // Nothing left running: no kernel, no Jupyter server.
-    expect(await processesLeft(root)).toEqual([]);
-  }, 45 * 60_000);
+      // Nothing left running: no kernel, no Jupyter server.
+      expect(await processesLeft(root)).toEqual([]);
+    },
+    45 * 60_000
+  );
 });
 
 /** Once a job's record shows a final status, no later record may differ. */

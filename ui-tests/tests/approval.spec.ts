@@ -27,7 +27,7 @@ test('(f) a file waiting for approval runs when a person approves it, as a manua
     await page.contents.uploadContent(
       notebook([
         "infile = ''\noutfile = ''",
-        "import os\nwith open(infile) as f:\n    text = f.read()\nos.makedirs(os.path.dirname(outfile), exist_ok=True)\n" +
+        'import os\nwith open(infile) as f:\n    text = f.read()\nos.makedirs(os.path.dirname(outfile), exist_ok=True)\n' +
           "with open(outfile, 'w') as f:\n    f.write('APPROVED: ' + text)\nprint('MEOW-UI approved', infile)"
       ]),
       'text',
@@ -35,7 +35,9 @@ test('(f) a file waiting for approval runs when a person approves it, as a manua
     )
   ).toBe(true);
   const workflow = await openWorkflow(page);
-  await expect(workflow.locator(`[data-meow-recipe="${recipe}"]`)).toHaveAttribute('data-meow-state', 'ok', { timeout: 30000 });
+  await expect(workflow.locator(`[data-meow-recipe="${recipe}"]`)).toHaveAttribute('data-meow-state', 'ok', {
+    timeout: 30000
+  });
 
   // The pattern, through the form: trigger "manual" with an approval glob.
   await workflow.getByTestId('meow-new-pattern').click();

@@ -2,9 +2,7 @@ import { expect, test } from '@jupyterlab/galata';
 
 test.describe('meow extension', () => {
   test('is loaded in JupyterLab and its service answers through Jupyter', async ({ page }) => {
-    const loaded = await page.evaluate(() =>
-      (window as any).jupyterapp.hasPlugin('jupyterlab-meow:plugin')
-    );
+    const loaded = await page.evaluate(() => (window as any).jupyterapp.hasPlugin('jupyterlab-meow:plugin'));
     expect(loaded).toBe(true);
     const status = await page.evaluate(async () => {
       const res = await fetch('/meow/api/status');

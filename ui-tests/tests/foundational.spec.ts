@@ -30,7 +30,9 @@ const EXAMPLE_FILES = [
   'start/Bravo.txt'
 ];
 
-test('(e) the foundational example runs as a four-job chain in the Report and exports as SVG', async ({ page }, testInfo) => {
+test('(e) the foundational example runs as a four-job chain in the Report and exports as SVG', async ({
+  page
+}, testInfo) => {
   test.setTimeout(240000);
   const before = new Set((await listJobs(page, { recipe: 'Append' })).map(j => j.id));
   // A retry (same server) starts from the outputs of the failed attempt.
@@ -76,7 +78,12 @@ test('(e) the foundational example runs as a four-job chain in the Report and ex
       },
       { timeout: 180000, intervals: [1000] }
     )
-    .toEqual(['Pattern_One start/Alpha.txt', 'Pattern_One start/Bravo.txt', 'Pattern_Two first/Alpha.txt', 'Pattern_Two first/Bravo.txt']);
+    .toEqual([
+      'Pattern_One start/Alpha.txt',
+      'Pattern_One start/Bravo.txt',
+      'Pattern_Two first/Alpha.txt',
+      'Pattern_Two first/Bravo.txt'
+    ]);
   expect(await page.contents.fileExists('second/Alpha.txt')).toBe(true);
   expect(await page.contents.fileExists('second/Bravo.txt')).toBe(true);
 

@@ -31,7 +31,11 @@ export async function screenshot(page: IJupyterLabPageFixture, name: string, rea
 }
 
 /** Run a JupyterLab command (the app is exposed by galata's server config). */
-export async function runCommand(page: IJupyterLabPageFixture, id: string, args: Record<string, unknown> = {}): Promise<void> {
+export async function runCommand(
+  page: IJupyterLabPageFixture,
+  id: string,
+  args: Record<string, unknown> = {}
+): Promise<void> {
   await page.evaluate(
     async ({ id, args }) => {
       await (window as any).jupyterapp.commands.execute(id, args);
@@ -53,7 +57,14 @@ export async function openWorkflow(page: IJupyterLabPageFixture): Promise<Locato
 /** A minimal notebook (nbformat 4) made of code cells. */
 export function notebook(cells: string[]): string {
   return JSON.stringify({
-    cells: cells.map((source, i) => ({ id: `cell-${i}`, cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source })),
+    cells: cells.map((source, i) => ({
+      id: `cell-${i}`,
+      cell_type: 'code',
+      execution_count: null,
+      metadata: {},
+      outputs: [],
+      source
+    })),
     metadata: {
       kernelspec: { display_name: 'Python 3 (ipykernel)', language: 'python', name: 'python3' },
       language_info: { name: 'python' }
@@ -71,6 +82,6 @@ export async function listJobs(
   return page.evaluate(async q => {
     const res = await fetch('/meow/api/jobs?' + new URLSearchParams({ limit: '1000', ...q }).toString());
     const body = await res.json();
-    return Array.isArray(body) ? body : body.jobs ?? body.items ?? [];
+    return Array.isArray(body) ? body : (body.jobs ?? body.items ?? []);
   }, query);
 }

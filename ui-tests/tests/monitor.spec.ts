@@ -54,13 +54,29 @@ test.describe.serial('meow Monitor: notifications, columns, 2,000 jobs', () => {
     `recipe: ${recipe}\ntrigger:\n  path: "${dir}/*"\ninput: infile\n# Not configured here: each job fails at once, without a kernel.\nexecutor: jupyter\n`;
 
   test('a failed job raises a notification whose "Show job" selects it', async ({ page }) => {
-    expect(await page.contents.uploadContent(notebook(["infile = ''", 'print(infile)']), 'text', `.meow/recipes/${recipe}.ipynb`)).toBe(true);
-    expect(await page.contents.uploadContent(pattern(burst, folder), 'text', `.meow/patterns/${burst}.yaml`)).toBe(true);
-    expect(await page.contents.uploadContent(pattern(zulu, `${folder}-z`), 'text', `.meow/patterns/${zulu}.yaml`)).toBe(true);
+    expect(
+      await page.contents.uploadContent(
+        notebook(["infile = ''", 'print(infile)']),
+        'text',
+        `.meow/recipes/${recipe}.ipynb`
+      )
+    ).toBe(true);
+    expect(await page.contents.uploadContent(pattern(burst, folder), 'text', `.meow/patterns/${burst}.yaml`)).toBe(
+      true
+    );
+    expect(await page.contents.uploadContent(pattern(zulu, `${folder}-z`), 'text', `.meow/patterns/${zulu}.yaml`)).toBe(
+      true
+    );
     await expect
-      .poll(async () => page.evaluate(async () => ((await (await fetch('/meow/api/rules')).json()).rules as { pattern: string }[]).map(r => r.pattern)), {
-        timeout: 30000
-      })
+      .poll(
+        async () =>
+          page.evaluate(async () =>
+            ((await (await fetch('/meow/api/rules')).json()).rules as { pattern: string }[]).map(r => r.pattern)
+          ),
+        {
+          timeout: 30000
+        }
+      )
       .toEqual(expect.arrayContaining([burst, zulu]));
     // Jobs that failed before the Lab loaded are history: only new failures are news.
     await openMonitor(page);
@@ -78,7 +94,9 @@ test.describe.serial('meow Monitor: notifications, columns, 2,000 jobs', () => {
     await expect(monitor.locator(`.jp-meow-jobRow.jp-mod-selected[data-meow-job-id="${job.id}"]`)).toBeVisible();
   });
 
-  test('columns sort by a header click and resize by a drag, and keep their width beside the detail', async ({ page }) => {
+  test('columns sort by a header click and resize by a drag, and keep their width beside the detail', async ({
+    page
+  }) => {
     expect(await page.contents.uploadContent('zulu', 'text', `${folder}-z/z.txt`)).toBe(true);
     await expect.poll(() => jobTotal(page, { pattern: zulu, status: 'failed' }), { timeout: 60000 }).toBe(1);
     const monitor = await openMonitor(page);
@@ -107,7 +125,9 @@ test.describe.serial('meow Monitor: notifications, columns, 2,000 jobs', () => {
     await page.mouse.move(handle.x + handle.width / 2 + 30, handle.y + handle.height / 2, { steps: 3 });
     await page.mouse.move(handle.x + handle.width / 2 + 60, handle.y + handle.height / 2, { steps: 3 });
     await page.mouse.up();
-    await expect.poll(async () => Math.round((await header('pattern').boundingBox())!.width)).toBe(Math.round(before.width) + 60);
+    await expect
+      .poll(async () => Math.round((await header('pattern').boundingBox())!.width))
+      .toBe(Math.round(before.width) + 60);
 
     // With the detail pane open the columns keep their widths (the table scrolls sideways).
     await rows.first().click();
@@ -123,11 +143,15 @@ test.describe.serial('meow Monitor: notifications, columns, 2,000 jobs', () => {
     await page.setViewportSize({ width: 1024, height: 800 });
     await expect.poll(async () => (await bar.boundingBox())!.height).toBeLessThan(60);
     const lastControl = (await bar.locator('button', { hasText: 'Clear' }).boundingBox())!;
-    expect(lastControl.x + lastControl.width).toBeLessThanOrEqual((await bar.boundingBox())!.x + (await bar.boundingBox())!.width + 1);
+    expect(lastControl.x + lastControl.width).toBeLessThanOrEqual(
+      (await bar.boundingBox())!.x + (await bar.boundingBox())!.width + 1
+    );
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 
-  test(`${BURST} jobs arriving while the Monitor is open: no long task over ${LONG_TASK_LIMIT_MS} ms`, async ({ page }) => {
+  test(`${BURST} jobs arriving while the Monitor is open: no long task over ${LONG_TASK_LIMIT_MS} ms`, async ({
+    page
+  }) => {
     test.setTimeout(420000);
     const monitor = await openMonitor(page);
     const before = await jobTotal(page, { pattern: burst });
@@ -148,11 +172,19 @@ test.describe.serial('meow Monitor: notifications, columns, 2,000 jobs', () => {
       fs.writeFileSync(path.join(root, folder, `b-${String(i).padStart(4, '0')}.txt`), `sample ${i}\n`);
     }
     // The failures come as one notification (updated as more fail), not thousands.
-    await expect(page.locator('.Toastify__toast', { hasText: /\d+ jobs failed/ }).first()).toBeVisible({ timeout: 120000 });
-    await expect.poll(() => jobTotal(page, { pattern: burst, status: 'failed' }), { timeout: 300000, intervals: [2000] }).toBe(before + BURST);
+    await expect(page.locator('.Toastify__toast', { hasText: /\d+ jobs failed/ }).first()).toBeVisible({
+      timeout: 120000
+    });
+    await expect
+      .poll(() => jobTotal(page, { pattern: burst, status: 'failed' }), { timeout: 300000, intervals: [2000] })
+      .toBe(before + BURST);
     const total = await jobTotal(page);
-    await expect(monitor.getByTestId('meow-job-table')).toHaveAttribute('data-meow-total', String(total), { timeout: 30000 });
-    await expect(monitor.locator('[data-meow-filter-status="failed"] b')).toHaveText(String(await jobTotal(page, { status: 'failed' })));
+    await expect(monitor.getByTestId('meow-job-table')).toHaveAttribute('data-meow-total', String(total), {
+      timeout: 30000
+    });
+    await expect(monitor.locator('[data-meow-filter-status="failed"] b')).toHaveText(
+      String(await jobTotal(page, { status: 'failed' }))
+    );
     // Two frames for the last render, then read what the observer saw.
     await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))));
     const tasks: number[] = await page.evaluate(() => (window as any).__meowLongTasks);

@@ -34,14 +34,16 @@ test.describe.serial('meow pattern form: keyword typos and the re-run warning', 
       await page.contents.uploadContent(
         notebook([
           "infile = ''\noutfile = ''",
-          "import os, shutil\nos.makedirs(os.path.dirname(outfile), exist_ok=True)\nshutil.copy(infile, outfile)"
+          'import os, shutil\nos.makedirs(os.path.dirname(outfile), exist_ok=True)\nshutil.copy(infile, outfile)'
         ]),
         'text',
         `.meow/recipes/${recipe}.ipynb`
       )
     ).toBe(true);
     const workflow = await openWorkflow(page);
-    await expect(workflow.locator(`[data-meow-recipe="${recipe}"]`)).toHaveAttribute('data-meow-state', 'ok', { timeout: 30000 });
+    await expect(workflow.locator(`[data-meow-recipe="${recipe}"]`)).toHaveAttribute('data-meow-state', 'ok', {
+      timeout: 30000
+    });
     expect(
       await page.contents.uploadContent(
         `recipe: ${recipe}\ntrigger:\n  path: "${folder}/in/*"\ninput: infile\noutputs:\n  outfile: "{VGRID}/${folder}/out/{FILENAME}"\n`,
@@ -49,9 +51,13 @@ test.describe.serial('meow pattern form: keyword typos and the re-run warning', 
         `.meow/patterns/${pattern}.yaml`
       )
     ).toBe(true);
-    await expect(workflow.locator(`.jp-meow-patternItem[data-meow-pattern="${pattern}"]`)).toHaveAttribute('data-meow-state', 'active', {
-      timeout: 30000
-    });
+    await expect(workflow.locator(`.jp-meow-patternItem[data-meow-pattern="${pattern}"]`)).toHaveAttribute(
+      'data-meow-state',
+      'active',
+      {
+        timeout: 30000
+      }
+    );
     await expect.poll(() => done(page), { timeout: 120000 }).toBe(3);
   });
 
@@ -100,7 +106,10 @@ test.describe.serial('meow pattern form: keyword typos and the re-run warning', 
     await expect(dialog).toHaveCount(0);
     // Nothing saved: the form is still open and the file unchanged.
     await expect(form).toBeVisible();
-    const saved = await page.evaluate(async name => (await (await fetch(`/meow/api/patterns/${name}`)).json()).text as string, pattern);
+    const saved = await page.evaluate(
+      async name => (await (await fetch(`/meow/api/patterns/${name}`)).json()).text as string,
+      pattern
+    );
     expect(saved).toContain(`${folder}/out/{FILENAME}`);
     expect(await done(page)).toBe(3);
 

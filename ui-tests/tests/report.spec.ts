@@ -64,7 +64,11 @@ function seedJobs(): IJob[] {
   for (let i = 0; i < 1500; i++) {
     const name = `d${String(i).padStart(4, '0')}.dat`;
     const a = job('Step1', `in/${name}`, { filesWritten: [`out/${name}`] });
-    job('Step2', `out/${name}`, i % 100 === 7 ? { parent: a.id, status: 'failed', error: { message: 'ValueError: bad row 3' } } : { parent: a.id });
+    job(
+      'Step2',
+      `out/${name}`,
+      i % 100 === 7 ? { parent: a.id, status: 'failed', error: { message: 'ValueError: bad row 3' } } : { parent: a.id }
+    );
   }
   for (let i = 0; i < 1900; i++) {
     job('Solo', i === 1234 ? NEEDLE : `many/s${String(i).padStart(4, '0')}.txt`);
@@ -145,7 +149,9 @@ test.describe.serial('meow Report at 5,000 jobs', () => {
     test.setTimeout(240000);
     // The service has loaded the journal.
     await expect
-      .poll(async () => page.evaluate(async () => (await (await fetch('/meow/api/jobs?limit=1')).json()).total ?? -1), { timeout: 60000 })
+      .poll(async () => page.evaluate(async () => (await (await fetch('/meow/api/jobs?limit=1')).json()).total ?? -1), {
+        timeout: 60000
+      })
       .toBe(5000);
 
     const started = Date.now();
@@ -223,7 +229,9 @@ test.describe.serial('meow Report at 5,000 jobs', () => {
     await page.mouse.wheel(0, -400);
     await screenshot(page, 'report-light', 'report-light');
     const canvasBackground = () =>
-      page.evaluate(() => getComputedStyle(document.querySelector('.jp-meow-ReportPanel svg.jp-meow-reportSvg')!).backgroundColor);
+      page.evaluate(
+        () => getComputedStyle(document.querySelector('.jp-meow-ReportPanel svg.jp-meow-reportSvg')!).backgroundColor
+      );
     const luminance = (rgb: string) => {
       const [r, g, b] = (rgb.match(/\d+(\.\d+)?/g) ?? ['0', '0', '0']).slice(0, 3).map(Number);
       return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
@@ -237,13 +245,18 @@ test.describe.serial('meow Report at 5,000 jobs', () => {
     // The rest of the Lab has switched too (the theme's stylesheet is in).
     for (const selector of ['.jp-meow-ReportPanel', '.lm-MenuBar', '#jp-main-statusbar']) {
       await expect
-        .poll(async () => luminance(await page.evaluate(s => getComputedStyle(document.querySelector(s)!).backgroundColor, selector)))
+        .poll(async () =>
+          luminance(await page.evaluate(s => getComputedStyle(document.querySelector(s)!).backgroundColor, selector))
+        )
         .toBeLessThan(0.3);
     }
     await screenshot(page, 'report-dark', 'report-dark');
 
     // The export looks like the screen: dark background, colours inlined.
-    const [download] = await Promise.all([page.waitForEvent('download'), report.getByTestId('meow-report-export-svg').click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      report.getByTestId('meow-report-export-svg').click()
+    ]);
     const saved = path.join(SCREENS, 'report-dark.svg');
     fs.mkdirSync(SCREENS, { recursive: true });
     await download.saveAs(saved);
@@ -253,7 +266,10 @@ test.describe.serial('meow Report at 5,000 jobs', () => {
     expect(luminance(bg)).toBeLessThan(0.25);
     expect(svg).toContain('data-meow-group="group:Solo"');
     expect(svg).toContain('d1499.dat');
-    const [png] = await Promise.all([page.waitForEvent('download'), report.getByTestId('meow-report-export-png').click()]);
+    const [png] = await Promise.all([
+      page.waitForEvent('download'),
+      report.getByTestId('meow-report-export-png').click()
+    ]);
     expect(png.suggestedFilename()).toMatch(/\.png$/);
   });
 });

@@ -95,7 +95,9 @@ test.describe.serial('read-only results, the Launcher and the MEOW menu', () => 
     const tab = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current');
     await expect(tab).toContainText(`${pattern} · ${short}`);
     const result = page.locator('.jp-meow-ResultPanel:visible');
-    await expect(result.locator('.jp-OutputArea-output', { hasText: 'MEOW-RESULT read read me backwards' })).toBeVisible();
+    await expect(
+      result.locator('.jp-OutputArea-output', { hasText: 'MEOW-RESULT read read me backwards' })
+    ).toBeVisible();
     await expect(result.getByTestId('meow-result-status')).toHaveText('Read-only job result · done');
 
     // No kernel: the document's session settled without one, and none appeared on the server.
@@ -140,9 +142,16 @@ test.describe.serial('read-only results, the Launcher and the MEOW menu', () => 
 
   test('the Launcher has a MEOW section, the menu bar a MEOW menu, the file browser an icon', async ({ page }) => {
     await runCommand(page, 'launcher:create');
-    const section = page.locator('.jp-Launcher-section:visible', { has: page.locator('.jp-Launcher-sectionTitle', { hasText: /^MEOW$/ }) });
+    const section = page.locator('.jp-Launcher-section:visible', {
+      has: page.locator('.jp-Launcher-sectionTitle', { hasText: /^MEOW$/ })
+    });
     await expect(section).toBeVisible();
-    await expect(section.locator('.jp-LauncherCard-label')).toHaveText(['Workflow', 'Monitor', 'Report', 'New Pattern']);
+    await expect(section.locator('.jp-LauncherCard-label')).toHaveText([
+      'Workflow',
+      'Monitor',
+      'Report',
+      'New Pattern'
+    ]);
     await expect(section.locator('.jp-LauncherCard svg')).toHaveCount(4);
     await section.scrollIntoViewIfNeeded();
     await screenshot(page, 'launcher', 'launcher');
@@ -159,7 +168,13 @@ test.describe.serial('read-only results, the Launcher and the MEOW menu', () => 
 
     await page.locator('.lm-MenuBar-item', { hasText: /^MEOW$/ }).click();
     const menu = page.locator('.lm-Menu').last();
-    await expect(menu.locator('.lm-Menu-item:not([data-type="separator"]) .lm-Menu-itemLabel')).toHaveText(['Workflow', 'Monitor', 'Report', 'New Pattern', 'Register Notebook as MEOW Recipe']);
+    await expect(menu.locator('.lm-Menu-item:not([data-type="separator"]) .lm-Menu-itemLabel')).toHaveText([
+      'Workflow',
+      'Monitor',
+      'Report',
+      'New Pattern',
+      'Register Notebook as MEOW Recipe'
+    ]);
     await menu.locator('.lm-Menu-item', { hasText: 'Report' }).click();
     await expect(page.locator('.jp-meow-ReportPanel')).toBeVisible();
 

@@ -99,7 +99,9 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
     // The pattern is listed as active and its node in the graph is green.
     const item = workflow.locator(`.jp-meow-patternItem[data-meow-pattern="${pattern}"]`);
     await expect(item).toHaveAttribute('data-meow-state', 'active');
-    const node = workflow.locator(`[data-testid="meow-workflow-graph"] [data-meow-node-kind="pattern"][data-meow-pattern="${pattern}"]`);
+    const node = workflow.locator(
+      `[data-testid="meow-workflow-graph"] [data-meow-node-kind="pattern"][data-meow-pattern="${pattern}"]`
+    );
     await expect(node).toHaveAttribute('data-meow-pattern-state', 'active');
     await expect(node.locator('rect')).toHaveAttribute('fill', '#2e7d32');
     // Its trigger and output paths are drawn too.
@@ -113,7 +115,9 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
     await screenshot(page, 'workflow', 'workflow');
   });
 
-  test('(b2) the graph: details float as a tooltip over it, pattern names fit the default sidebar, light and dark', async ({ page }) => {
+  test('(b2) the graph: details float as a tooltip over it, pattern names fit the default sidebar, light and dark', async ({
+    page
+  }) => {
     // The sidebar as a new user gets it: no width set by the test.
     await page.sidebar.openTab('jp-meow-workflow');
     const workflow = page.locator('.jp-meow-WorkflowPanel');
@@ -129,7 +133,9 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
     const legend = workflow.getByTestId('meow-graph-legend');
     await legend.scrollIntoViewIfNeeded();
     const before = await legend.boundingBox();
-    const node = workflow.locator(`[data-testid="meow-workflow-graph"] [data-meow-node-kind="pattern"][data-meow-pattern="${pattern}"]`);
+    const node = workflow.locator(
+      `[data-testid="meow-workflow-graph"] [data-meow-node-kind="pattern"][data-meow-pattern="${pattern}"]`
+    );
     await node.hover();
     const tip = workflow.getByTestId('meow-graph-hover');
     await expect(tip).toBeVisible();
@@ -151,7 +157,9 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
     await page.theme.setLightTheme();
   });
 
-  test('(b3) "+ Pattern" on the recipe: a clean form with its input variable; YAML mode in the Lab\'s code editor', async ({ page }) => {
+  test('(b3) "+ Pattern" on the recipe: a clean form with its input variable; YAML mode in the Lab\'s code editor', async ({
+    page
+  }) => {
     const workflow = await openWorkflow(page);
     await workflow.locator(`[data-meow-recipe="${recipe}"]`).getByTestId('meow-recipe-new-pattern').click();
     const form = workflow.getByTestId('meow-pattern-editor');
@@ -200,7 +208,9 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
     // A marker that a page reload would wipe out.
     await page.evaluate(() => ((window as any).__meowNoReload = true));
 
-    expect(await page.contents.uploadContent('hello from the galata test', 'text', `${folder}/in/${inputName}`)).toBe(true);
+    expect(await page.contents.uploadContent('hello from the galata test', 'text', `${folder}/in/${inputName}`)).toBe(
+      true
+    );
 
     const row = monitor.locator('.jp-meow-jobRow[data-meow-job-id]', { hasText: pattern });
     await expect(row).toHaveCount(1, { timeout: 60000 });
@@ -244,7 +254,9 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
     await expect(tab).toBeVisible();
     const nb = page.locator('.jp-NotebookPanel:visible');
     await expect(nb.locator('.jp-OutputArea-output', { hasText: 'MEOW-UI read 26 characters' })).toBeVisible();
-    await expect(nb.locator('.jp-OutputArea-output', { hasText: 'MEOW-UI wrote HELLO FROM THE GALATA TEST' })).toBeVisible();
+    await expect(
+      nb.locator('.jp-OutputArea-output', { hasText: 'MEOW-UI wrote HELLO FROM THE GALATA TEST' })
+    ).toBeVisible();
     // The parameters cell carries the job's values.
     await expect(nb.locator('.jp-Cell').first()).toContainText(`${folder}/in/${inputName}`);
 
@@ -254,7 +266,9 @@ test.describe.serial('meow workflow: register, pattern, job, result', () => {
   });
 });
 
-test('(e) a failed job: the message and the detail name the same cell, and the traceback fits its box', async ({ page }) => {
+test('(e) a failed job: the message and the detail name the same cell, and the traceback fits its box', async ({
+  page
+}) => {
   test.setTimeout(180000);
   const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
   const recipe = `boom_${suffix}`;
@@ -266,9 +280,13 @@ test('(e) a failed job: the message and the detail name the same cell, and the t
   const patternText = `recipe: ${recipe}\ntrigger:\n  path: ${folder}/in/*\ninput: infile\n`;
   expect(await page.contents.uploadContent(patternText, 'text', `.meow/patterns/Fail_${suffix}.yaml`)).toBe(true);
   const workflow = await openWorkflow(page);
-  await expect(workflow.locator(`.jp-meow-patternItem[data-meow-pattern="Fail_${suffix}"]`)).toHaveAttribute('data-meow-state', 'active', {
-    timeout: 30000
-  });
+  await expect(workflow.locator(`.jp-meow-patternItem[data-meow-pattern="Fail_${suffix}"]`)).toHaveAttribute(
+    'data-meow-state',
+    'active',
+    {
+      timeout: 30000
+    }
+  );
 
   expect(await page.contents.uploadContent('data', 'text', `${folder}/in/a.txt`)).toBe(true);
   let jobId = '';

@@ -15,7 +15,16 @@ import { resultsPlugin } from './results';
 import { statusPlugin } from './status';
 import { workflowPlugin } from './workflow';
 
-export { corePlugin, launcherPlugin, monitorPlugin, registerPlugin, reportPlugin, resultsPlugin, statusPlugin, workflowPlugin };
+export {
+  corePlugin,
+  launcherPlugin,
+  monitorPlugin,
+  registerPlugin,
+  reportPlugin,
+  resultsPlugin,
+  statusPlugin,
+  workflowPlugin
+};
 
 export const plugins: JupyterFrontEndPlugin<any>[] = [
   corePlugin,

@@ -1,12 +1,6 @@
 /** meow's JupyterLab plugin: the Monitor panel and the job commands (result notebooks: `results.ts`). */
 import { ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import {
-  ICommandPalette,
-  MainAreaWidget,
-  Notification,
-  WidgetTracker,
-  showErrorMessage
-} from '@jupyterlab/apputils';
+import { ICommandPalette, MainAreaWidget, Notification, WidgetTracker, showErrorMessage } from '@jupyterlab/apputils';
 import { isFinalStatus } from '../../core/jobs';
 import { meowIcon } from '../icons';
 import { CommandIDs, IMeow, COMMAND_CATEGORY as CATEGORY } from '../tokens';

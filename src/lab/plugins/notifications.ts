@@ -128,19 +128,28 @@ export function failureToasts(commands: CommandRegistry, meow: IMeow): (failed: 
   };
 }
 
-function toast(commands: CommandRegistry, meow: IMeow, failed: IJob[]): { message: string; options: Notification.IOptions<ReadonlyJSONValue> } {
+function toast(
+  commands: CommandRegistry,
+  meow: IMeow,
+  failed: IJob[]
+): { message: string; options: Notification.IOptions<ReadonlyJSONValue> } {
   const autoClose = 15000;
   if (failed.length === 1) {
     const job = failed[0];
     const why = job.error?.message ? `: ${clip(job.error.message, 80)}` : '';
     return {
       message: `Job ${shortJobId(job.id)} of ${job.pattern} failed${why}`,
-      options: { autoClose, actions: [{ label: 'Show job', callback: () => void commands.execute(CommandIDs.showJob, { id: job.id }) }] }
+      options: {
+        autoClose,
+        actions: [{ label: 'Show job', callback: () => void commands.execute(CommandIDs.showJob, { id: job.id }) }]
+      }
     };
   }
   const patterns = [...new Set(failed.map(j => j.pattern))];
-  const which = patterns.length <= 3 ? patterns.join(', ') : `${patterns.slice(0, 3).join(', ')} and ${patterns.length - 3} more`;
-  const showAll = () => void commands.execute(CommandIDs.openMonitor).then(() => meow.jobs.setFilter({ status: ['failed'] }));
+  const which =
+    patterns.length <= 3 ? patterns.join(', ') : `${patterns.slice(0, 3).join(', ')} and ${patterns.length - 3} more`;
+  const showAll = () =>
+    void commands.execute(CommandIDs.openMonitor).then(() => meow.jobs.setFilter({ status: ['failed'] }));
   return {
     message: `${failed.length} jobs failed (${which})`,
     options: { autoClose, actions: [{ label: 'Show jobs', callback: showAll }] }

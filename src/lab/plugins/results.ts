@@ -19,7 +19,12 @@ export const resultsPlugin: JupyterFrontEndPlugin<void> = {
   description: 'Opens MEOW job results read-only and without a kernel; "Copy to workspace" makes an editable copy.',
   autoStart: true,
   requires: [IMeow, IDocumentManager, INotebookWidgetFactory],
-  activate: (app: JupyterFrontEnd, meow: IMeow, docManager: IDocumentManager, notebooks: NotebookWidgetFactory.IFactory) => {
+  activate: (
+    app: JupyterFrontEnd,
+    meow: IMeow,
+    docManager: IDocumentManager,
+    notebooks: NotebookWidgetFactory.IFactory
+  ) => {
     const { commands, serviceManager } = app;
     // The token's interface hides what the factory is: the Lab's NotebookWidgetFactory.
     app.docRegistry.addWidgetFactory(new ResultWidgetFactory({ base: notebooks as NotebookWidgetFactory }));

@@ -213,7 +213,8 @@ export function renderZoomableDag(
   drawGraph(svg, root, layout, nodes, edges, options);
 
   const node = svg.node()!;
-  const apply = (t: { k: number; x: number; y: number }) => zoom.transform(svg, d3.zoomIdentity.translate(t.x, t.y).scale(t.k));
+  const apply = (t: { k: number; x: number; y: number }) =>
+    zoom.transform(svg, d3.zoomIdentity.translate(t.x, t.y).scale(t.k));
   const canvas: IDagCanvas = {
     svg: node,
     layout,
@@ -280,7 +281,13 @@ function drawGraph(
   drawNodes(root, layout, nodes, options);
 }
 
-function drawEdges(root: GroupSelection, layout: ILayout, edges: IDagViewEdge[], markerId: string, options: IDagViewOptions): void {
+function drawEdges(
+  root: GroupSelection,
+  layout: ILayout,
+  edges: IDagViewEdge[],
+  markerId: string,
+  options: IDagViewOptions
+): void {
   const line = d3
     .line<{ x: number; y: number }>()
     .x(p => p.x)
@@ -293,10 +300,7 @@ function drawEdges(root: GroupSelection, layout: ILayout, edges: IDagViewEdge[],
   const edgeGroup = root.append('g').attr('class', 'jp-meow-dagEdges');
   for (const e of layout.edges) {
     const spec = specs.get(`${e.from}->${e.to}`);
-    const g = edgeGroup
-      .append('g')
-      .attr('class', 'jp-meow-dagEdge')
-      .attr('data-meow-edge', `${e.from}->${e.to}`);
+    const g = edgeGroup.append('g').attr('class', 'jp-meow-dagEdge').attr('data-meow-edge', `${e.from}->${e.to}`);
     const path = g
       .append('path')
       .attr('class', 'jp-meow-dagEdgeLine')

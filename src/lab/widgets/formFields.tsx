@@ -51,7 +51,11 @@ export function VariableRows(props: {
       {rows.map((row, i) => {
         const errors = byField[`${section}.${row.name.trim()}`] ?? [];
         return (
-          <div key={i} className={`jp-meow-row${errors.length ? ' jp-mod-invalid' : ''}`} data-meow-row={`${section}.${i}`}>
+          <div
+            key={i}
+            className={`jp-meow-row${errors.length ? ' jp-mod-invalid' : ''}`}
+            data-meow-row={`${section}.${i}`}
+          >
             <input
               className="jp-mod-styled jp-meow-rowName"
               placeholder="variable"

@@ -104,10 +104,20 @@ export function JobDetail(props: IJobDetailProps): JSX.Element {
         </div>
       )}
       <div className="jp-meow-actions">
-        <button className="jp-Button jp-mod-styled jp-mod-warn" data-testid="meow-job-cancel" disabled={final} onClick={exec(CommandIDs.cancelJob)}>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-warn"
+          data-testid="meow-job-cancel"
+          disabled={final}
+          onClick={exec(CommandIDs.cancelJob)}
+        >
           Cancel
         </button>
-        <button className="jp-Button jp-mod-styled jp-mod-reject" data-testid="meow-job-rerun" disabled={!final} onClick={exec(CommandIDs.rerunJob)}>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-reject"
+          data-testid="meow-job-rerun"
+          disabled={!final}
+          onClick={exec(CommandIDs.rerunJob)}
+        >
           Rerun
         </button>
         <button
@@ -119,7 +129,11 @@ export function JobDetail(props: IJobDetailProps): JSX.Element {
         >
           Open result
         </button>
-        <button className="jp-Button jp-mod-styled jp-mod-reject" data-testid="meow-job-reveal" onClick={exec(CommandIDs.revealJob)}>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-reject"
+          data-testid="meow-job-reveal"
+          onClick={exec(CommandIDs.revealJob)}
+        >
           Show folder
         </button>
       </div>

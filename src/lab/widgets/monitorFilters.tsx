@@ -53,7 +53,10 @@ function TimeFilter(props: { filter: IJobsFilter; set: (patch: Partial<IJobsFilt
   }, [open]);
   const active = Boolean(filter.after || filter.before);
   const summary = active
-    ? [filter.after ? `after ${formatTime(String(filter.after))}` : '', filter.before ? `before ${formatTime(String(filter.before))}` : '']
+    ? [
+        filter.after ? `after ${formatTime(String(filter.after))}` : '',
+        filter.before ? `before ${formatTime(String(filter.before))}` : ''
+      ]
         .filter(Boolean)
         .join(', ')
     : 'Filter by creation time';
@@ -145,7 +148,8 @@ export function MonitorFilters(props: { meow: IMeow }): JSX.Element {
     return () => clearTimeout(t);
   }, [text]);
   const statuses = filter.status ?? [];
-  const toggle = (s: JobStatus) => set({ status: statuses.includes(s) ? statuses.filter(x => x !== s) : [...statuses, s] });
+  const toggle = (s: JobStatus) =>
+    set({ status: statuses.includes(s) ? statuses.filter(x => x !== s) : [...statuses, s] });
   const names = (a: string[]) => [...new Set(a)].sort().map(n => ({ value: n, label: n }));
   return (
     <div className="jp-meow-filters jp-meow-monitorFilters" data-testid="meow-monitor-filters">
@@ -184,7 +188,11 @@ export function MonitorFilters(props: { meow: IMeow }): JSX.Element {
         testId="meow-filter-trigger"
         title="What fired the jobs"
         value={filter.trigger}
-        options={TRIGGER_GROUPS.map(g => ({ value: g, label: `${TRIGGER_GROUP_LABEL[g]} (${triggerCounts[g] ?? 0})`, title: TRIGGER_GROUP_HELP[g] }))}
+        options={TRIGGER_GROUPS.map(g => ({
+          value: g,
+          label: `${TRIGGER_GROUP_LABEL[g]} (${triggerCounts[g] ?? 0})`,
+          title: TRIGGER_GROUP_HELP[g]
+        }))}
         onChange={trigger => set({ trigger: trigger as TriggerGroup | undefined })}
       />
       <FilterSelect
@@ -192,7 +200,11 @@ export function MonitorFilters(props: { meow: IMeow }): JSX.Element {
         testId="meow-filter-executor"
         title="Where the jobs run (jobs recorded without an executor ran locally)"
         value={filter.executor}
-        options={EXECUTOR_KINDS.map(k => ({ value: k, label: `${k} (${executorCounts[k] ?? 0})`, title: EXECUTOR_HELP[k] }))}
+        options={EXECUTOR_KINDS.map(k => ({
+          value: k,
+          label: `${k} (${executorCounts[k] ?? 0})`,
+          title: EXECUTOR_HELP[k]
+        }))}
         onChange={executor => set({ executor: executor as ExecutorKind | undefined })}
       />
       <input

@@ -48,7 +48,13 @@ function MonitorView(props: { panel: MonitorPanel }): JSX.Element {
           onResize={(id, w) => panel.setColumnWidth(id, w)}
         />
         {selected && (
-          <JobDetail meow={meow} commands={panel.commands} jobId={selected} onSelectJob={id => panel.showJob(id)} onClose={() => panel.showJob(null)} />
+          <JobDetail
+            meow={meow}
+            commands={panel.commands}
+            jobId={selected}
+            onSelectJob={id => panel.showJob(id)}
+            onClose={() => panel.showJob(null)}
+          />
         )}
       </div>
     </div>
@@ -57,7 +63,10 @@ function MonitorView(props: { panel: MonitorPanel }): JSX.Element {
 
 /** The Monitor panel's content (wrap it in a MainAreaWidget). */
 export class MonitorPanel extends ReactWidget {
-  constructor(readonly meow: IMeow, readonly commands: CommandRegistry) {
+  constructor(
+    readonly meow: IMeow,
+    readonly commands: CommandRegistry
+  ) {
     super();
     this.addClass('jp-meow-MonitorPanel');
     this.node.setAttribute('data-testid', 'meow-monitor-panel');

@@ -34,13 +34,73 @@ export interface IMonitorColumn {
 }
 
 export const MONITOR_COLUMNS: readonly IMonitorColumn[] = [
-  { id: 'job', label: 'Job', sort: 'id', width: 110, minWidth: 90, firstDirection: 'desc', cell: j => shortJobId(j.id), title: j => j.id },
-  { id: 'pattern', label: 'Pattern', sort: 'pattern', width: 150, minWidth: 70, firstDirection: 'asc', cell: j => j.pattern, title: j => j.pattern },
-  { id: 'recipe', label: 'Recipe', sort: 'recipe', width: 130, minWidth: 70, firstDirection: 'asc', cell: j => j.recipe, title: j => j.recipe },
-  { id: 'trigger', label: 'Trigger', sort: 'trigger', width: 100, minWidth: 60, firstDirection: 'asc', cell: j => <TriggerKindLabel trigger={j.trigger} /> },
-  { id: 'path', label: 'Trigger path', sort: 'path', width: 200, minWidth: 90, firstDirection: 'asc', cell: j => j.trigger?.path, title: j => j.trigger?.path },
-  { id: 'executor', label: 'Executor', sort: 'executor', width: 100, minWidth: 60, firstDirection: 'asc', cell: j => <ExecutorLabel job={j} /> },
-  { id: 'status', label: 'Status', sort: 'status', width: 96, minWidth: 80, firstDirection: 'asc', cell: j => <StatusBadge job={j} /> },
+  {
+    id: 'job',
+    label: 'Job',
+    sort: 'id',
+    width: 110,
+    minWidth: 90,
+    firstDirection: 'desc',
+    cell: j => shortJobId(j.id),
+    title: j => j.id
+  },
+  {
+    id: 'pattern',
+    label: 'Pattern',
+    sort: 'pattern',
+    width: 150,
+    minWidth: 70,
+    firstDirection: 'asc',
+    cell: j => j.pattern,
+    title: j => j.pattern
+  },
+  {
+    id: 'recipe',
+    label: 'Recipe',
+    sort: 'recipe',
+    width: 130,
+    minWidth: 70,
+    firstDirection: 'asc',
+    cell: j => j.recipe,
+    title: j => j.recipe
+  },
+  {
+    id: 'trigger',
+    label: 'Trigger',
+    sort: 'trigger',
+    width: 100,
+    minWidth: 60,
+    firstDirection: 'asc',
+    cell: j => <TriggerKindLabel trigger={j.trigger} />
+  },
+  {
+    id: 'path',
+    label: 'Trigger path',
+    sort: 'path',
+    width: 200,
+    minWidth: 90,
+    firstDirection: 'asc',
+    cell: j => j.trigger?.path,
+    title: j => j.trigger?.path
+  },
+  {
+    id: 'executor',
+    label: 'Executor',
+    sort: 'executor',
+    width: 100,
+    minWidth: 60,
+    firstDirection: 'asc',
+    cell: j => <ExecutorLabel job={j} />
+  },
+  {
+    id: 'status',
+    label: 'Status',
+    sort: 'status',
+    width: 96,
+    minWidth: 80,
+    firstDirection: 'asc',
+    cell: j => <StatusBadge job={j} />
+  },
   {
     id: 'created',
     label: 'Created',
@@ -127,7 +187,11 @@ function HeaderCell(props: {
   };
   return (
     <div className="jp-meow-colHeader" role="columnheader" aria-sort={ariaSort} data-meow-column={column.id}>
-      <button className="jp-meow-sortButton" title={`Sort by ${column.label.toLowerCase()}`} onClick={() => props.onSort(column)}>
+      <button
+        className="jp-meow-sortButton"
+        title={`Sort by ${column.label.toLowerCase()}`}
+        onClick={() => props.onSort(column)}
+      >
         <span className="jp-meow-colLabel">{column.label}</span>
         <span className="jp-meow-sortIndicator" aria-hidden="true">
           {sorted ? (sort.direction === 'asc' ? '▲' : '▼') : ''}
@@ -201,7 +265,13 @@ export function JobTable(props: {
   const template = gridTemplate(props.widths);
   const minWidth = MONITOR_COLUMNS.reduce((sum, c) => sum + Math.max(c.minWidth, props.widths[c.id] ?? c.width), 16);
   return (
-    <div className="jp-meow-jobTable" role="table" aria-rowcount={total + 1} data-testid="meow-job-table" data-meow-total={total}>
+    <div
+      className="jp-meow-jobTable"
+      role="table"
+      aria-rowcount={total + 1}
+      data-testid="meow-job-table"
+      data-meow-total={total}
+    >
       <div
         className="jp-meow-jobScroll"
         ref={scroller}
@@ -222,12 +292,20 @@ export function JobTable(props: {
           </div>
           {total === 0 ? (
             <div className="jp-meow-empty">
-              {jobs.size === 0 ? 'No jobs yet. Jobs appear here as soon as a pattern matches a file.' : 'No job matches the filters.'}
+              {jobs.size === 0
+                ? 'No jobs yet. Jobs appear here as soon as a pattern matches a file.'
+                : 'No job matches the filters.'}
             </div>
           ) : (
             <div role="rowgroup" style={{ paddingTop: win.before, paddingBottom: win.after }}>
               {rows.map(job => (
-                <JobRow key={job.id} job={job} now={now} selected={job.id === props.selected} onSelect={props.onSelect} />
+                <JobRow
+                  key={job.id}
+                  job={job}
+                  now={now}
+                  selected={job.id === props.selected}
+                  onSelect={props.onSelect}
+                />
               ))}
             </div>
           )}

@@ -119,15 +119,30 @@ function PatternFields(props: {
       </Field>
 
       <Field id="parameters" label="Parameters" help={FIELD_HELP.parameters} errors={errs('parameters')}>
-        <VariableRows section="parameters" rows={form.parameters} byField={byField} onChange={rows => update({ parameters: rows })} />
+        <VariableRows
+          section="parameters"
+          rows={form.parameters}
+          byField={byField}
+          onChange={rows => update({ parameters: rows })}
+        />
       </Field>
       <Field id="outputs" label="Outputs" help={FIELD_HELP.outputs} errors={errs('outputs')}>
-        <VariableRows section="outputs" rows={form.outputs} byField={byField} onChange={rows => update({ outputs: rows })} />
+        <VariableRows
+          section="outputs"
+          rows={form.outputs}
+          byField={byField}
+          onChange={rows => update({ outputs: rows })}
+        />
       </Field>
       <Field id="sweep" label="Sweeps" help={FIELD_HELP.sweep} errors={errs('sweep')}>
         <SweepRows rows={form.sweep} byField={byField} onChange={rows => update({ sweep: rows })} />
       </Field>
-      <ExecutionFields form={form} update={update} errs={errs} resources={describeResources(validation.pattern?.resources)} />
+      <ExecutionFields
+        form={form}
+        update={update}
+        errs={errs}
+        resources={describeResources(validation.pattern?.resources)}
+      />
       {errs('form') && (
         <div className="jp-meow-fieldError" data-testid="meow-error-form">
           {errs('form')!.join(' ')}
@@ -162,7 +177,12 @@ function ModeSwitch(props: { mode: 'form' | 'yaml'; onSwitch: (to: 'form' | 'yam
  * Whether saving `body` as pattern `name` may go ahead: asks before
  * replacing another pattern and before an edit that re-runs jobs.
  */
-async function confirmSave(workflow: WorkflowModel, name: string, body: string, editing?: IPatternInfo): Promise<boolean> {
+async function confirmSave(
+  workflow: WorkflowModel,
+  name: string,
+  body: string,
+  editing?: IPatternInfo
+): Promise<boolean> {
   if (name !== editing?.name && workflow.pattern(name)) {
     const answer = await showDialog({
       title: 'Replace pattern?',
@@ -217,8 +237,14 @@ export function PatternEditor(props: IPatternEditorProps): JSX.Element {
     () => validateForm(form, { recipes, existing, editing: editing?.name }),
     [form, recipes, existing.join('\n'), editing?.name]
   );
-  const byField = React.useMemo(() => visibleErrors(validation.byField, touched, showAll), [validation, touched, showAll]);
-  const yamlCheck = React.useMemo(() => (mode === 'yaml' ? parsePattern(form.name.trim(), text) : null), [mode, form.name, text]);
+  const byField = React.useMemo(
+    () => visibleErrors(validation.byField, touched, showAll),
+    [validation, touched, showAll]
+  );
+  const yamlCheck = React.useMemo(
+    () => (mode === 'yaml' ? parsePattern(form.name.trim(), text) : null),
+    [mode, form.name, text]
+  );
 
   const update: FormUpdate = patch => {
     setForm(f => ({ ...f, ...patch }));
@@ -301,7 +327,14 @@ export function PatternEditor(props: IPatternEditorProps): JSX.Element {
           />
         </Field>
       ) : (
-        <PatternFields form={form} recipes={recipes} validation={validation} byField={byField} update={update} errs={errs} />
+        <PatternFields
+          form={form}
+          recipes={recipes}
+          validation={validation}
+          byField={byField}
+          update={update}
+          errs={errs}
+        />
       )}
 
       {validation.warnings.length > 0 && mode === 'form' && (
@@ -325,10 +358,19 @@ export function PatternEditor(props: IPatternEditorProps): JSX.Element {
         </details>
       )}
       <div className="jp-meow-editorButtons">
-        <button className="jp-Button jp-mod-styled jp-mod-reject" onClick={props.onClose} data-testid="meow-pattern-cancel">
+        <button
+          className="jp-Button jp-mod-styled jp-mod-reject"
+          onClick={props.onClose}
+          data-testid="meow-pattern-cancel"
+        >
           Cancel
         </button>
-        <button className="jp-Button jp-mod-styled jp-mod-accept" disabled={!canSave} onClick={() => void save()} data-testid="meow-pattern-save">
+        <button
+          className="jp-Button jp-mod-styled jp-mod-accept"
+          disabled={!canSave}
+          onClick={() => void save()}
+          data-testid="meow-pattern-save"
+        >
           {saving ? 'Saving…' : 'Save'}
         </button>
       </div>

@@ -81,7 +81,11 @@ export function RunBox(props: { meow: IMeow; pattern: IPattern; onClose: () => v
           className="jp-mod-styled jp-meow-runPath"
           data-testid="meow-run-path"
           aria-label="Workgroup file to run on"
-          placeholder={isFile ? `a file matching ${pattern.trigger.kind === 'file' ? pattern.trigger.path : ''}` : 'optional: a workgroup file'}
+          placeholder={
+            isFile
+              ? `a file matching ${pattern.trigger.kind === 'file' ? pattern.trigger.path : ''}`
+              : 'optional: a workgroup file'
+          }
           value={path}
           spellCheck={false}
           onChange={e => setPath(e.target.value)}
@@ -101,7 +105,12 @@ export function RunBox(props: { meow: IMeow; pattern: IPattern; onClose: () => v
         </button>
       </div>
       <div className="jp-meow-runRow">
-        <button className="jp-Button jp-mod-styled jp-mod-reject" data-testid="meow-run-upload" disabled={busy} onClick={() => upload.current?.click()}>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-reject"
+          data-testid="meow-run-upload"
+          disabled={busy}
+          onClick={() => upload.current?.click()}
+        >
           Upload a file…
         </button>
         <input
@@ -125,7 +134,7 @@ export function RunBox(props: { meow: IMeow; pattern: IPattern; onClose: () => v
       <div className="jp-meow-fieldHelp">
         {isFile
           ? 'The file must be inside the workgroup; an upload is stored under .meow/incoming/manual/ and becomes the trigger file.'
-          : 'An upload is stored under .meow/incoming/manual/ and becomes the job\'s trigger file (its input variable).'}
+          : "An upload is stored under .meow/incoming/manual/ and becomes the job's trigger file (its input variable)."}
       </div>
     </div>
   );
@@ -140,7 +149,11 @@ export function RunOutcomeView(props: {
 }): JSX.Element {
   const { meow, pattern, outcome, onShowJob } = props;
   const close = (
-    <button className="jp-Button jp-mod-minimal jp-meow-runClose" title="Dismiss" onClick={() => meow.manual.clearOutcome(pattern)}>
+    <button
+      className="jp-Button jp-mod-minimal jp-meow-runClose"
+      title="Dismiss"
+      onClick={() => meow.manual.clearOutcome(pattern)}
+    >
       ✕
     </button>
   );
@@ -205,7 +218,7 @@ export function RunOutcomeView(props: {
 export function WaitingList(props: { meow: IMeow; pattern: IPattern; visible: boolean }): JSX.Element {
   const { meow, pattern, visible } = props;
   const name = pattern.name;
-  const glob = pattern.trigger.kind === 'manual' ? pattern.trigger.path ?? '' : '';
+  const glob = pattern.trigger.kind === 'manual' ? (pattern.trigger.path ?? '') : '';
   const now = useNow(Math.min(30, meow.settings.relativeTimeRefresh));
   React.useEffect(() => {
     if (!visible) {

@@ -13,7 +13,8 @@ import { useSignal } from './hooks';
 export const LIMIT_HELP: Record<LimitKind, string> = {
   max_jobs: 'max_jobs: most jobs the pattern may create until it is resumed or edited',
   max_rate: 'max_rate: most jobs the pattern may create per minute',
-  max_depth: 'max_depth: longest chain of jobs, each triggered by the output of the previous one, a job of this pattern may end'
+  max_depth:
+    'max_depth: longest chain of jobs, each triggered by the output of the previous one, a job of this pattern may end'
 };
 
 /** One line for a pause: `max_rate — 61 jobs in the last minute; ...`. */
@@ -60,7 +61,12 @@ export function ResumeButton(props: { meow: IMeow; pattern: string }): JSX.Eleme
 export function PauseNotice(props: { meow: IMeow; rule: IPausedRule }): JSX.Element {
   const { meow, rule } = props;
   return (
-    <div className="jp-meow-pauseNotice" data-testid="meow-pause-notice" data-meow-limit={rule.limit} title={LIMIT_HELP[rule.limit]}>
+    <div
+      className="jp-meow-pauseNotice"
+      data-testid="meow-pause-notice"
+      data-meow-limit={rule.limit}
+      title={LIMIT_HELP[rule.limit]}
+    >
       <span className="jp-meow-pauseText">
         <b>Paused</b> since {formatTime(rule.since)}: {describePause(rule)}
       </span>
@@ -80,12 +86,17 @@ export function PausedBanner(props: { meow: IMeow }): JSX.Element | null {
   return (
     <div className="jp-meow-pausedBanner" role="alert" data-testid="meow-paused-banner">
       <div className="jp-meow-pausedTitle">
-        {rules.length === 1 ? 'A pattern is paused' : `${rules.length} patterns are paused`} by a runaway limit. Their events are
-        kept and processed when resumed.
+        {rules.length === 1 ? 'A pattern is paused' : `${rules.length} patterns are paused`} by a runaway limit. Their
+        events are kept and processed when resumed.
       </div>
       <ul className="jp-meow-pausedList">
         {rules.map(rule => (
-          <li key={rule.pattern} data-meow-pattern={rule.pattern} data-meow-limit={rule.limit} title={LIMIT_HELP[rule.limit]}>
+          <li
+            key={rule.pattern}
+            data-meow-pattern={rule.pattern}
+            data-meow-limit={rule.limit}
+            title={LIMIT_HELP[rule.limit]}
+          >
             <span className="jp-meow-pauseText">
               <b>{rule.pattern}</b> since {formatTime(rule.since)}: {describePause(rule)}
             </span>

@@ -166,13 +166,28 @@ function ReportCanvas(props: ICanvasProps): JSX.Element {
       data-meow-edges={drawn?.edges.length ?? 0}
     >
       <div className="jp-meow-reportTools">
-        <button className="jp-Button jp-mod-styled" title="Zoom in" data-testid="meow-report-zoom-in" onClick={() => canvas.current?.zoomBy(1.5)}>
+        <button
+          className="jp-Button jp-mod-styled"
+          title="Zoom in"
+          data-testid="meow-report-zoom-in"
+          onClick={() => canvas.current?.zoomBy(1.5)}
+        >
           +
         </button>
-        <button className="jp-Button jp-mod-styled" title="Zoom out" data-testid="meow-report-zoom-out" onClick={() => canvas.current?.zoomBy(1 / 1.5)}>
+        <button
+          className="jp-Button jp-mod-styled"
+          title="Zoom out"
+          data-testid="meow-report-zoom-out"
+          onClick={() => canvas.current?.zoomBy(1 / 1.5)}
+        >
           −
         </button>
-        <button className="jp-Button jp-mod-styled" title="Fit the whole graph" data-testid="meow-report-fit" onClick={() => canvas.current?.fit()}>
+        <button
+          className="jp-Button jp-mod-styled"
+          title="Fit the whole graph"
+          data-testid="meow-report-fit"
+          onClick={() => canvas.current?.fit()}
+        >
           Fit
         </button>
       </div>
@@ -215,7 +230,12 @@ function ReportSearch(props: { graph: IProvenanceGraph | null; onFound: (id: str
   );
 }
 
-function Filters(props: { meow: IMeow; filter: IProvenanceFilter; onChange: (f: IProvenanceFilter) => void; children?: React.ReactNode }): JSX.Element {
+function Filters(props: {
+  meow: IMeow;
+  filter: IProvenanceFilter;
+  onChange: (f: IProvenanceFilter) => void;
+  children?: React.ReactNode;
+}): JSX.Element {
   const { meow, filter } = props;
   const set = (patch: Partial<IProvenanceFilter>) => {
     const next: IProvenanceFilter = { ...filter, ...patch };
@@ -230,15 +250,39 @@ function Filters(props: { meow: IMeow; filter: IProvenanceFilter; onChange: (f: 
   const recipes = [...new Set([...meow.workflow.recipes.map(r => r.name), ...meow.jobs.recipes])].sort();
   return (
     <div className="jp-meow-filters" data-testid="meow-report-filters">
-      <input className="jp-mod-styled" placeholder="Job id" aria-label="Job" data-testid="meow-report-job" onChange={e => set({ job: e.target.value })} />
-      <input className="jp-mod-styled" placeholder="Triggering path or glob" aria-label="Path" data-testid="meow-report-path" onChange={e => set({ path: e.target.value })} />
-      <select className="jp-mod-styled" aria-label="Pattern" data-testid="meow-report-pattern" value={filter.pattern ?? ''} onChange={e => set({ pattern: e.target.value })}>
+      <input
+        className="jp-mod-styled"
+        placeholder="Job id"
+        aria-label="Job"
+        data-testid="meow-report-job"
+        onChange={e => set({ job: e.target.value })}
+      />
+      <input
+        className="jp-mod-styled"
+        placeholder="Triggering path or glob"
+        aria-label="Path"
+        data-testid="meow-report-path"
+        onChange={e => set({ path: e.target.value })}
+      />
+      <select
+        className="jp-mod-styled"
+        aria-label="Pattern"
+        data-testid="meow-report-pattern"
+        value={filter.pattern ?? ''}
+        onChange={e => set({ pattern: e.target.value })}
+      >
         <option value="">all patterns</option>
         {patterns.map(p => (
           <option key={p}>{p}</option>
         ))}
       </select>
-      <select className="jp-mod-styled" aria-label="Recipe" data-testid="meow-report-recipe" value={filter.recipe ?? ''} onChange={e => set({ recipe: e.target.value })}>
+      <select
+        className="jp-mod-styled"
+        aria-label="Recipe"
+        data-testid="meow-report-recipe"
+        value={filter.recipe ?? ''}
+        onChange={e => set({ recipe: e.target.value })}
+      >
         <option value="">all recipes</option>
         {recipes.map(r => (
           <option key={r}>{r}</option>
@@ -246,11 +290,21 @@ function Filters(props: { meow: IMeow; filter: IProvenanceFilter; onChange: (f: 
       </select>
       <label className="jp-meow-time">
         after
-        <input type="datetime-local" className="jp-mod-styled" data-testid="meow-report-after" onChange={e => set({ after: localInputToIso(e.target.value) })} />
+        <input
+          type="datetime-local"
+          className="jp-mod-styled"
+          data-testid="meow-report-after"
+          onChange={e => set({ after: localInputToIso(e.target.value) })}
+        />
       </label>
       <label className="jp-meow-time">
         before
-        <input type="datetime-local" className="jp-mod-styled" data-testid="meow-report-before" onChange={e => set({ before: localInputToIso(e.target.value) })} />
+        <input
+          type="datetime-local"
+          className="jp-mod-styled"
+          data-testid="meow-report-before"
+          onChange={e => set({ before: localInputToIso(e.target.value) })}
+        />
       </label>
       <span className="jp-meow-spacer" />
       {props.children}
@@ -267,7 +321,8 @@ function Summary(props: { drawn: IReportGraph }): JSX.Element | null {
   return (
     <div className="jp-meow-muted jp-meow-reportSummary" data-testid="meow-report-summary">
       {n(drawn.total)} jobs: {n(drawn.drawnJobs)} drawn
-      {drawn.groups.length > 0 && `, repeated workflows folded into ${n(drawn.groups.length)} group${drawn.groups.length === 1 ? '' : 's'} (click one to unfold it)`}
+      {drawn.groups.length > 0 &&
+        `, repeated workflows folded into ${n(drawn.groups.length)} group${drawn.groups.length === 1 ? '' : 's'} (click one to unfold it)`}
       {drawn.omitted > 0 && `; ${n(drawn.omitted)} older jobs not drawn: narrow the filters or search`}.
     </div>
   );
@@ -290,7 +345,11 @@ function ReportView(props: { meow: IMeow; commands: CommandRegistry }): JSX.Elem
   const onClick = (id: string) => {
     if (isGroupId(id)) {
       const next = new Set(expanded);
-      next.has(id) ? next.delete(id) : next.add(id);
+      if (next.has(id)) {
+        next.delete(id);
+      } else {
+        next.add(id);
+      }
       setExpanded(next);
     } else {
       setSelected(id);
@@ -315,10 +374,20 @@ function ReportView(props: { meow: IMeow; commands: CommandRegistry }): JSX.Elem
   return (
     <div className="jp-meow-reportBody">
       <Filters meow={meow} filter={filter} onChange={setFilter}>
-        <button className="jp-Button jp-mod-styled jp-mod-reject" data-testid="meow-report-export-svg" disabled={!drawn?.nodes.length} onClick={() => void exportAs('svg')}>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-reject"
+          data-testid="meow-report-export-svg"
+          disabled={!drawn?.nodes.length}
+          onClick={() => void exportAs('svg')}
+        >
           Export SVG
         </button>
-        <button className="jp-Button jp-mod-styled jp-mod-reject" data-testid="meow-report-export-png" disabled={!drawn?.nodes.length} onClick={() => void exportAs('png')}>
+        <button
+          className="jp-Button jp-mod-styled jp-mod-reject"
+          data-testid="meow-report-export-png"
+          disabled={!drawn?.nodes.length}
+          onClick={() => void exportAs('png')}
+        >
           Export PNG
         </button>
       </Filters>
@@ -335,11 +404,23 @@ function ReportView(props: { meow: IMeow; commands: CommandRegistry }): JSX.Elem
           </span>
         </div>
       )}
-      {error && <div className="jp-meow-muted">Service report unavailable ({error}); drawn from the jobs loaded in the browser.</div>}
+      {error && (
+        <div className="jp-meow-muted">
+          Service report unavailable ({error}); drawn from the jobs loaded in the browser.
+        </div>
+      )}
       {drawn && <Summary drawn={drawn} />}
       <div className="jp-meow-split">
         <ReportCanvas drawn={drawn} focus={focus} viewKey={JSON.stringify(filter)} onClick={onClick} svgRef={svgRef} />
-        {selected && <JobDetail meow={meow} commands={commands} jobId={selected} onSelectJob={setSelected} onClose={() => setSelected(null)} />}
+        {selected && (
+          <JobDetail
+            meow={meow}
+            commands={commands}
+            jobId={selected}
+            onSelectJob={setSelected}
+            onClose={() => setSelected(null)}
+          />
+        )}
       </div>
     </div>
   );
@@ -347,7 +428,10 @@ function ReportView(props: { meow: IMeow; commands: CommandRegistry }): JSX.Elem
 
 /** The Report panel's content (wrap it in a MainAreaWidget). */
 export class ReportPanel extends ReactWidget {
-  constructor(readonly meow: IMeow, readonly commands: CommandRegistry) {
+  constructor(
+    readonly meow: IMeow,
+    readonly commands: CommandRegistry
+  ) {
     super();
     this.addClass('jp-meow-ReportPanel');
     this.node.setAttribute('data-testid', 'meow-report-panel');

@@ -18,7 +18,9 @@ export function ServiceSettings(props: { meow: IMeow }): JSX.Element {
   }
   const keys = Object.keys(SETTINGS_LIMITS) as (keyof IServiceSettings)[];
   const values: Record<string, string> = draft ?? Object.fromEntries(keys.map(k => [k, String(current[k])]));
-  const parsed: Record<string, unknown> = Object.fromEntries(keys.map(k => [k, values[k].trim() === '' ? NaN : Number(values[k])]));
+  const parsed: Record<string, unknown> = Object.fromEntries(
+    keys.map(k => [k, values[k].trim() === '' ? NaN : Number(values[k])])
+  );
   // The same validation the service applies.
   const { issues } = validateServiceSettings(parsed);
   const save = async () => {
@@ -27,7 +29,9 @@ export function ServiceSettings(props: { meow: IMeow }): JSX.Element {
       setDraft(null);
       setMessage(
         'Saved to .meow/settings.yaml.' +
-          (result?.restartRequired?.length ? ` ${result.restartRequired.join(', ')} applies after the service restarts.` : '')
+          (result?.restartRequired?.length
+            ? ` ${result.restartRequired.join(', ')} applies after the service restarts.`
+            : '')
       );
       void props.meow.status.refresh();
     } catch (err) {
@@ -54,7 +58,11 @@ export function ServiceSettings(props: { meow: IMeow }): JSX.Element {
           </label>
         );
       })}
-      <button className="jp-Button jp-mod-styled jp-mod-accept" disabled={!draft || issues.length > 0} onClick={() => void save()}>
+      <button
+        className="jp-Button jp-mod-styled jp-mod-accept"
+        disabled={!draft || issues.length > 0}
+        onClick={() => void save()}
+      >
         Save settings
       </button>
       {message && <div className="jp-meow-muted">{message}</div>}

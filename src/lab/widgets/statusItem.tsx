@@ -28,7 +28,9 @@ function StatusView(props: { meow: IMeow; onClick: () => void }): JSX.Element {
   const title = up
     ? `meow service ${meow.status.status?.version ?? ''} on ${meow.status.status?.workgroup ?? ''}` +
       (meow.status.connection === 'connected' ? ' — live' : ' — reconnecting to live updates') +
-      (paused.length ? `\npaused by a runaway limit: ${paused.map(r => `${r.pattern} (${r.limit})`).join(', ')} — open the Monitor to resume` : '')
+      (paused.length
+        ? `\npaused by a runaway limit: ${paused.map(r => `${r.pattern} (${r.limit})`).join(', ')} — open the Monitor to resume`
+        : '')
     : `meow service down: ${meow.status.error ?? 'not reachable'}`;
   return (
     <div
@@ -66,7 +68,10 @@ function StatusView(props: { meow: IMeow; onClick: () => void }): JSX.Element {
 }
 
 export class MeowStatusItem extends ReactWidget {
-  constructor(private readonly _meow: IMeow, private readonly _onClick: () => void) {
+  constructor(
+    private readonly _meow: IMeow,
+    private readonly _onClick: () => void
+  ) {
     super();
     this.addClass('jp-meow-StatusBar');
   }

@@ -5,7 +5,12 @@
 import * as React from 'react';
 
 import { formatSize } from '../../core/pattern';
-import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_NETWORK_HOST, FILE_EVENT_KINDS } from '../../core/types';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_NETWORK_HOST,
+  FILE_EVENT_KINDS
+} from '../../core/types';
 import { EXECUTOR_CHOICES, FIELD_HELP, IPatternForm, RESOURCE_FIELDS } from '../patternForm';
 import { Field, FieldErrors, FormUpdate, TextField } from './formFields';
 
@@ -16,7 +21,12 @@ export function TriggerFields(props: {
   errs: FieldErrors;
 }): JSX.Element | null {
   const { form, update, errs } = props;
-  const text = (name: keyof IPatternForm & string, label: string, placeholder?: string, extra: { help?: string; type?: 'password' } = {}) => (
+  const text = (
+    name: keyof IPatternForm & string,
+    label: string,
+    placeholder?: string,
+    extra: { help?: string; type?: 'password' } = {}
+  ) => (
     <TextField name={name} label={label} placeholder={placeholder} form={form} update={update} errs={errs} {...extra} />
   );
   const missed = (

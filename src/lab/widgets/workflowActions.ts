@@ -13,12 +13,21 @@ import { fileStem } from '../format';
 import type { WorkflowModel } from '../models';
 
 async function confirmDelete(title: string, body: string): Promise<boolean> {
-  const answer = await showDialog({ title, body, buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })] });
+  const answer = await showDialog({
+    title,
+    body,
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Delete' })]
+  });
   return answer.button.accept;
 }
 
 export async function deletePattern(workflow: WorkflowModel, name: string): Promise<void> {
-  if (await confirmDelete('Delete pattern', `Delete pattern "${name}"? Its rule is removed and its queued and running jobs are cancelled.`)) {
+  if (
+    await confirmDelete(
+      'Delete pattern',
+      `Delete pattern "${name}"? Its rule is removed and its queued and running jobs are cancelled.`
+    )
+  ) {
     await workflow.deletePattern(name).catch(err => showErrorMessage('Cannot delete pattern', err));
   }
 }
@@ -26,7 +35,8 @@ export async function deletePattern(workflow: WorkflowModel, name: string): Prom
 export async function deleteRecipe(workflow: WorkflowModel, name: string): Promise<void> {
   const users = workflow.patterns.filter(p => p.pattern?.recipe === name).map(p => p.name);
   const body =
-    `Delete recipe "${name}"?` + (users.length ? ` Patterns ${users.join(', ')} lose their rule and their unfinished jobs are cancelled.` : '');
+    `Delete recipe "${name}"?` +
+    (users.length ? ` Patterns ${users.join(', ')} lose their rule and their unfinished jobs are cancelled.` : '');
   if (await confirmDelete('Delete recipe', body)) {
     await workflow.deleteRecipe(name).catch(err => showErrorMessage('Cannot delete recipe', err));
   }

@@ -36,7 +36,11 @@ export const TRIGGER_NODE_STYLE: Record<TriggerKind, NodeStyle> = {
 
 export function toDagNode(n: IWorkflowNode, paused: ReadonlyMap<string, string>): IDagViewNode {
   const style =
-    n.kind === 'pattern' ? NODE_STYLE[n.state!] : n.kind === 'trigger' ? TRIGGER_NODE_STYLE[n.trigger ?? 'file'] : NODE_STYLE[n.kind];
+    n.kind === 'pattern'
+      ? NODE_STYLE[n.state!]
+      : n.kind === 'trigger'
+        ? TRIGGER_NODE_STYLE[n.trigger ?? 'file']
+        : NODE_STYLE[n.kind];
   const icon = n.kind === 'trigger' ? TRIGGER_ICON_PATHS[n.trigger ?? 'file'] : undefined;
   const label = n.label;
   const limit = n.pattern ? paused.get(n.pattern) : undefined;
@@ -49,7 +53,10 @@ export function toDagNode(n: IWorkflowNode, paused: ReadonlyMap<string, string>)
     label,
     sublabel,
     // Bold 12px label ≈ 7.5 px a character, 10px sublabel ≈ 6 (see dagView).
-    width: Math.max(80, Math.min(icon ? 260 : 240, Math.max(label.length * 7.5, remote ? sublabel!.length * 6 : 0) + 24 + (icon ? 22 : 0))),
+    width: Math.max(
+      80,
+      Math.min(icon ? 260 : 240, Math.max(label.length * 7.5, remote ? sublabel!.length * 6 : 0) + 24 + (icon ? 22 : 0))
+    ),
     height: n.kind === 'pattern' ? 38 : 26,
     shape: 'rect',
     icon,
@@ -124,7 +131,7 @@ export function WorkflowGraph(props: {
         onHover: id => {
           hovering.current = !!id;
           setAt(pointer.current);
-          setHover(id ? byId.get(id) ?? null : null);
+          setHover(id ? (byId.get(id) ?? null) : null);
         }
       }
     );

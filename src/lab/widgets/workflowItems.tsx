@@ -48,14 +48,17 @@ export function PatternItem(props: {
         <span className="jp-meow-itemName" title={p.name}>
           {p.name}
         </span>
-        <span className="jp-meow-itemSub" title={trigger ? `${TRIGGER_GROUP_LABEL[trigger.kind]}: ${TRIGGER_GROUP_HELP[trigger.kind]}` : undefined}>
+        <span
+          className="jp-meow-itemSub"
+          title={trigger ? `${TRIGGER_GROUP_LABEL[trigger.kind]}: ${TRIGGER_GROUP_HELP[trigger.kind]}` : undefined}
+        >
           {pattern && trigger ? (
             <>
               {pattern.recipe} · {Icon && <Icon.react tag="span" className="jp-meow-triggerIcon" />}
               {triggerSummary(trigger)}
             </>
           ) : (
-            p.problem ?? 'cannot be read'
+            (p.problem ?? 'cannot be read')
           )}
         </span>
         {pause && <PauseNotice meow={meow} rule={pause} />}
@@ -84,14 +87,21 @@ export function PatternItem(props: {
       <button className="jp-Button jp-mod-minimal" title="Export as YAML file" onClick={() => props.onExport(p)}>
         Export
       </button>
-      <button className="jp-Button jp-mod-minimal" title="Delete" data-testid="meow-delete-pattern" onClick={() => props.onDelete(p.name)}>
+      <button
+        className="jp-Button jp-mod-minimal"
+        title="Delete"
+        data-testid="meow-delete-pattern"
+        onClick={() => props.onDelete(p.name)}
+      >
         Delete
       </button>
       {pattern && (running || outcome || (trigger?.kind === 'manual' && trigger.path)) && (
         <div className="jp-meow-patternExtra">
           {running && runnable && <RunBox meow={meow} pattern={pattern} onClose={() => setRunning(false)} />}
           {outcome && <RunOutcomeView meow={meow} pattern={p.name} outcome={outcome} onShowJob={showJob} />}
-          {trigger?.kind === 'manual' && trigger.path && <WaitingList meow={meow} pattern={pattern} visible={props.visible} />}
+          {trigger?.kind === 'manual' && trigger.path && (
+            <WaitingList meow={meow} pattern={pattern} visible={props.visible} />
+          )}
         </div>
       )}
     </li>
@@ -115,7 +125,8 @@ export function RecipeItem(props: {
           {r.name}
         </span>
         <span className="jp-meow-itemSub" title={r.variables.join(', ')}>
-          {r.problem ?? `${r.source ? `from ${r.source} · ` : ''}${users.length ? `used by ${users.join(', ')}` : 'no pattern uses it'}`}
+          {r.problem ??
+            `${r.source ? `from ${r.source} · ` : ''}${users.length ? `used by ${users.join(', ')}` : 'no pattern uses it'}`}
         </span>
       </span>
       <button

@@ -39,7 +39,11 @@ function Toolbar(props: { meow: IMeow; onNew: () => void }): JSX.Element {
       <button className="jp-Button jp-mod-styled jp-mod-accept" data-testid="meow-new-pattern" onClick={props.onNew}>
         New pattern
       </button>
-      <button className="jp-Button jp-mod-styled jp-mod-reject" data-testid="meow-import-pattern" onClick={() => fileInput.current?.click()}>
+      <button
+        className="jp-Button jp-mod-styled jp-mod-reject"
+        data-testid="meow-import-pattern"
+        onClick={() => fileInput.current?.click()}
+      >
         Import…
       </button>
       <input
@@ -98,7 +102,10 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
     };
   }, [panel]);
 
-  const graph = React.useMemo(() => buildWorkflowGraph(workflow.patterns, workflow.recipes), [workflow.patterns, workflow.recipes]);
+  const graph = React.useMemo(
+    () => buildWorkflowGraph(workflow.patterns, workflow.recipes),
+    [workflow.patterns, workflow.recipes]
+  );
   const pausedLimits = React.useMemo(
     () => new Map(meow.paused.paused.map(r => [r.pattern, r.limit] as [string, string])),
     [meow.paused.paused]
@@ -168,7 +175,10 @@ function WorkflowView(props: { meow: IMeow; panel: WorkflowPanel }): JSX.Element
 
 /** The Workflow sidebar panel. */
 export class WorkflowPanel extends ReactWidget {
-  constructor(readonly meow: IMeow, options: WorkflowPanel.IOptions = {}) {
+  constructor(
+    readonly meow: IMeow,
+    options: WorkflowPanel.IOptions = {}
+  ) {
     super();
     this.commands = options.commands ?? null;
     this.editorServices = options.editorServices ?? null;

@@ -26,7 +26,9 @@ function unknownParams(params: URLSearchParams, allowed: readonly string[]): IVa
       issues.push({
         field: key,
         message: 'is not a parameter of this route',
-        fix: allowed.length ? `remove it; parameters are ${allowed.join(', ')}` : 'remove it; this route takes no parameters'
+        fix: allowed.length
+          ? `remove it; parameters are ${allowed.join(', ')}`
+          : 'remove it; this route takes no parameters'
       });
     }
   }
@@ -184,7 +186,11 @@ export function parsePatternWrite(body: unknown): IParsed<IPatternWrite> {
   }
   if (typeof body.text !== 'string') {
     issues.push(
-      bodyIssue('must be the YAML text of the pattern file', 'e.g. "recipe: append\\ntrigger:\\n  path: start/*\\n"', 'text')
+      bodyIssue(
+        'must be the YAML text of the pattern file',
+        'e.g. "recipe: append\\ntrigger:\\n  path: start/*\\n"',
+        'text'
+      )
     );
   }
   return issues.length ? { issues } : { value: { text: body.text as string }, issues };
@@ -193,7 +199,9 @@ export function parsePatternWrite(body: unknown): IParsed<IPatternWrite> {
 /** PUT /api/recipes/{name} body: `{ notebook, source?, overwrite? }`. */
 export function parseRecipeWrite(body: unknown): IParsed<IRecipeWrite> {
   if (!isObject(body)) {
-    return { issues: [bodyIssue('must be a JSON object', 'send {"notebook": {...nbformat 4...}, "source": "path.ipynb"}')] };
+    return {
+      issues: [bodyIssue('must be a JSON object', 'send {"notebook": {...nbformat 4...}, "source": "path.ipynb"}')]
+    };
   }
   const issues: IValidationIssue[] = [];
   for (const key of Object.keys(body)) {
@@ -202,13 +210,23 @@ export function parseRecipeWrite(body: unknown): IParsed<IRecipeWrite> {
     }
   }
   if (!isObject(body.notebook)) {
-    issues.push(bodyIssue('must be the notebook JSON (nbformat 4)', 'send the content of the .ipynb file as an object', 'notebook'));
+    issues.push(
+      bodyIssue(
+        'must be the notebook JSON (nbformat 4)',
+        'send the content of the .ipynb file as an object',
+        'notebook'
+      )
+    );
   }
   if (body.source !== undefined && typeof body.source !== 'string') {
-    issues.push(bodyIssue('must be a string', 'send the workgroup-relative path of the notebook, or leave it out', 'source'));
+    issues.push(
+      bodyIssue('must be a string', 'send the workgroup-relative path of the notebook, or leave it out', 'source')
+    );
   }
   if (body.overwrite !== undefined && typeof body.overwrite !== 'boolean') {
-    issues.push(bodyIssue('must be true or false', 'send "overwrite": true to replace an existing recipe', 'overwrite'));
+    issues.push(
+      bodyIssue('must be true or false', 'send "overwrite": true to replace an existing recipe', 'overwrite')
+    );
   }
   if (issues.length) {
     return { issues };

@@ -122,7 +122,11 @@ export function parseJsonBody(body: IBody, contentType: string | undefined): unk
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (type && type !== 'application/json' && type !== 'text/plain' && !type.endsWith('+json')) {
     throw new ApiError(415, `the request body must be JSON, not ${type.slice(0, 100)}`, [
-      { field: '(header Content-Type)', message: `is ${type.slice(0, 100)}`, fix: 'send Content-Type: application/json' }
+      {
+        field: '(header Content-Type)',
+        message: `is ${type.slice(0, 100)}`,
+        fix: 'send Content-Type: application/json'
+      }
     ]);
   }
   let text: string;
@@ -179,16 +183,27 @@ export function jsonDepth(value: unknown): number {
 export function refuseBody(body: IBody, method: string, template: string): void {
   if (body.tooLarge || body.bytes.length) {
     throw new ApiError(400, `${method} ${template} takes no request body`, [
-      { field: '(body)', message: `is not empty (${body.tooLarge ? 'very large' : `${body.bytes.length} bytes`})`, fix: 'send no body' }
+      {
+        field: '(body)',
+        message: `is not empty (${body.tooLarge ? 'very large' : `${body.bytes.length} bytes`})`,
+        fix: 'send no body'
+      }
     ]);
   }
 }
 
 /** The route a path names and its decoded parameters, or an ApiError. */
-export function matchRoute(routes: readonly IRoute[], rawUrl: string): { route: IRoute; params: string[]; query: URLSearchParams } {
+export function matchRoute(
+  routes: readonly IRoute[],
+  rawUrl: string
+): { route: IRoute; params: string[]; query: URLSearchParams } {
   if (rawUrl.length > MAX_PATH_LENGTH) {
     throw new ApiError(414, 'the request URL is too long', [
-      { field: '(path)', message: `is ${rawUrl.length} characters long`, fix: `keep URLs under ${MAX_PATH_LENGTH} characters` }
+      {
+        field: '(path)',
+        message: `is ${rawUrl.length} characters long`,
+        fix: `keep URLs under ${MAX_PATH_LENGTH} characters`
+      }
     ]);
   }
   // Split by hand rather than with URL(): it would resolve "..", "%2e%2e" and
@@ -220,7 +235,11 @@ export function matchRoute(routes: readonly IRoute[], rawUrl: string): { route: 
 }
 
 /** The handler for a method, or 405/501 (with `Allow`) for any other. */
-export function methodHandler(route: IRoute, method: string, res: http.ServerResponse): { method: Method; handler: Handler } {
+export function methodHandler(
+  route: IRoute,
+  method: string,
+  res: http.ServerResponse
+): { method: Method; handler: Handler } {
   const allowed = Object.keys(route.methods);
   const handler = (route.methods as Record<string, Handler | undefined>)[method];
   if (handler && Object.prototype.hasOwnProperty.call(route.methods, method)) {
@@ -263,6 +282,8 @@ export function sendJson(
 
 /** Control characters of client-supplied text made visible, for messages and logs. */
 export function escapeText(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+  );
 }

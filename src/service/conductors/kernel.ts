@@ -93,8 +93,7 @@ export class KernelConductor implements IConductor, IKernelJobHost {
   readonly name = 'kernel';
 
   constructor(options: KernelConductor.IOptions) {
-    const link =
-      options.server ?? (options.serverSettings ? fixedServerLink(options.serverSettings) : undefined);
+    const link = options.server ?? (options.serverSettings ? fixedServerLink(options.serverSettings) : undefined);
     if (!link) {
       throw new Error('KernelConductor needs `server` or `serverSettings`');
     }
@@ -327,7 +326,5 @@ export class KernelConductor implements IConductor, IKernelJobHost {
   private readonly _pool: KernelPool;
   private _jobs = new Set<KernelJob>();
   private _specs: { settings: ServerConnection.ISettings; models: KernelSpec.ISpecModels } | undefined;
-  private _specsPending:
-    | { settings: ServerConnection.ISettings; promise: Promise<KernelSpec.ISpecModels> }
-    | undefined;
+  private _specsPending: { settings: ServerConnection.ISettings; promise: Promise<KernelSpec.ISpecModels> } | undefined;
 }

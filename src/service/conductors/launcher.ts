@@ -81,7 +81,13 @@ export class KernelLauncher {
         stale = [];
         for (const id of listed) {
           try {
-            if (await bounded(KernelAPI.getKernelModel(id, this.server.settings), REST_TIMEOUT_MS, `asking for kernel ${id}`)) {
+            if (
+              await bounded(
+                KernelAPI.getKernelModel(id, this.server.settings),
+                REST_TIMEOUT_MS,
+                `asking for kernel ${id}`
+              )
+            ) {
               stale.push(id);
             }
           } catch (err2) {
@@ -91,7 +97,11 @@ export class KernelLauncher {
       }
       for (const id of stale) {
         try {
-          await bounded(KernelAPI.shutdownKernel(id, this.server.settings), REST_TIMEOUT_MS, `shutting down kernel ${id}`);
+          await bounded(
+            KernelAPI.shutdownKernel(id, this.server.settings),
+            REST_TIMEOUT_MS,
+            `shutting down kernel ${id}`
+          );
         } catch (err) {
           this.log.warn(`[kernel] could not shut down kernel ${id} left by an earlier run: ${errorMessage(err)}`);
         }
@@ -161,9 +171,8 @@ export class KernelLauncher {
       bounded(KernelAPI.startNew({ name: spec }, settings), this.startTimeoutMs, `starting a "${spec}" kernel`),
       this.server.identify()
     ]);
-    const connection = new SafeKernelConnection(
-      { model, serverSettings: settings, handleComms: false },
-      m => this.log.debug(`[kernel] ${m}`)
+    const connection = new SafeKernelConnection({ model, serverSettings: settings, handleComms: false }, m =>
+      this.log.debug(`[kernel] ${m}`)
     );
     const handle: IKernelHandle = { id: model.id, spec, connection, pooled, server: { ...identity, settings } };
     this._kernels.add(handle);

@@ -7,7 +7,6 @@ import type { INotebook, INotebookCell } from '../../core/types';
 // CSI sequences (colours, cursor moves), OSC sequences (titles, links) and
 // the few single-character escapes terminals understand.
 const ANSI_RE =
-  // eslint-disable-next-line no-control-regex
   /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]|\u009b[0-?]*[ -/]*[@-~]/g;
 
 /** Remove terminal escape codes (IPython colours tracebacks with them). */

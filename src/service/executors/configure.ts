@@ -43,14 +43,23 @@ export function makeExecutors(o: IExecutorChoice): ExecutorSet {
       kernelsFile: path.join(state, 'kernels.json'),
       log: o.log
     }),
-    slurm: new SlurmExecutor({ settings: o.settings.slurm, meowCommand: meowCommand(), python: o.python ?? defaultPython(), log: o.log })
+    slurm: new SlurmExecutor({
+      settings: o.settings.slurm,
+      meowCommand: meowCommand(),
+      python: o.python ?? defaultPython(),
+      log: o.log
+    })
   };
   const missing: Partial<Record<ExecutorKind, string>> = {};
   const remote = o.executor === 'jupyter' && o.jupyterUrl ? o.jupyterUrl : o.settings.jupyter?.url;
   if (remote) {
     executors.jupyter = new RemoteJupyterExecutor({
       url: remote,
-      token: (o.executor === 'jupyter' ? o.jupyterToken : undefined) ?? process.env.MEOW_JUPYTER_TOKEN ?? o.settings.jupyter?.token ?? '',
+      token:
+        (o.executor === 'jupyter' ? o.jupyterToken : undefined) ??
+        process.env.MEOW_JUPYTER_TOKEN ??
+        o.settings.jupyter?.token ??
+        '',
       workers: o.settings.jupyter?.workers,
       kernelsFile: path.join(state, 'kernels-remote.json'),
       log: o.log

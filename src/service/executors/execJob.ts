@@ -116,7 +116,12 @@ export async function execJob(jobDir: string, log: ILogger, pythonOverride?: str
   } catch (err) {
     // The node could not run it at all (no Python, no jupyter_server): an
     // infrastructure failure, so the service may run it again elsewhere.
-    result = { status: 'failed', filesWritten: [], retryable: true, error: { message: `exec-job on ${os.hostname()}: ${(err as Error).message}` } };
+    result = {
+      status: 'failed',
+      filesWritten: [],
+      retryable: true,
+      error: { message: `exec-job on ${os.hostname()}: ${(err as Error).message}` }
+    };
   } finally {
     await conductor.dispose().catch(() => undefined);
     await server.stop().catch(() => undefined);
@@ -134,7 +139,9 @@ export async function execJob(jobDir: string, log: ILogger, pythonOverride?: str
   };
   await writeFileAtomic(files.result, JSON.stringify(out, null, 1) + '\n');
   await markEnded(files.record, request.workgroup, out);
-  log.info(`exec-job ${request.job}: ${result.status}${result.error ? ` (${result.error.message.split('\n')[0]})` : ''}`);
+  log.info(
+    `exec-job ${request.job}: ${result.status}${result.error ? ` (${result.error.message.split('\n')[0]})` : ''}`
+  );
   return result.status === 'done' ? 0 : result.status === 'cancelled' ? 3 : 1;
 }
 
@@ -143,7 +150,9 @@ async function readJson(file: string, what: string): Promise<unknown> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read ${file} (${what}): ${(err as Error).message}; is the job folder on a filesystem this node shares with meow?`);
+    throw new Error(
+      `cannot read ${file} (${what}): ${(err as Error).message}; is the job folder on a filesystem this node shares with meow?`
+    );
   }
   try {
     return JSON.parse(text);

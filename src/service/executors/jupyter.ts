@@ -90,7 +90,8 @@ export class RemoteJupyterExecutor implements IExecutor {
 
   describe(): string {
     const what = this._gateway ? 'the Jupyter Enterprise Gateway' : 'the Jupyter server';
-    const n = this.concurrency === undefined ? "as many at once as the service's workers" : `${this.concurrency} at once`;
+    const n =
+      this.concurrency === undefined ? "as many at once as the service's workers" : `${this.concurrency} at once`;
     return `kernels of ${what} at ${this.url} (${n})`;
   }
 
@@ -233,7 +234,9 @@ async function getJson(
   } catch (err) {
     const cause = (err as any)?.cause;
     const timedOut = (err as Error)?.name === 'TimeoutError';
-    const why = timedOut ? `no answer within ${formatSeconds(ms)}` : (cause?.code ?? cause?.message ?? (err as Error).message);
+    const why = timedOut
+      ? `no answer within ${formatSeconds(ms)}`
+      : (cause?.code ?? cause?.message ?? (err as Error).message);
     const error = new Error(`cannot reach ${settings.baseUrl}: ${why}`) as Error & { timedOut?: boolean };
     error.timedOut = timedOut;
     throw error;

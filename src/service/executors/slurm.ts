@@ -12,7 +12,12 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { ISlurmSettings } from '../../core/executor';
-import { DEFAULT_SLURM_MAX_JOBS, DEFAULT_SLURM_POLL_MS, DEFAULT_SLURM_SUBMIT_PER_SECOND, describeResources } from '../../core/executor';
+import {
+  DEFAULT_SLURM_MAX_JOBS,
+  DEFAULT_SLURM_POLL_MS,
+  DEFAULT_SLURM_SUBMIT_PER_SECOND,
+  describeResources
+} from '../../core/executor';
 import type { IJobExternal, IResources } from '../../core/types';
 import { writeFileAtomic } from '../fsutil';
 import type { ILogger } from '../log';
@@ -101,7 +106,9 @@ export class SlurmExecutor implements IExecutor {
         const found = await this._commands.findByName(name);
         if (found && (!isFinalSlurmState(found.state) || (await this._resultOf(jobDir, attempt)))) {
           id = found.id;
-          this._log.info(`job ${job.id}: found in Slurm as ${id} (${found.state}); following it instead of submitting again`);
+          this._log.info(
+            `job ${job.id}: found in Slurm as ${id} (${found.state}); following it instead of submitting again`
+          );
         }
       }
       if (!id) {
@@ -115,7 +122,12 @@ export class SlurmExecutor implements IExecutor {
         return cancelled(request);
       }
       // sbatch kept failing or Slurm did not answer: not the job's fault.
-      return { status: 'failed', retryable: true, filesWritten: [], error: { message: `Slurm: ${(err as Error).message}` } };
+      return {
+        status: 'failed',
+        retryable: true,
+        filesWritten: [],
+        error: { message: `Slurm: ${(err as Error).message}` }
+      };
     }
   }
 
@@ -152,7 +164,8 @@ export class SlurmExecutor implements IExecutor {
     await writeFileAtomic(script, this._script(request, jobDir, attempt), { fsync: false });
     const id = await this._commands.submit(script, { name, cwd: request.cwd });
     this._log.info(
-      `job ${request.job.id} submitted to Slurm as ${id}` + (request.resources ? ` (${describeResources(request.resources)})` : '')
+      `job ${request.job.id} submitted to Slurm as ${id}` +
+        (request.resources ? ` (${describeResources(request.resources)})` : '')
     );
     return id;
   }
@@ -211,7 +224,9 @@ export class SlurmExecutor implements IExecutor {
           return;
         }
         cancelledByUs = true;
-        this._commands.cancel(id).catch(err => this._log.warn(`job ${request.job.id}: scancel ${id} failed: ${(err as Error).message}`));
+        this._commands
+          .cancel(id)
+          .catch(err => this._log.warn(`job ${request.job.id}: scancel ${id} failed: ${(err as Error).message}`));
       };
       request.signal.addEventListener('abort', onAbort);
       this._followed.set(id, followed);
@@ -235,22 +250,35 @@ export class SlurmExecutor implements IExecutor {
     cancelledByUs: boolean
   ): Promise<IExecutionResult> {
     const state = final.state;
-    const exec = await this._resultOf(jobDir, attempt, state === 'COMPLETED' || state === 'FAILED' ? RESULT_WAIT_MS : 0);
+    const exec = await this._resultOf(
+      jobDir,
+      attempt,
+      state === 'COMPLETED' || state === 'FAILED' ? RESULT_WAIT_MS : 0
+    );
     const where = `Slurm job ${final.id}${final.nodes ? ` on ${final.nodes}` : ''}`;
     if (cancelledByUs || (state === 'CANCELLED' && !exec)) {
       return {
         status: 'cancelled',
         filesWritten: exec?.result.filesWritten ?? [],
-        error: { message: cancelledByUs ? `cancelled (${where} cancelled with scancel)` : `${where} was cancelled in Slurm (scancel outside meow)` }
+        error: {
+          message: cancelledByUs
+            ? `cancelled (${where} cancelled with scancel)`
+            : `${where} was cancelled in Slurm (scancel outside meow)`
+        }
       };
     }
     if (state === 'TIMEOUT' || state === 'DEADLINE' || state === 'OUT_OF_MEMORY') {
-      const limit = state === 'TIMEOUT' && request.resources?.timeLimitMs ? ` of ${describeResources({ timeLimitMs: request.resources.timeLimitMs })}` : '';
+      const limit =
+        state === 'TIMEOUT' && request.resources?.timeLimitMs
+          ? ` of ${describeResources({ timeLimitMs: request.resources.timeLimitMs })}`
+          : '';
       return {
         status: 'failed',
         filesWritten: exec?.result.filesWritten ?? [],
         kernel: exec?.result.kernel,
-        error: { message: `${where} ${slurmStateMeaning(state)}${limit}; raise "resources: ${state === 'OUT_OF_MEMORY' ? 'memory' : 'time'}" in the pattern if it needs more` }
+        error: {
+          message: `${where} ${slurmStateMeaning(state)}${limit}; raise "resources: ${state === 'OUT_OF_MEMORY' ? 'memory' : 'time'}" in the pattern if it needs more`
+        }
       };
     }
     if (exec) {
@@ -314,7 +342,9 @@ export class SlurmExecutor implements IExecutor {
     try {
       states = await this._commands.states(ids);
     } catch (err) {
-      this._log.warn(`Slurm did not answer (${(err as Error).message}); asking again in ${(this._settings.pollMs ?? DEFAULT_SLURM_POLL_MS) / 1000} s`);
+      this._log.warn(
+        `Slurm did not answer (${(err as Error).message}); asking again in ${(this._settings.pollMs ?? DEFAULT_SLURM_POLL_MS) / 1000} s`
+      );
       return;
     }
     for (const id of ids) {
@@ -365,7 +395,11 @@ function external(s: ISlurmJobState): IJobExternal {
 
 function cancelled(request: IExecutionRequest): IExecutionResult {
   const reason = request.signal.reason;
-  return { status: 'cancelled', filesWritten: [], error: { message: reason instanceof Error ? reason.message : 'cancelled' } };
+  return {
+    status: 'cancelled',
+    filesWritten: [],
+    error: { message: reason instanceof Error ? reason.message : 'cancelled' }
+  };
 }
 
 async function exists(file: string): Promise<boolean> {

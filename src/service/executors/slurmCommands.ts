@@ -122,8 +122,7 @@ export class SlurmCommands {
     this._retries = options.retries ?? 5;
     this._backoffMs = options.backoffMs ?? 1000;
     const log = options.log;
-    this._log =
-      typeof log === 'function' ? log : log ? (level, message) => log[level](message) : () => undefined;
+    this._log = typeof log === 'function' ? log : log ? (level, message) => log[level](message) : () => undefined;
   }
 
   /**

@@ -218,7 +218,10 @@ export function parseScontrolJob(line: string): ISlurmJobState | undefined {
 
 /** The job id in `sbatch --parsable` output (`123` or `123;cluster`). */
 export function parseSbatchOutput(stdout: string): string | undefined {
-  const lines = stdout.split('\n').map(l => l.trim()).filter(Boolean);
+  const lines = stdout
+    .split('\n')
+    .map(l => l.trim())
+    .filter(Boolean);
   for (let i = lines.length - 1; i >= 0; i--) {
     const m = /^(\d+)(?:;\S*)?$/.exec(lines[i]);
     if (m) {

@@ -27,11 +27,7 @@ export class JobFactory {
    * combination whose idempotency key was already handled makes no job
    * (counted in `duplicates`), unless this is an explicit rerun.
    */
-  async create(
-    rule: IRule,
-    trigger: IJobTrigger,
-    extra: JobFactory.IExtra = {}
-  ): Promise<JobFactory.IResult> {
+  async create(rule: IRule, trigger: IJobTrigger, extra: JobFactory.IExtra = {}): Promise<JobFactory.IResult> {
     const pattern = rule.pattern;
     let duplicates = 0;
     // Ids and records are made synchronously, so ids follow call order even
@@ -172,7 +168,10 @@ export namespace JobFactory {
   }
 
   /** The recipe snapshot and the parameterised notebook of a job. */
-  export function notebooks(rule: IRule, parameters: Record<string, ParameterValue>): { recipe: INotebook; notebook: INotebook } {
+  export function notebooks(
+    rule: IRule,
+    parameters: Record<string, ParameterValue>
+  ): { recipe: INotebook; notebook: INotebook } {
     const { notebook } = parameteriseNotebook(rule.recipe.notebook, parameters);
     return { recipe: rule.recipe.notebook, notebook };
   }

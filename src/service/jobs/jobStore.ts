@@ -87,7 +87,10 @@ export class JobStore {
     }
     this._closing = false;
     await fs.mkdir(this._dir, { recursive: true });
-    const journalExisted = await fs.stat(this._journal.file).then(() => true, () => false);
+    const journalExisted = await fs.stat(this._journal.file).then(
+      () => true,
+      () => false
+    );
     // Replayed as read: the journal's text and its superseded records are
     // never all in memory (they set the service's peak memory).
     let lines = 0;
@@ -279,12 +282,18 @@ export class JobStore {
     try {
       const dir = this.jobDir(job.id);
       await fs.mkdir(dir, { recursive: true });
-      await writeFileAtomic(path.join(dir, JOB_FILES.recipe), JSON.stringify(notebooks.recipe, null, 1) + '\n', { fsync: false });
-      await writeFileAtomic(path.join(dir, JOB_FILES.notebook), JSON.stringify(notebooks.notebook, null, 1) + '\n', { fsync: false });
+      await writeFileAtomic(path.join(dir, JOB_FILES.recipe), JSON.stringify(notebooks.recipe, null, 1) + '\n', {
+        fsync: false
+      });
+      await writeFileAtomic(path.join(dir, JOB_FILES.notebook), JSON.stringify(notebooks.notebook, null, 1) + '\n', {
+        fsync: false
+      });
       await this._mirror(job.id);
       return true;
     } catch (err) {
-      this._log.warn(`job ${job.id}: could not write its folder (${(err as Error).message}); it is written again before the job runs`);
+      this._log.warn(
+        `job ${job.id}: could not write its folder (${(err as Error).message}); it is written again before the job runs`
+      );
       return false;
     }
   }
@@ -535,7 +544,9 @@ export class JobStore {
     }, this._tidyDelayMs);
     this._tidyTimer.unref?.();
     if (removed) {
-      this._log.info(`job store: removed ${removed} job folder(s) of jobs a crash interrupted while they were being created (their triggers are processed again)`);
+      this._log.info(
+        `job store: removed ${removed} job folder(s) of jobs a crash interrupted while they were being created (their triggers are processed again)`
+      );
     }
   }
 

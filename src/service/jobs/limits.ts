@@ -57,7 +57,12 @@ export function formatPausedFile(rule: IPausedRule, root: string): string {
     `# meow paused pattern "${rule.pattern}": ${rule.reason}\n` +
     '# Its events are kept and processed when it resumes. To resume: the Resume\n' +
     `# button in the Workflow panel, \`meow resume ${root} ${rule.pattern}\`, or delete this file.\n`;
-  const body: Record<string, unknown> = { pattern: rule.pattern, limit: rule.limit, reason: rule.reason, since: rule.since };
+  const body: Record<string, unknown> = {
+    pattern: rule.pattern,
+    limit: rule.limit,
+    reason: rule.reason,
+    since: rule.since
+  };
   if (rule.path !== undefined) {
     body.path = rule.path;
   }
@@ -82,7 +87,10 @@ export function parsePausedFile(pattern: string, text: string, mtime?: Date): { 
   if (!problem && !LIMIT_KINDS.includes(obj.limit)) {
     problem = `"limit" must be one of ${LIMIT_KINDS.join(', ')}`;
   }
-  const since = typeof obj.since === 'string' && !Number.isNaN(Date.parse(obj.since)) ? obj.since : (mtime ?? new Date()).toISOString();
+  const since =
+    typeof obj.since === 'string' && !Number.isNaN(Date.parse(obj.since))
+      ? obj.since
+      : (mtime ?? new Date()).toISOString();
   const reason = typeof obj.reason === 'string' && obj.reason ? obj.reason : 'paused by its file in the paused folder';
   const rule: IPausedRule = { pattern, limit, reason, since };
   if (typeof obj.path === 'string') {
@@ -160,7 +168,9 @@ export class RuleLimits implements IDisposable {
     for (const rule of await readPausedFolder(this.folder, this._log)) {
       this._paused.set(rule.pattern, rule);
       this._persisted.set(rule.pattern, rule);
-      this._log.warn(`pattern "${rule.pattern}" is still paused (${rule.limit}: ${rule.reason}); ${this._resumeHint(rule.pattern)}`);
+      this._log.warn(
+        `pattern "${rule.pattern}" is still paused (${rule.limit}: ${rule.reason}); ${this._resumeHint(rule.pattern)}`
+      );
     }
     if (this._disposed) {
       return;
@@ -180,7 +190,9 @@ export class RuleLimits implements IDisposable {
       }
     });
     watcher.on('error', err =>
-      this._log.error(`paused rules: watching ${this.folder} failed (${err.message}); a deleted pause file now takes effect only when meow restarts`)
+      this._log.error(
+        `paused rules: watching ${this.folder} failed (${err.message}); a deleted pause file now takes effect only when meow restarts`
+      )
     );
   }
 
@@ -233,7 +245,12 @@ export class RuleLimits implements IDisposable {
       }
       return { ok: true };
     }
-    const rule: IPausedRule = { pattern: name, limit: tripped.limit, reason: tripped.reason, since: new Date(now).toISOString() };
+    const rule: IPausedRule = {
+      pattern: name,
+      limit: tripped.limit,
+      reason: tripped.reason,
+      since: new Date(now).toISOString()
+    };
     if (triggerPath !== undefined) {
       rule.path = triggerPath;
     }

@@ -78,11 +78,7 @@ export class ProvenanceTracker {
       return best.id;
     }
     const writer = this._writers.get(rel);
-    if (
-      writer &&
-      mtime >= writer.started - SLACK_MS &&
-      mtime <= writer.finished + SLACK_MS
-    ) {
+    if (writer && mtime >= writer.started - SLACK_MS && mtime <= writer.finished + SLACK_MS) {
       return writer.id;
     }
     return undefined;

@@ -70,7 +70,11 @@ export class Scheduler {
     // Events being turned into jobs count too: many arriving at once must
     // not all pass the check before any of their jobs is queued.
     if (this._o.queued() + this._scheduling >= this._maxQueued) {
-      this._hold(event, rules, `the queue holds ${this._o.queued()} jobs (limit ${this._maxQueued}) — --max-queued sets the limit`);
+      this._hold(
+        event,
+        rules,
+        `the queue holds ${this._o.queued()} jobs (limit ${this._maxQueued}) — --max-queued sets the limit`
+      );
       return [];
     }
     this._scheduling++;
@@ -120,7 +124,9 @@ export class Scheduler {
         const n = this._o.factory.fresh(rule, trigger);
         if (n === 0) {
           // Said, not silent: the same content was handled before (a restart, a touch, a rescan).
-          this._o.log.debug(`${event.path}: ${rule.pattern.name} already handled this content; no new job (rerun it to run again)`);
+          this._o.log.debug(
+            `${event.path}: ${rule.pattern.name} already handled this content; no new job (rerun it to run again)`
+          );
         }
         fresh.set(rule, n);
       }
@@ -150,7 +156,9 @@ export class Scheduler {
         for (const job of jobs) {
           this._o.log.info(
             `job ${job.id} queued: ${job.pattern} → ${job.recipe} for ${event.path}` +
-              (event.retroactive ? ' (existing file)' : ` (${event.kind}${event.source ? ` from ${event.source}` : ''})`)
+              (event.retroactive
+                ? ' (existing file)'
+                : ` (${event.kind}${event.source ? ` from ${event.source}` : ''})`)
           );
           this._o.enqueue(job.id);
           made.push(job);
@@ -201,7 +209,9 @@ export class Scheduler {
     }
     await Promise.all(batch);
     if (handled) {
-      this._o.log.debug(`${handled} existing file(s) already handled by their rules: no new jobs (rerun a job to run it again)`);
+      this._o.log.debug(
+        `${handled} existing file(s) already handled by their rules: no new jobs (rerun a job to run it again)`
+      );
     }
   }
 
@@ -287,7 +297,8 @@ export class Scheduler {
       // content seen earlier is (by event time: a slow older event may make
       // its job after a newer one's).
       const stale = older.trigger.hash !== undefined && older.trigger.hash !== job.trigger.hash;
-      const earlier = older.trigger.time < job.trigger.time || (older.trigger.time === job.trigger.time && older.id < job.id);
+      const earlier =
+        older.trigger.time < job.trigger.time || (older.trigger.time === job.trigger.time && older.id < job.id);
       if (stale && earlier && older.status === 'queued' && !this._o.isRunning(older.id)) {
         await this._o.store
           .update(older.id, {
@@ -336,7 +347,9 @@ export class Scheduler {
     this._held.set(event.path, { event, rules: known ? [...new Set([...known.rules, ...rules])] : rules });
     if (this._heldSince === undefined) {
       this._heldSince = Date.now();
-      this._o.log.warn(`${event.path}: no job yet because ${why}; it waits and is tried again every ${RETRY_HELD_MS / 1000} s (later events wait too)`);
+      this._o.log.warn(
+        `${event.path}: no job yet because ${why}; it waits and is tried again every ${RETRY_HELD_MS / 1000} s (later events wait too)`
+      );
     }
     if (!this._timer) {
       this._timer = setTimeout(() => {

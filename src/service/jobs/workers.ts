@@ -152,7 +152,9 @@ export class WorkerPool {
   /** Where a job runs: its rule's choice, else the default executor. */
   private _kindOf(job: IJob): ExecutorKind {
     const rule = this._o.ruleFor(job);
-    return rule ? effectiveExecution(rule.pattern, rule.recipe, this._o.executors.defaultKind).executor : this._o.executors.defaultKind;
+    return rule
+      ? effectiveExecution(rule.pattern, rule.recipe, this._o.executors.defaultKind).executor
+      : this._o.executors.defaultKind;
   }
 
   private _lane(kind: ExecutorKind): ILane {
@@ -239,7 +241,9 @@ export class WorkerPool {
         status: 'cancelled',
         cancelledBy: 'rule',
         finished: new Date().toISOString(),
-        error: { message: `cancelled because its rule no longer exists (pattern "${job.pattern}" or recipe "${job.recipe}" changed or was deleted)` }
+        error: {
+          message: `cancelled because its rule no longer exists (pattern "${job.pattern}" or recipe "${job.recipe}" changed or was deleted)`
+        }
       });
       return;
     }
@@ -277,7 +281,12 @@ export class WorkerPool {
       // Record writes are chained so they land in order.
       let recordWrite = Promise.resolve();
       const record = (patch: Parameters<JobStore['update']>[1]) => {
-        recordWrite = recordWrite.then(() => store.update(job.id, patch).then(() => undefined, () => undefined));
+        recordWrite = recordWrite.then(() =>
+          store.update(job.id, patch).then(
+            () => undefined,
+            () => undefined
+          )
+        );
       };
       // Progress not recorded yet (throttled, see PROGRESS_INTERVAL_MS).
       let progress: { done: number; total: number } | undefined;
@@ -347,7 +356,9 @@ export class WorkerPool {
       now = await this._o.hashOf(job.trigger.path);
     } catch (err) {
       if (isTransientError(err)) {
-        this._o.log.warn(`job ${job.id}: ${job.trigger.path} cannot be read just now (${(err as Error).message}); tried again shortly`);
+        this._o.log.warn(
+          `job ${job.id}: ${job.trigger.path} cannot be read just now (${(err as Error).message}); tried again shortly`
+        );
         return 'later';
       }
       now = `unreadable: ${(err as Error).message}`;
@@ -400,7 +411,9 @@ export class WorkerPool {
     if (this._shuttingDown.has(job.id) && result.status === 'cancelled') {
       if (executor.outlivesService && job.external) {
         // Still running in its engine: followed again at the next start.
-        log.info(`job ${job.id} goes on in ${executor.kind} as ${job.external.id}; meow follows it again at the next start`);
+        log.info(
+          `job ${job.id} goes on in ${executor.kind} as ${job.external.id}; meow follows it again at the next start`
+        );
         return;
       }
       // Not the job's fault: it runs again at the next start.
@@ -413,7 +426,13 @@ export class WorkerPool {
     if (result.retryable && result.status !== 'done' && attempt <= retries && this._started) {
       const pause = Math.min(30_000, INFRA_BACKOFF_MS * 2 ** (attempt - 1));
       // A new attempt is a new run in the engine (a new Slurm job).
-      await store.update(job.id, { status: 'queued', attempt: attempt + 1, progress: undefined, filesWritten, external: undefined });
+      await store.update(job.id, {
+        status: 'queued',
+        attempt: attempt + 1,
+        progress: undefined,
+        filesWritten,
+        external: undefined
+      });
       log.warn(
         `job ${job.id} could not run (${result.error?.message ?? 'the executor was unavailable'}); ` +
           `it runs again as the same job in ${Math.round(pause / 1000)} s (attempt ${attempt + 1} of ${retries + 1})`

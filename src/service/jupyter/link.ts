@@ -35,7 +35,9 @@ export async function fetchServerStatus(
     // Node's fetch says only "fetch failed"; the reason (ECONNREFUSED…) is the cause.
     const cause = (err as any)?.cause;
     const timedOut = (err as Error)?.name === 'TimeoutError';
-    const why = timedOut ? `no answer within ${ms / 1000} s` : (cause?.code ?? cause?.message ?? (err as Error).message);
+    const why = timedOut
+      ? `no answer within ${ms / 1000} s`
+      : (cause?.code ?? cause?.message ?? (err as Error).message);
     const error = new Error(`cannot reach ${settings.baseUrl}: ${why}`) as Error & { timedOut?: boolean };
     // A slow answer is a busy server, not a dead one.
     error.timedOut = timedOut;

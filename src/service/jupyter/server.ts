@@ -431,9 +431,7 @@ export class PrivateJupyterServer extends EventEmitter implements IJupyterServer
       }
       await sleep(150);
     }
-    throw new Error(
-      this._describeFailure(`did not answer within ${Math.round(this._startTimeoutMs / 1000)} s`)
-    );
+    throw new Error(this._describeFailure(`did not answer within ${Math.round(this._startTimeoutMs / 1000)} s`));
   }
 
   /** The server process exited: after `stop()` that is expected, otherwise restart it. */

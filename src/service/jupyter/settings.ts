@@ -29,9 +29,7 @@ export function parseJupyterUrl(url: string): IParsedJupyterUrl {
     throw new Error(`not a valid Jupyter Server URL: ${JSON.stringify(url)}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new Error(
-      `a Jupyter Server URL must start with http:// or https://, got ${JSON.stringify(url)}`
-    );
+    throw new Error(`a Jupyter Server URL must start with http:// or https://, got ${JSON.stringify(url)}`);
   }
   const token = parsed.searchParams.get('token') ?? undefined;
   let path = parsed.pathname;

@@ -150,7 +150,10 @@ export class DefinitionParser {
     });
     worker.on('error', err => {
       const oom = (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
-      this._fail(oom ? `needs more than ${this._memoryMb} MB of memory to read` : `could not be read: ${err.message}`, worker);
+      this._fail(
+        oom ? `needs more than ${this._memoryMb} MB of memory to read` : `could not be read: ${err.message}`,
+        worker
+      );
     });
     worker.on('exit', () => this._fail('could not be read: the parser stopped', worker));
     this._worker = worker;
@@ -169,7 +172,9 @@ export class DefinitionParser {
       this._pending.delete(id);
       clearTimeout(pending.timer);
       pending.resolve({
-        issues: [issue(FILE_FIELD, message, 'make the file smaller and simpler (definitions are small YAML or notebook files)')],
+        issues: [
+          issue(FILE_FIELD, message, 'make the file smaller and simpler (definitions are small YAML or notebook files)')
+        ],
         warnings: []
       });
     }

@@ -14,7 +14,10 @@ if (port) {
     try {
       result = parseDefinition(msg.req);
     } catch (err) {
-      result = { issues: [issue(FILE_FIELD, `could not be read: ${(err as Error).message}`, 'check the file')], warnings: [] };
+      result = {
+        issues: [issue(FILE_FIELD, `could not be read: ${(err as Error).message}`, 'check the file')],
+        warnings: []
+      };
     }
     port.postMessage({ id: msg.id, result: encode(result) });
   });

@@ -72,9 +72,7 @@ export class FileIndex {
       text = await fs.readFile(this._file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this._log.warn(
-          `file index ${this._file} cannot be read (${(err as Error).message}); rebuilding it`
-        );
+        this._log.warn(`file index ${this._file} cannot be read (${(err as Error).message}); rebuilding it`);
       }
       return false;
     }

@@ -72,8 +72,7 @@ export class FileMonitor implements IFileEventSource {
         }
         return found;
       },
-      onError: (dir, err) =>
-        this._log.warn(`file monitor: listing ${escapeControl(dir || '.')} failed: ${err.message}`)
+      onError: (dir, err) => this._log.warn(`file monitor: listing ${escapeControl(dir || '.')} failed: ${err.message}`)
     });
     this._target = {
       root: this._root,
@@ -394,7 +393,9 @@ export class FileMonitor implements IFileEventSource {
       void this.scan().then(found => {
         this._catchUpTimer = undefined;
         if (found > 0) {
-          this._log.info(`file monitor: ${found} file change(s) the watcher dropped during a burst were found by a catch-up scan`);
+          this._log.info(
+            `file monitor: ${found} file change(s) the watcher dropped during a burst were found by a catch-up scan`
+          );
           this._suspectLoss();
         }
       });
@@ -527,7 +528,5 @@ export namespace FileMonitor {
 }
 
 function raw(kind: 'add' | 'change', rel: string, stats?: Stats): IRawEvent {
-  return stats
-    ? { kind, path: rel, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs }
-    : { kind, path: rel };
+  return stats ? { kind, path: rel, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs } : { kind, path: rel };
 }

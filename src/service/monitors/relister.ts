@@ -85,10 +85,7 @@ export class DirRelister {
       return;
     }
     const now = Date.now();
-    const due = Math.max(
-      Math.min(state.last + this._delayMs, state.first + this._maxWaitMs),
-      state.cooldownUntil
-    );
+    const due = Math.max(Math.min(state.last + this._delayMs, state.first + this._maxWaitMs), state.cooldownUntil);
     clearTimeout(state.timer);
     state.timer = setTimeout(() => void this._run(dir, state), Math.max(0, due - now));
   }

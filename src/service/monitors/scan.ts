@@ -189,11 +189,7 @@ export async function relistFolder(target: IScanTarget, dir: string): Promise<nu
 const CLASSIFY_AT_ONCE = 32;
 
 /** 'add' for a file not in the index, 'change' for a new version, else undefined. */
-async function compare(
-  target: IScanTarget,
-  rel: string,
-  stats: Stats
-): Promise<'add' | 'change' | undefined> {
+async function compare(target: IScanTarget, rel: string, stats: Stats): Promise<'add' | 'change' | undefined> {
   const known = target.index.get(rel);
   if (!known) {
     return 'add';

@@ -219,11 +219,7 @@ export namespace Settler {
    * The one event a window of notifications stands for, judged only by
    * whether the file existed before the window and exists after it.
    */
-  export function coalesce(
-    existedBefore: boolean,
-    existsNow: boolean,
-    movedFrom?: string
-  ): FileEventKind | undefined {
+  export function coalesce(existedBefore: boolean, existsNow: boolean, movedFrom?: string): FileEventKind | undefined {
     if (movedFrom !== undefined && existsNow) {
       return 'moved';
     }

@@ -38,12 +38,7 @@ export interface IClassified {
 const said = new WeakMap<ILogger, Set<string>>();
 
 /** Log `message` at `level` unless this logger already got it for `key`. */
-export function logOnce(
-  log: ILogger,
-  level: 'warn' | 'info' | 'error',
-  key: string,
-  message: string
-): void {
+export function logOnce(log: ILogger, level: 'warn' | 'info' | 'error', key: string, message: string): void {
   let keys = said.get(log);
   if (!keys) {
     keys = new Set();
@@ -78,12 +73,7 @@ async function insideWorkgroup(root: string, target: string): Promise<boolean> {
  * `lstats` may be passed when already known (the monitor's stats are lstat's).
  * Warnings name the path and the fix; each is said once per path.
  */
-export async function classifyPath(
-  root: string,
-  rel: string,
-  log: ILogger,
-  lstats?: Stats
-): Promise<IClassified> {
+export async function classifyPath(root: string, rel: string, log: ILogger, lstats?: Stats): Promise<IClassified> {
   const abs = toAbsolute(root, rel);
   let st = lstats;
   if (!st) {
@@ -115,12 +105,7 @@ export async function classifyPath(
   return { kind: 'skip' };
 }
 
-async function classifyLink(
-  root: string,
-  rel: string,
-  abs: string,
-  log: ILogger
-): Promise<IClassified> {
+async function classifyLink(root: string, rel: string, abs: string, log: ILogger): Promise<IClassified> {
   const name = escapeControl(rel);
   let target: string;
   let st: Stats;

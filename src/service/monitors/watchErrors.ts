@@ -27,8 +27,8 @@ export function describeWatchError(err: unknown, scanMs: number): IWatchErrorInf
   const e = err as NodeJS.ErrnoException;
   const code = e?.code;
   const raw = escapeControl(String(e?.message ?? err));
-  const every = `meow keeps working by scanning the workgroup every ${scanMs / 1000} s ` +
-    '(slower and costlier than watching)';
+  const every =
+    `meow keeps working by scanning the workgroup every ${scanMs / 1000} s ` + '(slower and costlier than watching)';
   if (code === 'ENOSPC') {
     const now = sysctl('fs.inotify.max_user_watches');
     return {

@@ -41,7 +41,12 @@ interface IWatch {
 export class AbsenceTrigger implements ITrigger {
   constructor(options: AbsenceTrigger.IOptions) {
     this._c = options.context;
-    this._state = new TriggerState<IAbsentState>({ root: this._c.root, stateDir: this._c.stateDir, name: 'absent.json', log: this._c.log });
+    this._state = new TriggerState<IAbsentState>({
+      root: this._c.root,
+      stateDir: this._c.stateDir,
+      name: 'absent.json',
+      log: this._c.log
+    });
   }
 
   readonly kinds = ['absent'] as const;
@@ -50,7 +55,6 @@ export class AbsenceTrigger implements ITrigger {
     await this._state.load();
     await syncRules(this._watches, rules, rule => this._start(rule), this._c.log, 'absence trigger');
   }
-
 
   onFileEvent(event: IFileEvent): void {
     if (event.kind === 'deleted') {
@@ -62,9 +66,16 @@ export class AbsenceTrigger implements ITrigger {
       }
       const state = this._state.get(name);
       const time = Math.max(event.time, state?.last ?? 0);
-      const next: IAbsentState = { spec: AbsenceTrigger.describe(w.rule), last: time, lastPath: event.path, fired: false };
+      const next: IAbsentState = {
+        spec: AbsenceTrigger.describe(w.rule),
+        last: time,
+        lastPath: event.path,
+        fired: false
+      };
       if (state?.fired) {
-        this._c.log.info(`pattern ${name}: ${event.path} arrived; watching for the next silence of ${this._forText(w.rule)}`);
+        this._c.log.info(
+          `pattern ${name}: ${event.path} arrived; watching for the next silence of ${this._forText(w.rule)}`
+        );
       }
       void this._state.set(name, next);
       this._arm(w, next);
@@ -90,7 +101,8 @@ export class AbsenceTrigger implements ITrigger {
     const newest = await this._newest(t.path, w.matcher);
     let state: IAbsentState;
     if (known && known.spec === spec) {
-      state = newest && newest.time > known.last ? { spec, last: newest.time, lastPath: newest.path, fired: false } : known;
+      state =
+        newest && newest.time > known.last ? { spec, last: newest.time, lastPath: newest.path, fired: false } : known;
     } else {
       state = { spec, last: newest?.time ?? this._c.now(), lastPath: newest?.path, fired: false };
     }
@@ -152,10 +164,17 @@ export class AbsenceTrigger implements ITrigger {
       `silent_since: ${since}\n` +
       (state.lastPath ? `last_file: ${JSON.stringify(state.lastPath)}\n` : '');
     const rel = await this._c.incoming.write('absent', rule.pattern.name, `${since.replace(/[-:.]/g, '')}.yaml`, text);
-    this._c.log.info(`pattern ${rule.pattern.name}: nothing matching ${t.path} for ${formatDuration(t.forMs)} (since ${since}); firing`);
+    this._c.log.info(
+      `pattern ${rule.pattern.name}: nothing matching ${t.path} for ${formatDuration(t.forMs)} (since ${since}); firing`
+    );
     this._c.incoming.pin(rel);
     try {
-      await this._c.fire([rule], { kind: 'absent', path: rel, time: state.last + t.forMs, source: `no ${t.path} for ${formatDuration(t.forMs)}` });
+      await this._c.fire([rule], {
+        kind: 'absent',
+        path: rel,
+        time: state.last + t.forMs,
+        source: `no ${t.path} for ${formatDuration(t.forMs)}`
+      });
     } finally {
       this._c.incoming.unpin(rel);
     }

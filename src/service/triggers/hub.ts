@@ -65,9 +65,11 @@ export class TriggerHub {
 
   /** Rules changed: each trigger gets its current rules (one update at a time). */
   rulesChanged(): Promise<void> {
-    this._updating = this._updating.then(() => this._update()).catch(err => {
-      this._o.log.error(`internal error updating triggers: ${(err as Error).stack ?? err}`);
-    });
+    this._updating = this._updating
+      .then(() => this._update())
+      .catch(err => {
+        this._o.log.error(`internal error updating triggers: ${(err as Error).stack ?? err}`);
+      });
     return this._updating;
   }
 
@@ -105,7 +107,9 @@ export class TriggerHub {
         this._o.workflow.patterns.has(pattern)
           ? `pattern ${pattern} has no rule: its recipe ${this._o.workflow.patterns.get(pattern)!.recipe} is not loaded`
           : `no pattern ${pattern}`,
-        this._o.workflow.patterns.has(pattern) ? 'register the recipe it names' : 'list patterns with GET /api/patterns and use one of their names'
+        this._o.workflow.patterns.has(pattern)
+          ? 'register the recipe it names'
+          : 'list patterns with GET /api/patterns and use one of their names'
       );
     }
     const result = await this.manual.run(rule, request);
@@ -123,7 +127,11 @@ export class TriggerHub {
   async waiting(pattern: string): Promise<IWaitingFiles> {
     const rule = this._ruleOf(pattern);
     if (!rule) {
-      throw new ManualTrigger.RunError('not-found', `no pattern ${pattern} with a rule`, 'list patterns with GET /api/patterns');
+      throw new ManualTrigger.RunError(
+        'not-found',
+        `no pattern ${pattern} with a rule`,
+        'list patterns with GET /api/patterns'
+      );
     }
     return this.manual.waiting(rule);
   }
@@ -152,7 +160,9 @@ export class TriggerHub {
       // Rules removed meanwhile make no job (M11).
       const live = rules.filter(r => this._o.workflow.rules.has(r.id));
       if (!live.length) {
-        this._o.log.warn(`${firing.path}: its pattern(s) ${rules.map(r => r.pattern.name).join(', ')} went away before it could run; no job was made`);
+        this._o.log.warn(
+          `${firing.path}: its pattern(s) ${rules.map(r => r.pattern.name).join(', ')} went away before it could run; no job was made`
+        );
         return [];
       }
       return await this._o.fire(live, firing);

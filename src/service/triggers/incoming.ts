@@ -56,14 +56,21 @@ export class IncomingFiles {
       return undefined;
     }
     const [kind, channel] = rel.slice(this.prefix.length).split('/');
-    return (INCOMING_KINDS as readonly string[]).includes(kind) && channel ? { kind: kind as IncomingKind, channel } : undefined;
+    return (INCOMING_KINDS as readonly string[]).includes(kind) && channel
+      ? { kind: kind as IncomingKind, channel }
+      : undefined;
   }
 
   /**
    * A new, unique name in a channel, its folder made. `ext` (e.g. `.csv`)
    * is kept so recipes can tell file types apart.
    */
-  async reserve(kind: IncomingKind, channel: string, ext = '', time = Date.now()): Promise<{ rel: string; abs: string }> {
+  async reserve(
+    kind: IncomingKind,
+    channel: string,
+    ext = '',
+    time = Date.now()
+  ): Promise<{ rel: string; abs: string }> {
     const name = `${stamp(time)}-${String(++this._seq).padStart(6, '0')}-${randomBytes(3).toString('hex')}${safeExt(ext)}`;
     return this._place(kind, channel, name);
   }

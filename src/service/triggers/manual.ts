@@ -72,7 +72,12 @@ export class ManualTrigger implements ITrigger {
   async resumed(rule: IRule): Promise<void> {
     for (const rel of await this._c.incoming.list('manual', rule.pattern.name)) {
       if (!this._c.incoming.hasJobs(rel)) {
-        await this._fire(rule, { kind: 'manual', path: rel, time: this._c.now(), source: 'a run received before meow stopped' });
+        await this._fire(rule, {
+          kind: 'manual',
+          path: rel,
+          time: this._c.now(),
+          source: 'a run received before meow stopped'
+        });
       }
     }
   }
@@ -92,7 +97,12 @@ export class ManualTrigger implements ITrigger {
     }
     let rel: string;
     if (request.upload) {
-      const { abs, rel: reserved } = await this._c.incoming.reserve('manual', rule.pattern.name, path.extname(request.upload.filename ?? ''), time);
+      const { abs, rel: reserved } = await this._c.incoming.reserve(
+        'manual',
+        rule.pattern.name,
+        path.extname(request.upload.filename ?? ''),
+        time
+      );
       await writeFileAtomic(abs, request.upload.bytes);
       rel = reserved;
     } else {
@@ -162,10 +172,18 @@ export class ManualTrigger implements ITrigger {
   private async _checkPath(rule: IRule, raw: string): Promise<string> {
     const rel = path.posix.normalize(raw.replace(/\\/g, '/')).replace(/^\.\//, '');
     if (!raw || path.posix.isAbsolute(rel) || rel === '..' || rel.startsWith('../')) {
-      throw new ManualTrigger.RunError('invalid', `"${raw}" is not a path inside the workgroup`, 'give a path relative to the workgroup root, e.g. review/x.png');
+      throw new ManualTrigger.RunError(
+        'invalid',
+        `"${raw}" is not a path inside the workgroup`,
+        'give a path relative to the workgroup root, e.g. review/x.png'
+      );
     }
     if (rel === this._c.stateDir || rel.startsWith(`${this._c.stateDir}/`)) {
-      throw new ManualTrigger.RunError('invalid', `"${raw}" is inside meow's state folder ${this._c.stateDir}`, 'run on a data file of the workgroup, or upload the file');
+      throw new ManualTrigger.RunError(
+        'invalid',
+        `"${raw}" is inside meow's state folder ${this._c.stateDir}`,
+        'run on a data file of the workgroup, or upload the file'
+      );
     }
     const t = rule.pattern.trigger;
     if (t.kind === 'manual' && t.path !== undefined && !compileGlob(t.path)(rel)) {
@@ -217,7 +235,9 @@ export class ManualTrigger implements ITrigger {
     if (!rule) {
       if (!this._told.has(file)) {
         this._told.add(file);
-        this._c.log.warn(`${shown}: pattern ${pattern} is not loaded (deleted, or its definition has an error); the request waits for it`);
+        this._c.log.warn(
+          `${shown}: pattern ${pattern} is not loaded (deleted, or its definition has an error); the request waits for it`
+        );
       }
       return;
     }
@@ -228,7 +248,9 @@ export class ManualTrigger implements ITrigger {
         throw new Error('it has no valid "id"');
       }
     } catch (err) {
-      this._c.log.error(`${shown} is not a valid run request (${(err as Error).message}); deleted — run meow trigger again`);
+      this._c.log.error(
+        `${shown} is not a valid run request (${(err as Error).message}); deleted — run meow trigger again`
+      );
       await fs.rm(file, { force: true });
       return;
     }
@@ -237,13 +259,21 @@ export class ManualTrigger implements ITrigger {
         const ext = path.extname(request.file);
         const target = `${request.id}${ext}`;
         const from = path.join(dir, path.basename(request.file));
-        const moved = await fs.stat(from).then(() => true, () => false);
+        const moved = await fs.stat(from).then(
+          () => true,
+          () => false
+        );
         const rel = moved
           ? await this._c.incoming.adopt('manual', pattern, target, from)
           : `${this._c.incoming.prefix}manual/${pattern}/${target}`; // moved before a crash
         await fs.rm(file, { force: true });
         if (!this._c.incoming.hasJobs(rel)) {
-          await this._fire(rule, { kind: 'manual', path: rel, time: this._c.now(), source: request.by ?? 'meow trigger' });
+          await this._fire(rule, {
+            kind: 'manual',
+            path: rel,
+            time: this._c.now(),
+            source: request.by ?? 'meow trigger'
+          });
         }
       } else {
         await this.run(rule, { path: request.path, id: request.id, by: request.by ?? 'meow trigger' });
@@ -252,7 +282,9 @@ export class ManualTrigger implements ITrigger {
       this._c.log.info(`${shown}: run of pattern ${pattern} requested by ${request.by ?? 'meow trigger'} done`);
     } catch (err) {
       const fix = err instanceof ManualTrigger.RunError ? ` — ${err.fix}` : '';
-      this._c.log.error(`${shown}: could not run pattern ${pattern}: ${(err as Error).message}${fix}; the request was deleted`);
+      this._c.log.error(
+        `${shown}: could not run pattern ${pattern}: ${(err as Error).message}${fix}; the request was deleted`
+      );
       await fs.rm(file, { force: true });
     }
   }
@@ -299,4 +331,3 @@ export namespace ManualTrigger {
     }
   }
 }
-

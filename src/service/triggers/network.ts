@@ -135,7 +135,8 @@ export class NetworkTrigger implements ITrigger {
       // Keep what the listener has while any rule still wants it; otherwise
       // follow the setting most of the port's rules ask for.
       let ref: { settings: ISettings; owner: string };
-      const keeper = listener && portRules.find(r => listenerDifferences(wanted.get(r.id)!, listener!.settings).length === 0);
+      const keeper =
+        listener && portRules.find(r => listenerDifferences(wanted.get(r.id)!, listener!.settings).length === 0);
       if (listener && keeper) {
         ref = { settings: listener.settings, owner: keeper.pattern.name };
       } else {
@@ -171,7 +172,10 @@ export class NetworkTrigger implements ITrigger {
         listener.owner = owner;
         listener.rules = agreeing;
         if (change.includes('host') || change.includes('tls')) {
-          await this._close(listener, `the listener on port ${port} is re-opened with new settings (${change.join(', ')})`);
+          await this._close(
+            listener,
+            `the listener on port ${port} is re-opened with new settings (${change.join(', ')})`
+          );
           log.info(`port ${port}: re-opening with the new ${change.join(', ')} of pattern(s) ${names(agreeing)}`);
           listener = this._newListener(port, ref.settings, owner, agreeing);
           this._listeners.set(port, listener);
@@ -179,7 +183,9 @@ export class NetworkTrigger implements ITrigger {
         } else if (change.length) {
           // Limits and secret apply to new connections; no re-open needed.
           listener.settings = ref.settings;
-          log.info(`port ${port}: new ${change.join(', ')} from pattern(s) ${names(agreeing)} (applies to new connections)`);
+          log.info(
+            `port ${port}: new ${change.join(', ')} from pattern(s) ${names(agreeing)} (applies to new connections)`
+          );
         }
         // An edited pattern is a new rule with the same name: not news.
         const fresh = agreeing.filter(r => !before.has(r.id));
@@ -200,7 +206,17 @@ export class NetworkTrigger implements ITrigger {
   }
 
   private _newListener(port: number, settings: ISettings, owner: string, rules: IRule[]): IListener {
-    return { port, settings, owner, rules, state: 'opening', failures: 0, receivers: new Set(), sockets: new Set(), busy: 0 };
+    return {
+      port,
+      settings,
+      owner,
+      rules,
+      state: 'opening',
+      failures: 0,
+      receivers: new Set(),
+      sockets: new Set(),
+      busy: 0
+    };
   }
 
   private _settingsOf(t: INetworkTrigger): ISettings {
@@ -214,7 +230,10 @@ export class NetworkTrigger implements ITrigger {
       settings.secret = t.secret;
     }
     if (t.tls) {
-      settings.tls = { cert: path.resolve(this._context.root, t.tls.cert), key: path.resolve(this._context.root, t.tls.key) };
+      settings.tls = {
+        cert: path.resolve(this._context.root, t.tls.cert),
+        key: path.resolve(this._context.root, t.tls.key)
+      };
     }
     return settings;
   }
@@ -347,7 +366,9 @@ export class NetworkTrigger implements ITrigger {
       l.busyTimer = setTimeout(() => {
         l.busyTimer = undefined;
         if (l.busy) {
-          log.warn(`port ${l.port}: refused ${l.busy} more connection(s) as busy in the last ${BUSY_LOG_MS / 1000} s (max_connections ${l.settings.maxConnections})`);
+          log.warn(
+            `port ${l.port}: refused ${l.busy} more connection(s) as busy in the last ${BUSY_LOG_MS / 1000} s (max_connections ${l.settings.maxConnections})`
+          );
         }
         l.busy = 0;
       }, BUSY_LOG_MS);
@@ -370,7 +391,10 @@ export class NetworkTrigger implements ITrigger {
           log.error(line);
           break;
         default:
-          log.warn(line + (outcome.kind === 'aborted' && outcome.bytes ? ` after ${outcome.bytes} bytes; nothing was kept` : ''));
+          log.warn(
+            line +
+              (outcome.kind === 'aborted' && outcome.bytes ? ` after ${outcome.bytes} bytes; nothing was kept` : '')
+          );
       }
       return;
     }
@@ -385,14 +409,18 @@ export class NetworkTrigger implements ITrigger {
           `(at most ${Math.ceil(outcome.peakBuffered / 1024)} KiB of it in memory at once)`
       );
       if (!rules.length) {
-        log.warn(`${rel}: received on port ${l.port} after its patterns went; it fires when a pattern on port ${l.port} returns`);
+        log.warn(
+          `${rel}: received on port ${l.port} after its patterns went; it fires when a pattern on port ${l.port} returns`
+        );
         return;
       }
       // The hash saves the scheduler reading the file back.
       const firing: IFiring = { kind: 'network', path: rel, time, source: peer, hash: outcome.hash };
       await this._context.fire(rules, firing);
     } catch (err) {
-      log.error(`${rel}: its jobs could not be made (${(err as Error).message}); it is fired again when its patterns are next loaded`);
+      log.error(
+        `${rel}: its jobs could not be made (${(err as Error).message}); it is fired again when its patterns are next loaded`
+      );
     } finally {
       incoming.unpin(rel);
     }

@@ -129,7 +129,10 @@ export class NetworkReceiver {
     this._socket.setTimeout(0);
     if (this._head) {
       if (this._head.length === 0) {
-        this._settle({ ok: false, kind: 'empty', message: 'the connection sent nothing', bytes: 0 }, 'error: nothing was received; nothing was triggered');
+        this._settle(
+          { ok: false, kind: 'empty', message: 'the connection sent nothing', bytes: 0 },
+          'error: nothing was received; nothing was triggered'
+        );
       } else {
         this._committing = false;
         await this._refuseSecret();
@@ -142,7 +145,10 @@ export class NetworkReceiver {
         return;
       }
       if (!this._file) {
-        this._settle({ ok: false, kind: 'empty', message: 'the connection sent nothing', bytes: 0 }, 'error: nothing was received; nothing was triggered');
+        this._settle(
+          { ok: false, kind: 'empty', message: 'the connection sent nothing', bytes: 0 },
+          'error: nothing was received; nothing was triggered'
+        );
         return;
       }
       const { rel, abs, handle } = this._file;
@@ -152,7 +158,14 @@ export class NetworkReceiver {
       await fs.rename(abs + PART_SUFFIX, abs);
       this._file.renamed = true;
       this._settle(
-        { ok: true, rel, bytes: this._bytes, time: Date.now(), hash: this._hash.digest('hex'), peakBuffered: this._peak },
+        {
+          ok: true,
+          rel,
+          bytes: this._bytes,
+          time: Date.now(),
+          hash: this._hash.digest('hex'),
+          peakBuffered: this._peak
+        },
         `ok ${this._bytes} ${rel}`
       );
     } catch (err) {
@@ -175,7 +188,9 @@ export class NetworkReceiver {
     if (this._committing || this._refused) {
       return; // e.g. the sender closed without reading our reply
     }
-    void this._refuse('aborted', `the connection broke (${(err as NodeJS.ErrnoException).code ?? err.message})`, { destroy: true });
+    void this._refuse('aborted', `the connection broke (${(err as NodeJS.ErrnoException).code ?? err.message})`, {
+      destroy: true
+    });
   }
 
   private _onClose(): void {
@@ -283,7 +298,8 @@ export class NetworkReceiver {
       const code = (err as NodeJS.ErrnoException).code;
       void this._refuse(
         'failed',
-        `the payload could not be stored (${(err as Error).message})` + (code === 'ENOSPC' ? ' — the disk is full' : ''),
+        `the payload could not be stored (${(err as Error).message})` +
+          (code === 'ENOSPC' ? ' — the disk is full' : ''),
         { destroy: true }
       );
     }

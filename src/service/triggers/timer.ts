@@ -29,7 +29,12 @@ interface ITimerState {
 export class TimerTrigger implements ITrigger {
   constructor(options: TimerTrigger.IOptions) {
     this._c = options.context;
-    this._state = new TriggerState<ITimerState>({ root: this._c.root, stateDir: this._c.stateDir, name: 'timers.json', log: this._c.log });
+    this._state = new TriggerState<ITimerState>({
+      root: this._c.root,
+      stateDir: this._c.stateDir,
+      name: 'timers.json',
+      log: this._c.log
+    });
   }
 
   readonly kinds = ['schedule'] as const;
@@ -38,7 +43,6 @@ export class TimerTrigger implements ITrigger {
     await this._state.load();
     await syncRules(this._armed, rules, rule => this._start(rule), this._c.log, 'timer');
   }
-
 
   async stop(): Promise<void> {
     this._stopped = true;
@@ -103,14 +107,22 @@ export class TimerTrigger implements ITrigger {
     if (this._armed.get(name)?.rule.id !== rule.id || this._stopped) {
       return;
     }
-    const state = this._state.get(name) ?? { spec: TimerTrigger.describe(rule.pattern.trigger as IScheduleTrigger), anchor: at, last: at };
+    const state = this._state.get(name) ?? {
+      spec: TimerTrigger.describe(rule.pattern.trigger as IScheduleTrigger),
+      anchor: at,
+      last: at
+    };
     if (this._c.now() < at) {
       this._arm(rule, state); // a long delay was cut to setTimeout's limit, or the clock moved
       return;
     }
     const work = this._fire(rule, at)
       .then(() => this._state.set(name, { ...state, last: at }))
-      .catch(err => this._c.log.error(`pattern ${name}: timer firing at ${new Date(at).toISOString()} failed: ${(err as Error).message}`))
+      .catch(err =>
+        this._c.log.error(
+          `pattern ${name}: timer firing at ${new Date(at).toISOString()} failed: ${(err as Error).message}`
+        )
+      )
       .finally(() => {
         this._firing.delete(work);
         if (this._armed.get(name)?.rule.id === rule.id) {

@@ -77,7 +77,9 @@ export class TriggerState<T extends object> {
           await writeFileAtomic(this.file, text);
         });
       this._queued = write.catch(err => {
-        this._log.error(`${this.file} could not be written (${(err as Error).message}); a restart may repeat or miss one firing`);
+        this._log.error(
+          `${this.file} could not be written (${(err as Error).message}); a restart may repeat or miss one firing`
+        );
       });
       this._writing = write;
     }

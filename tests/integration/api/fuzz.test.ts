@@ -74,7 +74,22 @@ const TEMPLATES = [
   'api/jobs/{}/{}',
   ''
 ];
-const METHODS = ['GET', 'GET', 'GET', 'PUT', 'PUT', 'POST', 'POST', 'DELETE', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'PROPFIND', 'BREW'];
+const METHODS = [
+  'GET',
+  'GET',
+  'GET',
+  'PUT',
+  'PUT',
+  'POST',
+  'POST',
+  'DELETE',
+  'DELETE',
+  'PATCH',
+  'HEAD',
+  'OPTIONS',
+  'PROPFIND',
+  'BREW'
+];
 
 /** Path parameters: valid names, traversal, encodings, control characters, unicode, long. */
 function hostileValue(r: Rng, jobId: string): string {
@@ -126,7 +141,14 @@ function hostileValue(r: Rng, jobId: string): string {
 function makePath(r: Rng, jobId: string): string {
   if (r.chance(0.03)) {
     // Outside the proxy prefix entirely, or the bare prefix.
-    return r.pick(['/meow', '/meow/', '/meow//api//status', '/meow/api/status/', '/meow/./api/status', '/meow/%2e%2e/api/contents']);
+    return r.pick([
+      '/meow',
+      '/meow/',
+      '/meow//api//status',
+      '/meow/api/status/',
+      '/meow/./api/status',
+      '/meow/%2e%2e/api/contents'
+    ]);
   }
   const template = r.pick(TEMPLATES);
   return '/meow/' + template.replace(/\{\}/g, () => hostileValue(r, jobId));
@@ -264,12 +286,17 @@ describe('API fuzz through the Jupyter proxy', () => {
       }
       let req: http.ClientRequest;
       try {
-        req = http.request({ host: '127.0.0.1', port, method, path: target, headers, agent: false, timeout: 120000 }, res => {
-          const chunks: Buffer[] = [];
-          res.on('data', c => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-          res.on('error', err => resolve({ status: 'error', detail: `response: ${err.message}` }));
-        });
+        req = http.request(
+          { host: '127.0.0.1', port, method, path: target, headers, agent: false, timeout: 120000 },
+          res => {
+            const chunks: Buffer[] = [];
+            res.on('data', c => chunks.push(c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers })
+            );
+            res.on('error', err => resolve({ status: 'error', detail: `response: ${err.message}` }));
+          }
+        );
       } catch (err) {
         // Node refuses to send it (e.g. a character not allowed in a path): not a server outcome.
         resolve({ status: 'error', detail: `client: ${(err as Error).message}` });
@@ -346,7 +373,10 @@ describe('API fuzz through the Jupyter proxy', () => {
     await fs.writeFile(path.join(root, 'in', 'a.txt'), 'a\n');
     await fs.writeFile(path.join(root, 'data', 'notes.txt'), 'data\n');
     await fs.writeFile(path.join(root, '.meow', 'recipes', 'Noop.ipynb'), recipeNotebook({ infile: "''" }, 'x = 1\n'));
-    await fs.writeFile(path.join(root, '.meow', 'patterns', 'P.yaml'), 'recipe: Noop\ntrigger:\n  path: "in/*.txt"\ninput: infile\n');
+    await fs.writeFile(
+      path.join(root, '.meow', 'patterns', 'P.yaml'),
+      'recipe: Noop\ntrigger:\n  path: "in/*.txt"\ninput: infile\n'
+    );
     port = await findFreePort();
     const args = [
       'server',
@@ -444,7 +474,8 @@ describe('API fuzz through the Jupyter proxy', () => {
         if (res.status === 'error') {
           // Tornado closes the connection on a request head over its 64 KiB
           // limit, before any handler runs: Jupyter's behaviour, not a 5xx.
-          const head = p.target.length + Object.entries(p.headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+          const head =
+            p.target.length + Object.entries(p.headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
           if (head > 60 * 1024) {
             histogram.set('closed (head > 64 KiB)', (histogram.get('closed (head > 64 KiB)') ?? 0) + 1);
             histogram.set(key, histogram.get(key)! - 1);
@@ -471,7 +502,12 @@ describe('API fuzz through the Jupyter proxy', () => {
           } else {
             failures.push(`${where}: ${res.status} ${res.body?.slice(0, 300)}`);
           }
-        } else if (res.status >= 400 && p.method !== 'HEAD' && p.target.startsWith('/meow/') && typeof parsed?.error !== 'string') {
+        } else if (
+          res.status >= 400 &&
+          p.method !== 'HEAD' &&
+          p.target.startsWith('/meow/') &&
+          typeof parsed?.error !== 'string'
+        ) {
           // (Paths outside /meow/ get Jupyter's own pages.)
           notJson.push(`${where}: ${res.status} ${res.headers?.['content-type']} ${res.body?.slice(0, 100)}`);
         }

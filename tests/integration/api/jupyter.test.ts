@@ -120,7 +120,11 @@ describe('meow inside jupyter server', () => {
     await until(() => /meow API listening on unix:(\S+)/.test(log), 60000, `the service to listen; log:\n${log}`);
     socketPath = /meow API listening on unix:(\S+)/.exec(log)![1];
     // The API answers (state "starting") while definitions and jobs load.
-    await until(async () => (await call('GET', 'api/status')).body?.state === 'running', 60000, 'the service to be running');
+    await until(
+      async () => (await call('GET', 'api/status')).body?.state === 'running',
+      60000,
+      'the service to be running'
+    );
   });
 
   afterAll(async () => {
@@ -161,10 +165,14 @@ describe('meow inside jupyter server', () => {
   });
 
   it('(b) runs the four foundational jobs on kernels of this Jupyter server', async () => {
-    await until(async () => {
-      const list = await jobs();
-      return list.length === 4 && list.every(j => j.status === 'done');
-    }, 90000, 'four jobs done');
+    await until(
+      async () => {
+        const list = await jobs();
+        return list.length === 4 && list.every(j => j.status === 'done');
+      },
+      90000,
+      'four jobs done'
+    );
     expect(await fs.readFile(path.join(root, 'second', 'Alpha.txt'), 'utf8')).toBe(
       'This is the starting state of Alpha\nThis line was added by Pattern_One\nThis line was added by Pattern_Two'
     );
@@ -248,7 +256,9 @@ describe('meow inside jupyter server', () => {
     // Websockets: same origin yes, another origin no.
     const open = (origin: string) =>
       new Promise(resolve => {
-        const ws = new WebSocket(`${base.replace('http', 'ws')}meow/api/events`, { headers: { ...session, Origin: origin } });
+        const ws = new WebSocket(`${base.replace('http', 'ws')}meow/api/events`, {
+          headers: { ...session, Origin: origin }
+        });
         ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
         ws.on('open', () => {
           ws.close();
@@ -271,12 +281,13 @@ describe('meow inside jupyter server', () => {
     await until(() => events.some(e => e.type === 'status'), 10000, 'a status event');
     await fs.writeFile(path.join(root, 'start', 'Charlie.txt'), 'This is the starting state of Charlie\n');
     await until(
-      () =>
-        events.some(e => e.type === 'job' && e.job.trigger.path === 'first/Charlie.txt' && e.job.status === 'done'),
+      () => events.some(e => e.type === 'job' && e.job.trigger.path === 'first/Charlie.txt' && e.job.status === 'done'),
       60000,
       'the Charlie chain on the websocket'
     );
-    const seen = events.filter(e => e.type === 'job' && e.job.trigger.path === 'start/Charlie.txt').map(e => e.job.status);
+    const seen = events
+      .filter(e => e.type === 'job' && e.job.trigger.path === 'start/Charlie.txt')
+      .map(e => e.job.status);
     expect(seen).toEqual(expect.arrayContaining(['queued', 'running', 'done']));
     ws.close();
   });
@@ -296,25 +307,40 @@ describe('meow inside jupyter server', () => {
   it('(f) cancels a running job and reruns a finished one', async () => {
     const slow = JSON.parse(recipeNotebook({ infile: "''" }, 'import time\ntime.sleep(120)\n'));
     expect((await call('PUT', 'api/recipes/Slow', { notebook: slow })).status).toBe(201);
-    expect((await call('PUT', 'api/patterns/Wait', { text: 'recipe: Slow\ntrigger:\n  path: "slow/*"\ninput: infile\n' })).status).toBe(201);
+    expect(
+      (await call('PUT', 'api/patterns/Wait', { text: 'recipe: Slow\ntrigger:\n  path: "slow/*"\ninput: infile\n' }))
+        .status
+    ).toBe(201);
     await fs.mkdir(path.join(root, 'slow'), { recursive: true });
     await fs.writeFile(path.join(root, 'slow', 'x.txt'), 'x');
     let running: IJob | undefined;
-    await until(async () => {
-      running = (await jobs()).find(j => j.pattern === 'Wait' && j.status === 'running');
-      return !!running;
-    }, 60000, 'the slow job to run');
+    await until(
+      async () => {
+        running = (await jobs()).find(j => j.pattern === 'Wait' && j.status === 'running');
+        return !!running;
+      },
+      60000,
+      'the slow job to run'
+    );
     await noteKernels();
     const cancel = await call('POST', `api/jobs/${running!.id}/cancel`);
     expect(cancel.status).toBe(200);
-    await until(async () => (await call('GET', `api/jobs/${running!.id}`)).body.job.status === 'cancelled', 30000, 'cancelled');
+    await until(
+      async () => (await call('GET', `api/jobs/${running!.id}`)).body.job.status === 'cancelled',
+      30000,
+      'cancelled'
+    );
     expect((await call('POST', `api/jobs/${running!.id}/cancel`)).status).toBe(409);
 
     const done = (await jobs()).find(j => j.pattern === 'Pattern_One' && j.trigger.path === 'start/Alpha.txt')!;
     const rerun = await call('POST', `api/jobs/${done.id}/rerun`);
     expect(rerun.status).toBe(201);
     expect(rerun.body.job).toMatchObject({ rerunOf: done.id, pattern: 'Pattern_One', parameters: done.parameters });
-    await until(async () => (await call('GET', `api/jobs/${rerun.body.job.id}`)).body.job.status === 'done', 60000, 'the rerun');
+    await until(
+      async () => (await call('GET', `api/jobs/${rerun.body.job.id}`)).body.job.status === 'done',
+      60000,
+      'the rerun'
+    );
     const running2 = await call('POST', `api/jobs/${rerun.body.job.id}/rerun`);
     expect(running2.status).toBe(201);
     const notFinished = await call('POST', `api/jobs/${running2.body.job.id}/rerun`);

@@ -54,7 +54,12 @@ describe('POST /api/patterns/{name}/check', () => {
       '.meow/recipes/Append.ipynb': recipeNotebook({ infile: "''", extra: "''", outfile: "''" }),
       '.meow/patterns/One.yaml': pattern('{VGRID}/first/{FILENAME}')
     });
-    runner = new MeowRunner({ root, settleMs: 30, conductor: new ScriptedConductor({ Append: copyLine }), log: new RecordingLogger() });
+    runner = new MeowRunner({
+      root,
+      settleMs: 30,
+      conductor: new ScriptedConductor({ Append: copyLine }),
+      log: new RecordingLogger()
+    });
     api = new ApiServer({ runner, secret: SECRET, version: 'test', statusIntervalMs: 0 });
     base = (await api.listen({ port: 0 })).toString();
     await runner.start();
@@ -71,15 +76,26 @@ describe('POST /api/patterns/{name}/check', () => {
   it('counts the jobs an edit re-runs, and saving makes exactly that many', async () => {
     expect(jobCount()).toBe(3);
     // The same text, or only a limit changed: nothing re-runs.
-    expect((await check('One', pattern('{VGRID}/first/{FILENAME}'))).effect).toEqual({ changes: false, jobs: 0, files: 0, cancels: 0 });
-    expect((await check('One', pattern('{VGRID}/first/{FILENAME}', 'max_jobs: 5\n'))).effect).toMatchObject({ changes: false, jobs: 0 });
+    expect((await check('One', pattern('{VGRID}/first/{FILENAME}'))).effect).toEqual({
+      changes: false,
+      jobs: 0,
+      files: 0,
+      cancels: 0
+    });
+    expect((await check('One', pattern('{VGRID}/first/{FILENAME}', 'max_jobs: 5\n'))).effect).toMatchObject({
+      changes: false,
+      jobs: 0
+    });
     // A new output: every matching file runs again.
     const edit = pattern('{VGRID}/second/{FILENAME}');
     const result = await check('One', edit);
     expect(result).toMatchObject({ name: 'One', valid: true, issues: [], warnings: [] });
     expect(result.effect).toEqual({ changes: true, jobs: 3, files: 3, cancels: 0 });
     // A sweep of two values: two jobs per file.
-    expect((await check('One', edit + 'sweep:\n  n: {start: 1, stop: 2, step: 1}\n')).effect).toMatchObject({ jobs: 6, files: 3 });
+    expect((await check('One', edit + 'sweep:\n  n: {start: 1, stop: 2, step: 1}\n')).effect).toMatchObject({
+      jobs: 6,
+      files: 3
+    });
     // A new pattern on the same files runs them too.
     expect((await check('Two', edit)).effect).toMatchObject({ changes: true, jobs: 3, files: 3 });
     // Nothing was written by the checks.
@@ -90,7 +106,11 @@ describe('POST /api/patterns/{name}/check', () => {
     await runner.waitUntilIdle();
     expect(jobCount()).toBe(3 + 3);
     // Going back: that work was done already, so nothing re-runs.
-    expect((await check('One', pattern('{VGRID}/first/{FILENAME}'))).effect).toMatchObject({ changes: true, jobs: 0, cancels: 0 });
+    expect((await check('One', pattern('{VGRID}/first/{FILENAME}'))).effect).toMatchObject({
+      changes: true,
+      jobs: 0,
+      cancels: 0
+    });
   });
 
   it('refuses a keyword typo in the check and in PUT, with the field and a suggestion', async () => {
@@ -99,7 +119,11 @@ describe('POST /api/patterns/{name}/check', () => {
     expect(result.valid).toBe(false);
     expect(result.effect).toBeUndefined();
     expect(result.issues).toEqual([
-      expect.objectContaining({ field: 'outputs.outfile', message: expect.stringMatching(/\{FILENAM\}.*not a keyword/), fix: expect.stringMatching(/^did you mean \{FILENAME\}\?/) })
+      expect.objectContaining({
+        field: 'outputs.outfile',
+        message: expect.stringMatching(/\{FILENAM\}.*not a keyword/),
+        fix: expect.stringMatching(/^did you mean \{FILENAME\}\?/)
+      })
     ]);
     const put = await call('PUT', '/api/patterns/One', { text: typo });
     expect(put.status).toBe(400);
@@ -110,10 +134,13 @@ describe('POST /api/patterns/{name}/check', () => {
   });
 
   it('returns names the recipe does not assign as warnings, from the check, PUT and GET', async () => {
-    const text = 'recipe: Append\ntrigger:\n  path: "start/*"\ninput: infile\noutputs:\n  outfle: "{VGRID}/x/{FILENAME}"\n';
+    const text =
+      'recipe: Append\ntrigger:\n  path: "start/*"\ninput: infile\noutputs:\n  outfle: "{VGRID}/x/{FILENAME}"\n';
     const result = await check('One', text);
     expect(result.valid).toBe(true);
-    expect(result.warnings).toEqual([expect.objectContaining({ field: 'outputs.outfle', fix: 'did you mean "outfile"?' })]);
+    expect(result.warnings).toEqual([
+      expect.objectContaining({ field: 'outputs.outfle', fix: 'did you mean "outfile"?' })
+    ]);
     const put = await call('PUT', '/api/patterns/One', { text });
     expect(put.status).toBe(200);
     expect(put.body.warnings).toEqual(result.warnings);

@@ -42,7 +42,11 @@ function cmdline(pid: number): string {
 }
 
 /** Run cells; the last line each cell prints is returned per cell. */
-async function run(cells: string[], c = conductor, extra = {}): Promise<{ result: IKernelExecutionResult; out: string[] }> {
+async function run(
+  cells: string[],
+  c = conductor,
+  extra = {}
+): Promise<{ result: IKernelExecutionResult; out: string[] }> {
   const req = request(root, notebook(cells), extra);
   const result = (await c.execute(req)) as IKernelExecutionResult;
   const nb = await readResult(req);
@@ -66,7 +70,15 @@ async function pids(c = conductor): Promise<{ pid: number; ppid: number; kernelI
 beforeAll(async () => {
   jest.spyOn(console, 'debug').mockImplementation(() => undefined);
   root = realpathSync(await fsp.mkdtemp(path.join(os.tmpdir(), 'meow-fork-')));
-  server = new PrivateJupyterServer({ rootDir: root, log: { debug: m => logLines.push(m), info: m => logLines.push(m), warn: m => logLines.push(m), error: m => logLines.push(m) } });
+  server = new PrivateJupyterServer({
+    rootDir: root,
+    log: {
+      debug: m => logLines.push(m),
+      info: m => logLines.push(m),
+      warn: m => logLines.push(m),
+      error: m => logLines.push(m)
+    }
+  });
   await server.start();
   // As the local executor of `meow run` sets it up (configure.ts).
   conductor = new KernelConductor({
@@ -103,7 +115,7 @@ describe('fork kernels', () => {
     expect(out[0]).toMatch(new RegExp(`-m ipykernel_launcher -f \\S*kernel-${result.kernelId}\\.json$`));
   });
 
-  it('a job never sees the previous job\'s variables, imports or open files', async () => {
+  it("a job never sees the previous job's variables, imports or open files", async () => {
     const leak = path.join(root, 'left-open.txt');
     // Paths of this process's open file descriptors.
     const OPEN_PATHS =
@@ -195,9 +207,13 @@ describe('fork kernels', () => {
 
   it('cells sent back to back: a timeout stops the running cell and no queued cell runs', async () => {
     const marker = path.join(root, 'after-timeout');
-    const req = request(root, notebook(['import time\ntime.sleep(60)', `open(${JSON.stringify(marker)}, "w").close()`, 'print("never")']), {
-      timeoutMs: 2000
-    });
+    const req = request(
+      root,
+      notebook(['import time\ntime.sleep(60)', `open(${JSON.stringify(marker)}, "w").close()`, 'print("never")']),
+      {
+        timeoutMs: 2000
+      }
+    );
     const result = await conductor.execute(req);
     expect(result.status).toBe('failed');
     expect(result.error?.message).toBe('timed out after 2 s in cell 1 (the kernel was interrupted and shut down)');
@@ -207,18 +223,32 @@ describe('fork kernels', () => {
     expect(nb.cells[1].execution_count).toBeNull();
     expect(nb.cells[2].outputs).toEqual([]);
     // The stop file is removed once the kernel is gone.
-    await waitFor(async () => !(await fsp.access(`${req.writesLogPath}.stop`).then(() => true, () => false)), 5_000, 'the stop file to go');
+    await waitFor(
+      async () =>
+        !(await fsp.access(`${req.writesLogPath}.stop`).then(
+          () => true,
+          () => false
+        )),
+      5_000,
+      'the stop file to go'
+    );
   });
 
   it('cells sent back to back: outputs, counts and timing land in their own cells', async () => {
-    const req = request(root, notebook(['print("a")', { markdown: 'm' }, '1 + 1', '', 'import sys\nsys.stderr.write("e\\n")\nprint("c")']));
+    const req = request(
+      root,
+      notebook(['print("a")', { markdown: 'm' }, '1 + 1', '', 'import sys\nsys.stderr.write("e\\n")\nprint("c")'])
+    );
     const result = await conductor.execute(req);
     expect(result.error).toBeUndefined();
     const nb = await readResult(req);
     expect(nb.cells[0].outputs!.map(text)).toEqual(['a\n']);
     expect(nb.cells[2].outputs!.map(text)).toEqual(['2']);
     // (stderr and stdout are flushed independently: their order is not fixed)
-    expect(nb.cells[4].outputs!.map(o => [o.name, text(o)]).sort()).toEqual([['stderr', 'e\n'], ['stdout', 'c\n']]);
+    expect(nb.cells[4].outputs!.map(o => [o.name, text(o)]).sort()).toEqual([
+      ['stderr', 'e\n'],
+      ['stdout', 'c\n']
+    ]);
     const counts = [0, 2, 4].map(i => nb.cells[i].execution_count);
     expect(counts).toEqual([1, 2, 3]);
     for (const i of [0, 2, 4]) {
@@ -318,7 +348,11 @@ describe('fork kernels', () => {
     const pooled = c.pooledKernelIds.flatMap(id => kernelPids(id));
     expect(pooled.length).toBe(1);
     process.kill(doomed.pid!, 'SIGKILL');
-    await waitFor(() => [p.ppid, ...pooled].every(pid => !running(pid)), 15_000, 'the template and the pooled kernel to exit');
+    await waitFor(
+      () => [p.ppid, ...pooled].every(pid => !running(pid)),
+      15_000,
+      'the template and the pooled kernel to exit'
+    );
     await c.dispose();
     await doomed.stop();
   });
@@ -327,7 +361,14 @@ describe('fork kernels', () => {
     await pids();
     await conductor.dispose();
     await server.stop();
-    await waitFor(() => [...seen].every(pid => !running(pid)), 15_000, `every kernel and template to exit (${[...seen].filter(running).map(p => `${p}: ${cmdline(p)}`).join(', ')})`);
+    await waitFor(
+      () => [...seen].every(pid => !running(pid)),
+      15_000,
+      `every kernel and template to exit (${[...seen]
+        .filter(running)
+        .map(p => `${p}: ${cmdline(p)}`)
+        .join(', ')})`
+    );
     expect(logLines.filter(l => /could not fork|usual way/.test(l))).toEqual([]);
   });
 });

@@ -173,9 +173,7 @@ describe('KernelConductor', () => {
   });
 
   it('updates result.ipynb while a cell is still running', async () => {
-    const req = request(
-      notebook(['import time\nprint("first", flush=True)\ntime.sleep(2)\nprint("second")'])
-    );
+    const req = request(notebook(['import time\nprint("first", flush=True)\ntime.sleep(2)\nprint("second")']));
     let finished = false;
     const running = conductor.execute(req).then(r => {
       finished = true;
@@ -292,9 +290,7 @@ describe('KernelConductor', () => {
   it('returns cancelled at once for an already aborted signal', async () => {
     const controller = new AbortController();
     controller.abort('rule deleted');
-    const result = await conductor.execute(
-      request(notebook(['print(1)']), { signal: controller.signal })
-    );
+    const result = await conductor.execute(request(notebook(['print(1)']), { signal: controller.signal }));
     expect(result.status).toBe('cancelled');
     expect(result.error?.message).toBe('cancelled before the kernel was started: rule deleted');
   });

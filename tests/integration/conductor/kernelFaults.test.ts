@@ -18,7 +18,8 @@ jest.setTimeout(240_000);
 let root: string;
 let server: PrivateJupyterServer;
 const problems: string[] = [];
-const onRejection = (reason: unknown) => problems.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
+const onRejection = (reason: unknown) =>
+  problems.push(`unhandledRejection: ${String((reason as Error)?.stack ?? reason)}`);
 const onException = (err: Error) => problems.push(`uncaughtException: ${err.stack}`);
 
 beforeAll(async () => {
@@ -89,7 +90,6 @@ it('survives kernels killed while pooled, starting and running, two workers at a
   try {
     await Promise.all([worker(8), worker(8)]);
   } catch (err) {
-    // eslint-disable-next-line no-console
     console.log(log.join('\n'));
     throw err;
   }
@@ -131,9 +131,8 @@ it('a kernel that dies while its kernel_info request is pending rejects nothing 
   const pids = kernelPids(model.id);
   expect(pids.length).toBeGreaterThan(0);
   const messages: string[] = [];
-  const connection = new SafeKernelConnection(
-    { model, serverSettings: server.serverSettings, handleComms: false },
-    m => messages.push(m)
+  const connection = new SafeKernelConnection({ model, serverSettings: server.serverSettings, handleComms: false }, m =>
+    messages.push(m)
   );
   const statuses: string[] = [];
   connection.statusChanged.connect((_, s) => statuses.push(s));
@@ -151,7 +150,9 @@ it('a kernel that dies while its kernel_info request is pending rejects nothing 
   try {
     await waitFor(() => statuses.includes('autorestarting'), 30_000, 'the server to restart the kernel');
     await new Promise(r => setTimeout(r, 500));
-    expect(messages.some(m => /kernel_info to kernel .* failed: Canceled future for kernel_info_request/.test(m))).toBe(true);
+    expect(messages.some(m => /kernel_info to kernel .* failed: Canceled future for kernel_info_request/.test(m))).toBe(
+      true
+    );
   } finally {
     connection.dispose();
     await KernelAPI.shutdownKernel(model.id, server.serverSettings).catch(() => undefined);

@@ -63,7 +63,9 @@ it('keeps 50 MB of printed output to the 10 MB default cap, with a note and a fl
   const [kept, note] = nb.cells[0].outputs!;
   expect(text(kept)).toHaveLength(10 * MB);
   expect(note).toMatchObject({ output_type: 'stream', name: 'stderr' });
-  expect(text(note)).toMatch(/^\[meow\] output cut here: this job's outputs reached the cap of 10 MB; 40(\.0)? MB of later output was dropped/);
+  expect(text(note)).toMatch(
+    /^\[meow\] output cut here: this job's outputs reached the cap of 10 MB; 40(\.0)? MB of later output was dropped/
+  );
   expect(nb.cells[1].outputs).toEqual([]);
   expect(JSON.stringify(nb)).not.toContain('IOPub data rate exceeded');
 });
@@ -77,7 +79,9 @@ it('drops display data past the cap and keeps tracebacks', async () => {
   const result = await conductor.execute(req);
   expect(result.status).toBe('failed');
   expect(result.error?.ename).toBe('ZeroDivisionError');
-  expect(result.outputsTruncated?.message).toMatch(/cap of 1 kB were dropped from result\.ipynb: 8\d\d B cut from cell 2 on/);
+  expect(result.outputsTruncated?.message).toMatch(
+    /cap of 1 kB were dropped from result\.ipynb: 8\d\d B cut from cell 2 on/
+  );
   const nb = await readResult(req);
   expect(text(nb.cells[0].outputs![0])).toBe('a'.repeat(600) + '\n');
   expect(nb.cells[1].outputs!.map(o => o.output_type)).toEqual(['stream']);
@@ -88,7 +92,9 @@ it('flags the IOPub rate limit of a server that has one, naming the setting to r
   const conductor = await setUp({ args: ['--ZMQChannelsWebsocketConnection.limit_rate=True'] });
   const req = request(
     root,
-    notebook(['import sys, time\nfor i in range(8):\n    sys.stdout.write("x" * 999_999 + "\\n")\n    sys.stdout.flush()\ntime.sleep(0.5)'])
+    notebook([
+      'import sys, time\nfor i in range(8):\n    sys.stdout.write("x" * 999_999 + "\\n")\n    sys.stdout.flush()\ntime.sleep(0.5)'
+    ])
   );
   const result = await conductor.execute(req);
   expect(result.status).toBe('done');

@@ -64,7 +64,11 @@ it('exits, with its kernels, when stdin closes while kernels are starting', asyn
     await sleep(delayMs);
     // What the OS does to the pipe when Node is killed with SIGKILL.
     (server as any)._child.stdin.destroy();
-    await waitFor(() => !alive(pid), 60_000, `the server (pid ${pid}) to exit after its stdin closed ${delayMs} ms after a kernel start answered`);
+    await waitFor(
+      () => !alive(pid),
+      60_000,
+      `the server (pid ${pid}) to exit after its stdin closed ${delayMs} ms after a kernel start answered`
+    );
     await second;
     await waitFor(() => processesIn(root).length === 0, 30_000, 'its kernels to exit');
     await server.stop();

@@ -57,7 +57,9 @@ describe('a private Jupyter server killed with SIGKILL', () => {
     const took = Date.now() - t0;
     expect(result.status).toBe('failed');
     expect(result.retryable).toBe(true);
-    expect(result.error?.message).toMatch(/Jupyter server .* (does not answer|was restarted).* while running cell 1; not the job's fault/);
+    expect(result.error?.message).toMatch(
+      /Jupyter server .* (does not answer|was restarted).* while running cell 1; not the job's fault/
+    );
     expect(took).toBeLessThan(10_000);
 
     await restarted;
@@ -117,9 +119,7 @@ describe('a private Jupyter server killed with SIGKILL', () => {
     expect(spec.error?.message).toMatch(/kernelspec "no-such-kernel" is not available/);
     expect(spec.retryable).toBeFalsy();
 
-    const slow = await conductor.execute(
-      request(root, notebook(['import time\ntime.sleep(30)']), { timeoutMs: 1500 })
-    );
+    const slow = await conductor.execute(request(root, notebook(['import time\ntime.sleep(30)']), { timeoutMs: 1500 }));
     expect(slow.error?.message).toMatch(/^timed out after 1.5 s in cell 1/);
     expect(slow.retryable).toBeFalsy();
   });

@@ -26,7 +26,7 @@ afterAll(async () => {
   await fsp.rm(root, { recursive: true, force: true });
 });
 
-test('a cell\'s messages after its busy status are not held back by Nagle\'s algorithm', async () => {
+test("a cell's messages after its busy status are not held back by Nagle's algorithm", async () => {
   const model = await KernelAPI.startNew({ name: 'python3' }, server.serverSettings);
   const kernel = new KernelConnection({ model, serverSettings: server.serverSettings, handleComms: false });
   try {

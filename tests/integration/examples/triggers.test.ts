@@ -114,9 +114,11 @@ describe('the trigger examples on a real Jupyter server', () => {
     return runner;
   }
 
-  const jobs = (pattern?: string): IJob[] => runner!.store.list().filter(j => pattern === undefined || j.pattern === pattern);
+  const jobs = (pattern?: string): IJob[] =>
+    runner!.store.list().filter(j => pattern === undefined || j.pattern === pattern);
   const ended = (j: IJob) => ['done', 'failed', 'cancelled', 'skipped'].includes(j.status);
-  const explain = () => `\njobs: ${JSON.stringify(jobs().map(j => [j.pattern, j.trigger.path, j.status]))}\nlog:\n${log.text()}`;
+  const explain = () =>
+    `\njobs: ${JSON.stringify(jobs().map(j => [j.pattern, j.trigger.path, j.status]))}\nlog:\n${log.text()}`;
 
   it('network: every reading sent over TCP is filed and summarised; a bad message fails; incoming files go', async () => {
     const root = await copyExample('network');
@@ -141,7 +143,11 @@ describe('the trigger examples on a real Jupyter server', () => {
     expect(bad).toMatch(okLine); // the listener stores any bytes; the recipe judges them
 
     // Two more from the example's own sender script.
-    const script = await run(PYTHON, ['send_readings.py', '--port', String(port), '--count', '2', '--first', '6'], root);
+    const script = await run(
+      PYTHON,
+      ['send_readings.py', '--port', String(port), '--count', '2', '--first', '6'],
+      root
+    );
     expect([script.code, script.stderr]).toEqual([0, '']);
     expect(script.stdout.trim().split('\n')).toEqual([
       expect.stringMatching(new RegExp(`^probe-1 #6 \\(\\d+ bytes\\): ok \\d+ \\.meow/incoming/network/${port}/`)),
@@ -149,8 +155,16 @@ describe('the trigger examples on a real Jupyter server', () => {
     ]);
 
     // 9 messages → 9 ingest jobs (one fails); 7 distinct readings → 7 summaries.
-    await until(() => jobs('ingest').length === 9 && jobs('ingest').every(ended), 90000, `9 ingest jobs to end${explain()}`);
-    await until(() => jobs('summarise').length >= 7 && jobs('summarise').every(ended), 60000, `7 summarise jobs to end${explain()}`);
+    await until(
+      () => jobs('ingest').length === 9 && jobs('ingest').every(ended),
+      90000,
+      `9 ingest jobs to end${explain()}`
+    );
+    await until(
+      () => jobs('summarise').length >= 7 && jobs('summarise').every(ended),
+      60000,
+      `7 summarise jobs to end${explain()}`
+    );
     await runner!.waitUntilIdle();
     const ingest = jobs('ingest');
     expect(ingest.filter(j => j.status === 'done')).toHaveLength(8);
@@ -158,15 +172,19 @@ describe('the trigger examples on a real Jupyter server', () => {
     expect(failed).toHaveLength(1);
     expect(failed[0].trigger.path).toBe(/ok \d+ (\S+)/.exec(bad)![1]);
     expect(failed[0].error!.ename).toBe('ValueError');
-    expect(failed[0].error!.evalue).toMatch(/line 1: expected the header 'instrument,sequence,time,temperature_c,humidity_pct', got 'this is not a reading'/);
+    expect(failed[0].error!.evalue).toMatch(
+      /line 1: expected the header 'instrument,sequence,time,temperature_c,humidity_pct', got 'this is not a reading'/
+    );
     for (const j of ingest) {
       expect(j.trigger.kind).toBe('network');
       expect(j.parameters.payload).toBe(path.join(root, j.trigger.path));
     }
     // The repeated reading 3 rewrote the same file with the same content: no second summary job.
-    expect(jobs('summarise').map(j => [j.trigger.path, j.status]).sort()).toEqual(
-      [1, 2, 3, 4, 5, 6, 7].map(n => [`readings/probe-1-00000${n}.csv`, 'done'])
-    );
+    expect(
+      jobs('summarise')
+        .map(j => [j.trigger.path, j.status])
+        .sort()
+    ).toEqual([1, 2, 3, 4, 5, 6, 7].map(n => [`readings/probe-1-00000${n}.csv`, 'done']));
 
     expect(await listDir(path.join(root, 'readings'))).toEqual([1, 2, 3, 4, 5, 6, 7].map(n => `probe-1-00000${n}.csv`));
     for (const [i, r] of sent.entries()) {
@@ -187,7 +205,11 @@ describe('the trigger examples on a real Jupyter server', () => {
 
     // Every message's file is deleted once its jobs ended, the failed one's too.
     const incoming = path.join(root, '.meow/incoming/network', String(port));
-    await until(async () => (await listDir(incoming)).length === 0, 10000, `empty ${incoming}: ${await listDir(incoming)}`);
+    await until(
+      async () => (await listDir(incoming)).length === 0,
+      10000,
+      `empty ${incoming}: ${await listDir(incoming)}`
+    );
 
     // The report, run now instead of waiting an hour, covers every summary.
     const run1 = await runner!.runPattern('hourly_report');
@@ -203,26 +225,48 @@ describe('the trigger examples on a real Jupyter server', () => {
     // The watchdog, shortened from 10 minutes by a live edit, fires once on the silence since the newest reading.
     expect(jobs('watchdog')).toHaveLength(0);
     await replaceInFile(path.join(root, '.meow/patterns/watchdog.yaml'), 'for: 10m', 'for: 2s');
-    await until(() => jobs('watchdog').length === 1 && jobs('watchdog').every(ended), 60000, `the watchdog job${explain()}`);
+    await until(
+      () => jobs('watchdog').length === 1 && jobs('watchdog').every(ended),
+      60000,
+      `the watchdog job${explain()}`
+    );
     expect(jobs('watchdog')[0].status).toBe('done');
     expect(jobs('watchdog')[0].trigger.kind).toBe('absent');
     const alerts = await listDir(path.join(root, 'alerts'));
     expect(alerts).toEqual([expect.stringMatching(/^silence-\d{8}T\d{6}Z\.txt$/)]);
     const alert = await fs.readFile(path.join(root, 'alerts', alerts[0]), 'utf8');
-    expect(alert).toMatch(/^SILENCE: no new file matching readings\/\*\.csv for 2s\.\nsilent since: \S+\nlast reading: readings\/probe-1-00000[1-7]\.csv\n/);
+    expect(alert).toMatch(
+      /^SILENCE: no new file matching readings\/\*\.csv for 2s\.\nsilent since: \S+\nlast reading: readings\/probe-1-00000[1-7]\.csv\n/
+    );
     await new Promise(r => setTimeout(r, 3000));
     expect(jobs('watchdog')).toHaveLength(1); // once per silence
 
-    await until(async () => (await listDir(path.join(root, '.meow/incoming/absent/watchdog'))).length === 0, 10000, 'the silence file to go');
-    await until(async () => (await listDir(path.join(root, '.meow/incoming/manual/hourly_report'))).length === 0, 10000, 'the run-now file to go');
+    await until(
+      async () => (await listDir(path.join(root, '.meow/incoming/absent/watchdog'))).length === 0,
+      10000,
+      'the silence file to go'
+    );
+    await until(
+      async () => (await listDir(path.join(root, '.meow/incoming/manual/hourly_report'))).length === 0,
+      10000,
+      'the run-now file to go'
+    );
   });
 
   it('approval: previews run on their own; analyse runs only on the review file a person approves', async () => {
     const root = await copyExample('approval');
     await start(root);
-    await until(() => jobs('preview').length === 3 && jobs('preview').every(ended), 60000, `3 preview jobs${explain()}`);
+    await until(
+      () => jobs('preview').length === 3 && jobs('preview').every(ended),
+      60000,
+      `3 preview jobs${explain()}`
+    );
     await runner!.waitUntilIdle();
-    expect(jobs('preview').map(j => [j.trigger.path, j.status]).sort()).toEqual([
+    expect(
+      jobs('preview')
+        .map(j => [j.trigger.path, j.status])
+        .sort()
+    ).toEqual([
       ['raw/scan_01.txt', 'done'],
       ['raw/scan_02.txt', 'done'],
       ['raw/scan_03.txt', 'done']
@@ -237,7 +281,11 @@ describe('the trigger examples on a real Jupyter server', () => {
     expect(jobs('analyse')).toHaveLength(0);
     expect(await listDir(path.join(root, 'results'))).toEqual([]);
     const waiting = await runner!.waitingFiles('analyse');
-    expect(waiting.files.map(f => f.path).sort()).toEqual(['review/scan_01.txt', 'review/scan_02.txt', 'review/scan_03.txt']);
+    expect(waiting.files.map(f => f.path).sort()).toEqual([
+      'review/scan_01.txt',
+      'review/scan_02.txt',
+      'review/scan_03.txt'
+    ]);
 
     // A person edits one proposal (that is no event analyse reacts to)...
     await replaceInFile(path.join(root, 'review/scan_03.txt'), 'roi: 1 12 3 13', 'roi: 6 1 9 5');
@@ -265,14 +313,23 @@ describe('the trigger examples on a real Jupyter server', () => {
         ''
       ].join('\n')
     );
-    expect((await runner!.waitingFiles('analyse')).files.map(f => f.path).sort()).toEqual(['review/scan_01.txt', 'review/scan_03.txt']);
+    expect((await runner!.waitingFiles('analyse')).files.map(f => f.path).sort()).toEqual([
+      'review/scan_01.txt',
+      'review/scan_03.txt'
+    ]);
 
     // A file outside review/*.txt is refused with the reason.
-    await expect(runner!.runPattern('analyse', { path: 'raw/scan_01.txt' })).rejects.toThrow(/does not match review\/\*\.txt/);
+    await expect(runner!.runPattern('analyse', { path: 'raw/scan_01.txt' })).rejects.toThrow(
+      /does not match review\/\*\.txt/
+    );
 
     // The edited scan_03 is analysed with the person's region.
     await runner!.runPattern('analyse', { path: 'review/scan_03.txt' });
-    await until(() => jobs('analyse').length === 2 && jobs('analyse').every(ended), 60000, `the second analyse job${explain()}`);
+    await until(
+      () => jobs('analyse').length === 2 && jobs('analyse').every(ended),
+      60000,
+      `the second analyse job${explain()}`
+    );
     const result3 = await fs.readFile(path.join(root, 'results/scan_03.txt'), 'utf8');
     expect(result3).toContain('roi: rows 6-9, columns 1-5 (20 cells)\ntotal counts: 307\n');
     expect(result3).toContain('peak: 38 at row 8, column 3\n');
@@ -287,13 +344,23 @@ describe('the trigger examples on a real Jupyter server', () => {
       { out: t => void out.push(t), err: t => void out.push(t) }
     );
     expect([code, out.join('')]).toEqual([0, expect.stringMatching(/analyse/)]);
-    await until(() => jobs('analyse').length === 3 && jobs('analyse').every(ended), 60000, `the third analyse job${explain()}`);
-    expect(jobs('analyse').map(j => [j.trigger.path, j.status]).sort()).toEqual([
+    await until(
+      () => jobs('analyse').length === 3 && jobs('analyse').every(ended),
+      60000,
+      `the third analyse job${explain()}`
+    );
+    expect(
+      jobs('analyse')
+        .map(j => [j.trigger.path, j.status])
+        .sort()
+    ).toEqual([
       ['review/scan_01.txt', 'done'],
       ['review/scan_02.txt', 'done'],
       ['review/scan_03.txt', 'done']
     ]);
-    expect(await fs.readFile(path.join(root, 'results/scan_01.txt'), 'utf8')).toContain('peak: 87 at row 3, column 6\n');
+    expect(await fs.readFile(path.join(root, 'results/scan_01.txt'), 'utf8')).toContain(
+      'peak: 87 at row 3, column 6\n'
+    );
     expect((await runner!.waitingFiles('analyse')).files).toEqual([]);
     expect(jobs('preview')).toHaveLength(3); // nothing re-ran the previews
   });

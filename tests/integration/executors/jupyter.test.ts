@@ -53,7 +53,10 @@ function unusedLocal(calls: string[]): IExecutor {
 }
 
 /** Run the workgroup at `root` until idle with `remote` as the default executor; its jobs by trigger. */
-async function runWorkflow(root: string, remote: RemoteJupyterExecutor): Promise<{ jobs: IJob[]; log: RecordingLogger }> {
+async function runWorkflow(
+  root: string,
+  remote: RemoteJupyterExecutor
+): Promise<{ jobs: IJob[]; log: RecordingLogger }> {
   const log = new RecordingLogger();
   const localCalls: string[] = [];
   const executors = new ExecutorSet({
@@ -65,7 +68,9 @@ async function runWorkflow(root: string, remote: RemoteJupyterExecutor): Promise
   try {
     await runner.start();
     await runner.waitUntilIdle();
-    const jobs = runner.store.list().sort((a, b) => `${a.pattern} ${a.trigger.path}`.localeCompare(`${b.pattern} ${b.trigger.path}`));
+    const jobs = runner.store
+      .list()
+      .sort((a, b) => `${a.pattern} ${a.trigger.path}`.localeCompare(`${b.pattern} ${b.trigger.path}`));
     expect(localCalls).toEqual([]);
     return { jobs, log };
   } finally {
@@ -95,7 +100,10 @@ async function startSleeper(
  * The checks both kinds of server must pass, on an executor made by
  * `make` (a new one per use: a runner disposes its executors).
  */
-function commonChecks(ctx: { root: () => string; make: (o?: Partial<RemoteJupyterExecutor.IOptions>) => RemoteJupyterExecutor }) {
+function commonChecks(ctx: {
+  root: () => string;
+  make: (o?: Partial<RemoteJupyterExecutor.IOptions>) => RemoteJupyterExecutor;
+}) {
   let executor: RemoteJupyterExecutor;
   let direct: string;
 
@@ -151,7 +159,7 @@ function commonChecks(ctx: { root: () => string; make: (o?: Partial<RemoteJupyte
     expect(result.status).toBe('cancelled');
     expect(result.error?.message).toBe('cancelled while running cell 1: cancelled by the test');
     expect(executor.conductor.kernelIds).toEqual([]);
-    await waitFor(() => kernelPids(kernelId).length === 0, 60_000, 'the cancelled job\'s kernel to exit');
+    await waitFor(() => kernelPids(kernelId).length === 0, 60_000, "the cancelled job's kernel to exit");
   });
 
   it('a job past its timeout is failed, interrupted and its kernel shut down', async () => {
@@ -209,7 +217,9 @@ describe('RemoteJupyterExecutor on a second Jupyter Server (own token)', () => {
     const port = await findFreePort();
     const nowhere = make({ url: `http://127.0.0.1:${port}/lab?token=abc`, token: undefined, startWaitMs: 1500 });
     await expect(nowhere.start()).rejects.toThrow(
-      new RegExp(`^no Jupyter server answers at http://127\\.0\\.0\\.1:${port}/ \\(cannot reach .*ECONNREFUSED.*--jupyter-url`)
+      new RegExp(
+        `^no Jupyter server answers at http://127\\.0\\.0\\.1:${port}/ \\(cannot reach .*ECONNREFUSED.*--jupyter-url`
+      )
     );
     expect(nowhere.describe()).not.toMatch(/abc/);
     await nowhere.dispose();
@@ -225,8 +235,16 @@ describe('RemoteJupyterExecutor on a second Jupyter Server (own token)', () => {
   it('runs the foundational example through a MeowRunner: jobs done, exact outputs, executor jupyter; a failing recipe fails with its traceback', async () => {
     const wg = path.join(root, 'foundational');
     await copyFoundational(wg);
-    await writeFile(wg, '.meow/recipes/Boom.ipynb', recipeNotebook({ infile: "''" }, "raise ValueError('boom ' + infile)\n"));
-    await writeFile(wg, '.meow/patterns/Boom.yaml', 'recipe: Boom\ntrigger:\n  path: "start/Alpha.txt"\ninput: infile\n');
+    await writeFile(
+      wg,
+      '.meow/recipes/Boom.ipynb',
+      recipeNotebook({ infile: "''" }, "raise ValueError('boom ' + infile)\n")
+    );
+    await writeFile(
+      wg,
+      '.meow/patterns/Boom.yaml',
+      'recipe: Boom\ntrigger:\n  path: "start/Alpha.txt"\ninput: infile\n'
+    );
     const { jobs, log } = await runWorkflow(wg, make());
     expect(log.text('info')).toContain(`kernels of the Jupyter server at ${server.url} (2 at once)`);
     expect(jobs.map(j => [j.pattern, j.trigger.path, j.status, j.executor])).toEqual([
@@ -255,9 +273,26 @@ describe('RemoteJupyterExecutor on a second Jupyter Server (own token)', () => {
     const out = await new Promise<{ code: number | null; text: string }>(resolve => {
       const child = execFile(
         process.execPath,
-        [path.join(REPO, 'jupyterlab_meow', 'service', 'meow.js'), 'run', wg, '--executor', 'jupyter', '--jupyter-url', server.url, '--until-idle'],
-        { env: { ...process.env, MEOW_JUPYTER_TOKEN: server.token, MEOW_PYTHON: path.join(REPO, '.venv', 'bin', 'python') }, timeout: 240_000 },
-        (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, text: stdout + stderr })
+        [
+          path.join(REPO, 'jupyterlab_meow', 'service', 'meow.js'),
+          'run',
+          wg,
+          '--executor',
+          'jupyter',
+          '--jupyter-url',
+          server.url,
+          '--until-idle'
+        ],
+        {
+          env: {
+            ...process.env,
+            MEOW_JUPYTER_TOKEN: server.token,
+            MEOW_PYTHON: path.join(REPO, '.venv', 'bin', 'python')
+          },
+          timeout: 240_000
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, text: stdout + stderr })
       );
       child.stdin?.end();
     });
@@ -287,7 +322,9 @@ describe('RemoteJupyterExecutor on a second Jupyter Server (own token)', () => {
       expect(result.status).toBe('failed');
       expect(result.retryable).toBe(true);
       expect(result.error?.message).toMatch(
-        new RegExp(`^the Jupyter server at ${doomed.url.replace(/\./g, '\\.')} does not answer \\(.*\\) while running cell 1; not the job's fault`)
+        new RegExp(
+          `^the Jupyter server at ${doomed.url.replace(/\./g, '\\.')} does not answer \\(.*\\) while running cell 1; not the job's fault`
+        )
       );
       // ipykernel exits when its server is gone.
       expect(pids.length).toBeGreaterThan(0);
@@ -295,7 +332,9 @@ describe('RemoteJupyterExecutor on a second Jupyter Server (own token)', () => {
       // A job while the server is down waits a little, then is retryable too.
       const next = await executor.execute(request(root2, notebook(['1'])));
       expect(next.retryable).toBe(true);
-      expect(next.error?.message).toMatch(/^the Jupyter server is not available: the Jupyter server at .* did not answer within 5 s/);
+      expect(next.error?.message).toMatch(
+        /^the Jupyter server is not available: the Jupyter server at .* did not answer within 5 s/
+      );
     } finally {
       await executor.dispose();
       await doomed.stop();
@@ -392,7 +431,9 @@ describe('RemoteJupyterExecutor on Jupyter Enterprise Gateway', () => {
       expect(result.status).toBe('failed');
       expect(result.retryable).toBe(true);
       expect(result.error?.message).toMatch(
-        new RegExp(`^the Jupyter server at ${doomed.url.replace(/\./g, '\\.')} does not answer \\(.*\\) while running cell 1; not the job's fault`)
+        new RegExp(
+          `^the Jupyter server at ${doomed.url.replace(/\./g, '\\.')} does not answer \\(.*\\) while running cell 1; not the job's fault`
+        )
       );
     } finally {
       await executor.dispose();

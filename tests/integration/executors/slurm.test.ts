@@ -76,7 +76,10 @@ describe('meow run --executor slurm', () => {
   it('reports a failing notebook failed, with its traceback', async () => {
     root = await makeWorkgroup({
       '.meow/settings.yaml': SETTINGS,
-      '.meow/recipes/Fail.ipynb': recipeNotebook({ infile: "''" }, 'raise ValueError("broken on purpose: " + infile)\n'),
+      '.meow/recipes/Fail.ipynb': recipeNotebook(
+        { infile: "''" },
+        'raise ValueError("broken on purpose: " + infile)\n'
+      ),
       '.meow/patterns/Fail.yaml': 'recipe: Fail\ntrigger: {path: "in/*"}\ninput: infile\nexecutor: slurm\n',
       'in/a.txt': 'a'
     });
@@ -98,7 +101,8 @@ describe('meow run --executor slurm', () => {
         { infile: "''", outfile: "''" },
         'import os, time\ntime.sleep(4)\nos.makedirs("out", exist_ok=True)\nopen(outfile, "w").write("done " + os.path.basename(infile))\n'
       ),
-      '.meow/patterns/Slow.yaml': 'recipe: Slow\ntrigger: {path: "in/*"}\ninput: infile\noutputs: {outfile: "out/{FILENAME}"}\nexecutor: slurm\n'
+      '.meow/patterns/Slow.yaml':
+        'recipe: Slow\ntrigger: {path: "in/*"}\ninput: infile\noutputs: {outfile: "out/{FILENAME}"}\nexecutor: slurm\n'
     };
     for (let i = 0; i < N; i++) {
       files[`in/f${i}.txt`] = String(i);
@@ -149,8 +153,18 @@ describe('the Slurm executor in a runner', () => {
 
   async function start(files: Record<string, string>): Promise<void> {
     root = await makeWorkgroup(files);
-    const slurm = new SlurmExecutor({ meowCommand: [process.execPath, BUNDLE], python: PYTHON, settings: { pollMs: 300 }, log });
-    runner = new MeowRunner({ root, settleMs: 50, executors: new ExecutorSet({ executors: { slurm }, defaultKind: 'slurm', log }), log });
+    const slurm = new SlurmExecutor({
+      meowCommand: [process.execPath, BUNDLE],
+      python: PYTHON,
+      settings: { pollMs: 300 },
+      log
+    });
+    runner = new MeowRunner({
+      root,
+      settleMs: 50,
+      executors: new ExecutorSet({ executors: { slurm }, defaultKind: 'slurm', log }),
+      log
+    });
     await runner.start();
   }
 
@@ -158,9 +172,14 @@ describe('the Slurm executor in a runner', () => {
 
   it('cancels a job pending in Slurm and one running there (scancel)', async () => {
     await start({
-      '.meow/recipes/Sleep.ipynb': recipeNotebook({ infile: "''" }, 'print("started", flush=True)\nimport time\ntime.sleep(600)\n'),
-      '.meow/patterns/Later.yaml': 'recipe: Sleep\ntrigger: {path: "later/*"}\ninput: infile\nresources: {extra_args: ["--begin=now+1hour"]}\n',
-      '.meow/patterns/Now.yaml': 'recipe: Sleep\ntrigger: {path: "now/*"}\ninput: infile\nresources: {time: 30m, cpus: 1}\n',
+      '.meow/recipes/Sleep.ipynb': recipeNotebook(
+        { infile: "''" },
+        'print("started", flush=True)\nimport time\ntime.sleep(600)\n'
+      ),
+      '.meow/patterns/Later.yaml':
+        'recipe: Sleep\ntrigger: {path: "later/*"}\ninput: infile\nresources: {extra_args: ["--begin=now+1hour"]}\n',
+      '.meow/patterns/Now.yaml':
+        'recipe: Sleep\ntrigger: {path: "now/*"}\ninput: infile\nresources: {time: 30m, cpus: 1}\n',
       'later/a.txt': 'a',
       'now/b.txt': 'b'
     });
@@ -168,7 +187,11 @@ describe('the Slurm executor in a runner', () => {
     await until(() => of('Later')?.external?.state === 'PENDING', 60_000, 'the Later job to be pending in Slurm');
     await until(() => of('Now')?.external?.state === 'RUNNING', 120_000, 'the Now job to run in Slurm');
     const resultOf = (j: IJob) => path.join(root, '.meow', 'jobs', j.id, 'result.ipynb');
-    await until(async () => (await fs.readFile(resultOf(of('Now')!), 'utf8').catch(() => '')).includes('started'), 120_000, 'the job to print');
+    await until(
+      async () => (await fs.readFile(resultOf(of('Now')!), 'utf8').catch(() => '')).includes('started'),
+      120_000,
+      'the job to print'
+    );
 
     await runner.cancel(of('Later')!.id, 'cancelled by a person');
     await runner.cancel(of('Now')!.id, 'cancelled by a person');

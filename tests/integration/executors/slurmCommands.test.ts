@@ -29,7 +29,9 @@ beforeAll(() => {
     });
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`make slurm failed, so Slurm cannot be tested:\n${err.stdout ?? ''}${err.stderr ?? ''}${err.message}`);
+    throw new Error(
+      `make slurm failed, so Slurm cannot be tested:\n${err.stdout ?? ''}${err.stderr ?? ''}${err.message}`
+    );
   }
 }, 11 * 60_000);
 

@@ -50,7 +50,9 @@ describe('the global queue limit (backpressure)', () => {
       clearInterval(sampler);
       const took = (Date.now() - t0) / 1000;
 
-      const warnings = log.lines.filter(l => l.level === 'warn' && /the queue holds \d+ jobs \(limit 10\)/.test(l.message));
+      const warnings = log.lines.filter(
+        l => l.level === 'warn' && /the queue holds \d+ jobs \(limit 10\)/.test(l.message)
+      );
       console.log(
         `[backpressure] ${took.toFixed(1)} s; most queued ${most}; while held ${JSON.stringify(whileHeld)}; ` +
           `queue warnings ${warnings.length}`

@@ -27,10 +27,14 @@ describe('coalescing: a newer version supersedes a queued job', () => {
       '.meow/patterns/Block.yaml': 'recipe: Block\ntrigger:\n  path: "block/*.txt"\ninput: infile\n'
     });
     const blocker = gate();
-    s = await startScripted(root, {
-      Block: blocker.script,
-      Copy: async (p, io) => io.write(p.outfile, await fs.readFile(p.infile, 'utf8'))
-    }, { settleMs: 100 });
+    s = await startScripted(
+      root,
+      {
+        Block: blocker.script,
+        Copy: async (p, io) => io.write(p.outfile, await fs.readFile(p.infile, 'utf8'))
+      },
+      { settleMs: 100 }
+    );
     await writeFile(root, 'block/b.txt', 'b');
     await until(() => jobsOf(s!.runner, 'Block').some(j => j.status === 'running'), 20_000, 'the Block job to run');
     return blocker;
@@ -61,7 +65,11 @@ describe('coalescing: a newer version supersedes a queued job', () => {
       await writeFile(root, 'in/data.txt', last);
       await until(() => jobsOf(runner, 'Copy').length === v, 10_000, `a job for version ${v}`);
     }
-    await until(() => jobsOf(runner, 'Copy').filter(j => j.status === 'queued').length === 1, 10_000, 'the older jobs to be superseded');
+    await until(
+      () => jobsOf(runner, 'Copy').filter(j => j.status === 'queued').length === 1,
+      10_000,
+      'the older jobs to be superseded'
+    );
     blocker.open();
     await within(runner.waitUntilIdle(), 60_000, 'the runner to be idle');
     expect(jobsOf(runner, 'Copy')).toHaveLength(20);

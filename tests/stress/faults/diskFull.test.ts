@@ -136,7 +136,11 @@ describe('a full disk (tmpfs of 4 MB)', () => {
       '.meow/patterns/Take.yaml',
       `recipe: Take\ntrigger:\n  path: "in/*.txt"\ninput: infile\nparameters:\n  pad: "${PAD}"\noutputs:\n  outfile: "{VGRID}/out/{FILENAME}"\n`
     );
-    await writeFile(root, '.meow/patterns/Block.yaml', 'recipe: Block\ntrigger:\n  path: "block/*.txt"\ninput: infile\n');
+    await writeFile(
+      root,
+      '.meow/patterns/Block.yaml',
+      'recipe: Block\ntrigger:\n  path: "block/*.txt"\ninput: infile\n'
+    );
     // One worker, held by a Block job: jobs made while the disk is full
     // (there should be none) wait in the queue instead of running on it.
     const blocker = gate();
@@ -175,7 +179,8 @@ describe('a full disk (tmpfs of 4 MB)', () => {
     const duringFull = {
       takeJobs: jobsOf(runner, 'Take').length,
       idle: runner.idle,
-      diskMessages: log.lines.filter(l => l.level !== 'debug' && /no space left on device|ENOSPC/i.test(l.message)).length
+      diskMessages: log.lines.filter(l => l.level !== 'debug' && /no space left on device|ENOSPC/i.test(l.message))
+        .length
     };
     // Still up: it answers, and the file monitor still sees files.
     expect(runner.summary().running).toBe(1);
@@ -186,7 +191,12 @@ describe('a full disk (tmpfs of 4 MB)', () => {
     const took = (Date.now() - t0) / 1000;
 
     const take = jobsOf(runner, 'Take');
-    expect(exactlyOneDoneEach(take, names.map(n => `in/${n}`))).toEqual([]);
+    expect(
+      exactlyOneDoneEach(
+        take,
+        names.map(n => `in/${n}`)
+      )
+    ).toEqual([]);
     expect(runner.store.list().filter(j => j.status === 'failed')).toEqual([]);
     for (const n of names) {
       expect(await fs.readFile(path.join(root, 'out', n), 'utf8')).toBe(`trigger ${n}\n`);
@@ -206,7 +216,9 @@ describe('a full disk (tmpfs of 4 MB)', () => {
     }
     for (const job of runner.store.list()) {
       if (onDisk.get(job.id)?.status !== job.status) {
-        problems.push(`job ${job.id} (${job.trigger.path}) is ${job.status} in memory but ${onDisk.get(job.id)?.status ?? 'absent'} in the journal`);
+        problems.push(
+          `job ${job.id} (${job.trigger.path}) is ${job.status} in memory but ${onDisk.get(job.id)?.status ?? 'absent'} in the journal`
+        );
       }
     }
     // A restart runs nothing again and leaves no temporary files.
@@ -214,7 +226,9 @@ describe('a full disk (tmpfs of 4 MB)', () => {
     started.push(again);
     await within(again.runner.waitUntilIdle(), 60_000, 'the restarted runner to settle');
     if (again.conductor.executed.length) {
-      problems.push(`after the restart ${again.conductor.executed.length} job(s) ran again: ${again.conductor.executed.join(', ')}`);
+      problems.push(
+        `after the restart ${again.conductor.executed.length} job(s) ran again: ${again.conductor.executed.join(', ')}`
+      );
     }
     const unfinished = again.runner.store.list().filter(j => j.status !== 'done');
     if (unfinished.length) {
@@ -228,15 +242,26 @@ describe('a full disk (tmpfs of 4 MB)', () => {
     }
     // The message names the disk that is full, so a person knows what to free.
     const named = log.lines.some(
-      l => (l.level === 'error' || l.level === 'warn') && /no space left on device|ENOSPC/i.test(l.message) && l.message.includes(mnt)
+      l =>
+        (l.level === 'error' || l.level === 'warn') &&
+        /no space left on device|ENOSPC/i.test(l.message) &&
+        l.message.includes(mnt)
     );
     if (!named) {
       problems.push(
         `no warning or error about the full disk names it (${mnt}); they say: ` +
-          [...new Set(log.lines.filter(l => /no space left|ENOSPC/i.test(l.message)).map(l => `${l.level}: ${l.message.slice(0, 200)}`))].join(' | ')
+          [
+            ...new Set(
+              log.lines
+                .filter(l => /no space left|ENOSPC/i.test(l.message))
+                .map(l => `${l.level}: ${l.message.slice(0, 200)}`)
+            )
+          ].join(' | ')
       );
     }
-    console.log(`[disk full a] ${took.toFixed(1)} s; filler ${filled} bytes; Take jobs while full: ${duringFull.takeJobs}; problems: ${problems.length}`);
+    console.log(
+      `[disk full a] ${took.toFixed(1)} s; filler ${filled} bytes; Take jobs while full: ${duringFull.takeJobs}; problems: ${problems.length}`
+    );
     expect(problems).toEqual([]);
   }, 180_000);
 

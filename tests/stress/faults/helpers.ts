@@ -103,12 +103,19 @@ export function exactlyOneDoneEach(jobs: IJob[], paths: string[]): string[] {
   for (const p of paths) {
     const js = groups.get(p) ?? [];
     if (js.length !== 1 || js[0].status !== 'done') {
-      problems.push(`${p}: ${js.length} job(s) [${js.map(j => `${j.id} ${j.status}${j.error ? ` (${j.error.message})` : ''}`).join('; ')}]`);
+      problems.push(
+        `${p}: ${js.length} job(s) [${js.map(j => `${j.id} ${j.status}${j.error ? ` (${j.error.message})` : ''}`).join('; ')}]`
+      );
     }
   }
   for (const p of groups.keys()) {
     if (!paths.includes(p)) {
-      problems.push(`${p}: unexpected job(s) ${groups.get(p)!.map(j => `${j.id} ${j.status}`).join('; ')}`);
+      problems.push(
+        `${p}: unexpected job(s) ${groups
+          .get(p)!
+          .map(j => `${j.id} ${j.status}`)
+          .join('; ')}`
+      );
     }
   }
   return problems;

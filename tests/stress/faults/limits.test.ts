@@ -28,7 +28,11 @@ describe('runaway limits pause the rule and lose nothing', () => {
   });
 
   const pausedFile = (pattern: string) => path.join(root, '.meow', 'paused', `${pattern}.yaml`);
-  const exists = (file: string) => fs.stat(file).then(() => true, () => false);
+  const exists = (file: string) =>
+    fs.stat(file).then(
+      () => true,
+      () => false
+    );
   const idle = () => within(s!.runner.waitUntilIdle(), 60_000, 'the runner to be idle');
 
   /** Wait for the pause of `pattern` by `limit`: in memory, on disk and in the log. */
@@ -38,7 +42,9 @@ describe('runaway limits pause the rule and lose nothing', () => {
     const file = YAML.parse(await fs.readFile(pausedFile(pattern), 'utf8'));
     expect(file).toMatchObject({ pattern, limit });
     expect(s!.runner.pausedRules().map(r => [r.pattern, r.limit])).toEqual([[pattern, limit]]);
-    const lines = s!.log.lines.slice(after).filter(l => l.level === 'warn' && l.message.includes(`pattern "${pattern}" paused: ${limit} exceeded`));
+    const lines = s!.log.lines
+      .slice(after)
+      .filter(l => l.level === 'warn' && l.message.includes(`pattern "${pattern}" paused: ${limit} exceeded`));
     expect(lines).toHaveLength(1);
   }
 
@@ -165,7 +171,12 @@ describe('runaway limits pause the rule and lose nothing', () => {
     await until(() => jobsOf(s!.runner, 'Loop').length === 20, 60_000, '20 rounds');
     await idle();
     const jobs = jobsOf(s.runner, 'Loop');
-    expect(exactlyOneDoneEach(jobs, Array.from({ length: 20 }, (_, i) => `loop/n${i + 1}.txt`))).toEqual([]);
+    expect(
+      exactlyOneDoneEach(
+        jobs,
+        Array.from({ length: 20 }, (_, i) => `loop/n${i + 1}.txt`)
+      )
+    ).toEqual([]);
     expect(jobs.map(j => j.depth)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(s.runner.pausedRules()).toEqual([]);
     expect(await exists(pausedFile('Loop'))).toBe(false);

@@ -35,7 +35,10 @@ const FILE = notebook(
 
 /** One message; the reply line, or undefined when the connection failed or was cut. */
 const send = (port: number, payload: string) =>
-  sendMessage(port, payload, 20_000).then(r => (r.startsWith('ok ') ? r : undefined), () => undefined);
+  sendMessage(port, payload, 20_000).then(
+    r => (r.startsWith('ok ') ? r : undefined),
+    () => undefined
+  );
 
 describe('network messages survive kill -9', () => {
   it(`every acknowledged message of ${MESSAGES} has exactly one done job across ${KILLS} kills`, async () => {
@@ -46,7 +49,10 @@ describe('network messages survive kill -9', () => {
     await fs.mkdir(path.join(root, '.meow', 'patterns'), { recursive: true });
     await fs.writeFile(path.join(root, '.meow', 'recipes', 'File.ipynb'), FILE);
     // retries: each kill of a running job is one retry; 5 kills may hit one job twice.
-    await fs.writeFile(path.join(root, '.meow', 'patterns', 'Net.yaml'), `recipe: File\ntrigger:\n  port: ${port}\ninput: infile\nretries: 10\n`);
+    await fs.writeFile(
+      path.join(root, '.meow', 'patterns', 'Net.yaml'),
+      `recipe: File\ntrigger:\n  port: ${port}\ninput: infile\nretries: 10\n`
+    );
     const service = new ServiceProcess(root, ['--workers', '2', '--settle', '50'], path.join(root, 'service.log'));
     const payloadOf = (i: number) => `m${String(i).padStart(4, '0')}\n${'payload line\n'.repeat(1 + (i % 40))}`;
     const acked = new Map<number, string>();
@@ -111,7 +117,10 @@ describe('network messages survive kill -9', () => {
       // Every acknowledged message was read intact by a notebook.
       for (let i = 0; i < MESSAGES; i++) {
         const name = payloadOf(i).split('\n', 1)[0];
-        expect([i, await fs.readFile(path.join(root, 'out', `${name}.txt`), 'utf8').catch(() => 'missing')]).toEqual([i, payloadOf(i)]);
+        expect([i, await fs.readFile(path.join(root, 'out', `${name}.txt`), 'utf8').catch(() => 'missing')]).toEqual([
+          i,
+          payloadOf(i)
+        ]);
       }
       // The path each `ok` named got its job.
       const ackedPaths = [...acked.values()].map(r => r.split(' ')[2]);

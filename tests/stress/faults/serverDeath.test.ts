@@ -89,12 +89,18 @@ describe('the private Jupyter server is killed with SIGKILL while jobs run', () 
     await within(runner.waitUntilIdle(), 240_000, 'the runner to finish every job');
 
     const jobs = jobsOf(runner, 'Slow');
-    const stamp = `[server death] ${((Date.now() - t0) / 1000).toFixed(1)} s; jobs: ` +
+    const stamp =
+      `[server death] ${((Date.now() - t0) / 1000).toFixed(1)} s; jobs: ` +
       jobs.map(j => `${j.trigger.path}=${j.status}#${j.attempt}`).join(' ');
     console.log(stamp);
 
     // Every trigger: exactly one job, done (the interrupted ones are that same job).
-    expect(exactlyOneDoneEach(jobs, names.map(n => `in/${n}.txt`))).toEqual([]);
+    expect(
+      exactlyOneDoneEach(
+        jobs,
+        names.map(n => `in/${n}.txt`)
+      )
+    ).toEqual([]);
     expect(runner.store.list().filter(j => j.status === 'failed')).toEqual([]);
     for (const id of interrupted) {
       const job = runner.store.get(id)!;

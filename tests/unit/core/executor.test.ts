@@ -1,9 +1,4 @@
-import {
-  describeResources,
-  effectiveExecution,
-  parseResources,
-  resourcesToObject
-} from '../../../src/core/executor';
+import { describeResources, effectiveExecution, parseResources, resourcesToObject } from '../../../src/core/executor';
 import { parsePattern, patternDigest, patternLimitsDigest, patternToYaml } from '../../../src/core/pattern';
 import { parseRecipeNotebook } from '../../../src/core/recipe';
 import type { IValidationIssue } from '../../../src/core/validation';
@@ -12,7 +7,9 @@ const base = 'recipe: r\ntrigger: {path: "in/*"}\n';
 
 describe('executor and resources in a pattern', () => {
   it('reads both, in either format, and writes them back', () => {
-    const text = base + 'executor: slurm\nresources: {cpus: 4, memory: 8GB, gpus: 1, time: 2h, partition: gpu, extra_args: ["--qos=high"]}\n';
+    const text =
+      base +
+      'executor: slurm\nresources: {cpus: 4, memory: 8GB, gpus: 1, time: 2h, partition: gpu, extra_args: ["--qos=high"]}\n';
     const { pattern, issues } = parsePattern('p', text);
     expect(issues).toEqual([]);
     expect(pattern!.executor).toBe('slurm');
@@ -41,7 +38,8 @@ describe('executor and resources in a pattern', () => {
   it('names each bad field and the fix', () => {
     const { issues } = parsePattern(
       'p',
-      base + 'executor: slurmm\nresources: {cpus: 0, memory: lots, time: soon, partition: "a b", extra_args: ["qos"], gpu: 1}\n'
+      base +
+        'executor: slurmm\nresources: {cpus: 0, memory: lots, time: soon, partition: "a b", extra_args: ["qos"], gpu: 1}\n'
     );
     const byField = Object.fromEntries(issues.map(i => [i.field, i]));
     expect(Object.keys(byField).sort()).toEqual([
@@ -75,7 +73,11 @@ describe('executor and resources of a recipe', () => {
     });
 
   it('come from metadata.meow, and a pattern overrides them key by key', () => {
-    const { recipe, issues } = parseRecipeNotebook('r', nb({ executor: 'slurm', resources: { cpus: 8, memory: '4GiB' } }), 'd');
+    const { recipe, issues } = parseRecipeNotebook(
+      'r',
+      nb({ executor: 'slurm', resources: { cpus: 8, memory: '4GiB' } }),
+      'd'
+    );
     expect(issues).toEqual([]);
     expect(recipe!.executor).toBe('slurm');
     const pattern = parsePattern('p', base + 'resources: {cpus: 2}\n').pattern!;

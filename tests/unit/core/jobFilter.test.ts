@@ -63,7 +63,9 @@ describe('compileJobFilter', () => {
   it('names triggers and executors by the recorded values unless told otherwise', () => {
     expect(ids({ executor: 'local' })).toEqual([1, 3, 4]);
     expect(ids({ trigger: 'network' })).toEqual([3]);
-    expect(ids({ trigger: 'file' }, { trigger: j => (j.trigger.kind === 'network' ? 'network' : 'file') })).toEqual([1, 2, 4]);
+    expect(ids({ trigger: 'file' }, { trigger: j => (j.trigger.kind === 'network' ? 'network' : 'file') })).toEqual([
+      1, 2, 4
+    ]);
   });
 });
 
@@ -101,12 +103,18 @@ describe('sorted insert', () => {
 describe('job sort orders', () => {
   it('orders by a column with ties broken by id', () => {
     const jobs = [job(3, { pattern: 'B' }), job(1, { pattern: 'B' }), job(2, { pattern: 'A' })];
-    expect([...jobs].sort(jobComparator('pattern')).map(j => j.id.split('-')[3])).toEqual(['000002', '000001', '000003']);
+    expect([...jobs].sort(jobComparator('pattern')).map(j => j.id.split('-')[3])).toEqual([
+      '000002',
+      '000001',
+      '000003'
+    ]);
     expect([...jobs].sort(jobComparator('id')).map(j => j.id.split('-')[3])).toEqual(['000001', '000002', '000003']);
   });
 
   it('sorts statuses in lifecycle order and running durations after finished ones, steadily', () => {
-    expect(jobSortValue(job(1, { status: 'queued' }), 'status')).toBeLessThan(jobSortValue(job(1, { status: 'failed' }), 'status') as number);
+    expect(jobSortValue(job(1, { status: 'queued' }), 'status')).toBeLessThan(
+      jobSortValue(job(1, { status: 'failed' }), 'status') as number
+    );
     const finished = job(1, { started: '2026-01-01T00:00:00Z', finished: '2026-01-01T01:00:00Z' });
     const early = job(2, { status: 'running', started: '2026-01-01T00:00:00Z' });
     const late = job(3, { status: 'running', started: '2026-01-01T02:00:00Z' });
@@ -123,7 +131,10 @@ describe('JobIndex uses the shared filter', () => {
     index.update(job(0));
     expect(index.query({}).jobs.map(j => j.id.split('-')[3])).toEqual(['000003', '000002', '000001', '000000']);
     expect(index.query({ text: 'BOOM' }).jobs.map(j => j.status)).toEqual(['failed']);
-    expect(index.query({ status: ['running', 'failed'], limit: 1, offset: 1 })).toMatchObject({ total: 2, jobs: [{ status: 'failed' }] });
+    expect(index.query({ status: ['running', 'failed'], limit: 1, offset: 1 })).toMatchObject({
+      total: 2,
+      jobs: [{ status: 'failed' }]
+    });
     expect(index.counts()).toMatchObject({ done: 2, failed: 1, running: 1 });
   });
 });

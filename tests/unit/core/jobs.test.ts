@@ -1,4 +1,12 @@
-import { JOB_STATUSES, canTransition, isFinalStatus, isJobId, jobIdTime, makeJobId, parseJobId } from '../../../src/core/jobs';
+import {
+  JOB_STATUSES,
+  canTransition,
+  isFinalStatus,
+  isJobId,
+  jobIdTime,
+  makeJobId,
+  parseJobId
+} from '../../../src/core/jobs';
 import type { JobStatus } from '../../../src/core/types';
 
 describe('job statuses (spec §6)', () => {

@@ -13,7 +13,7 @@ import type { INotebook } from '../../../src/core/types';
 const BASE = 'recipe: append\ntrigger:\n  path: "data/in/*"\ninput: infile\n';
 
 describe('unknown keywords are errors', () => {
-  it('the issue\'s output {VGRID}/data/out/{FILENAM} is refused, naming the field and {FILENAME}', () => {
+  it("the issue's output {VGRID}/data/out/{FILENAM} is refused, naming the field and {FILENAME}", () => {
     const r = parsePattern('P', BASE + 'outputs:\n  outfile: "{VGRID}/data/out/{FILENAM}"\n');
     expect(r.pattern).toBeUndefined();
     expect(r.issues).toHaveLength(1);
@@ -31,7 +31,10 @@ describe('unknown keywords are errors', () => {
   });
 
   it('thesis format: the thesis field names', () => {
-    const r = parsePattern('P', 'input_paths: [in/*]\nrecipes: [Append]\noutput:\n  o: "{VGRID}/{FILENAM}"\nvariables:\n  v: "{JOBB}"\n');
+    const r = parsePattern(
+      'P',
+      'input_paths: [in/*]\nrecipes: [Append]\noutput:\n  o: "{VGRID}/{FILENAM}"\nvariables:\n  v: "{JOBB}"\n'
+    );
     expect(r.issues.map(i => i.field).sort()).toEqual(['output.o', 'variables.v']);
   });
 
@@ -43,7 +46,8 @@ describe('unknown keywords are errors', () => {
   it('literal braces that are not keyword-shaped stay allowed and are not warned about', () => {
     const r = parsePattern(
       'P',
-      BASE + 'parameters:\n  fmt: "{name}: {0:.2f} {} { NOTE }"\n  json: \'{"a": 1}\'\n  n: 3\noutputs:\n  o: "{VGRID}/out/{PREFIX}{EXTENSION}"\n'
+      BASE +
+        'parameters:\n  fmt: "{name}: {0:.2f} {} { NOTE }"\n  json: \'{"a": 1}\'\n  n: 3\noutputs:\n  o: "{VGRID}/out/{PREFIX}{EXTENSION}"\n'
     );
     expect(r.issues).toEqual([]);
     expect(r.warnings).toEqual([]);
@@ -54,7 +58,9 @@ describe('unknown keywords are errors', () => {
     const r = parsePattern('P', BASE + 'outputs:\n  o: "out/{filename}"\n');
     expect(r.issues).toEqual([]);
     expect(r.pattern).toBeDefined();
-    expect(r.warnings.map(w => [w.field, w.fix])).toEqual([['outputs.o', 'did you mean {FILENAME}? If the braces are meant literally, ignore this']]);
+    expect(r.warnings.map(w => [w.field, w.fix])).toEqual([
+      ['outputs.o', 'did you mean {FILENAME}? If the braces are meant literally, ignore this']
+    ]);
   });
 
   it('validatePatternObject (the form and the API) refuses the same', () => {
@@ -72,8 +78,10 @@ function notebook(...sources: string[]): INotebook {
   } as unknown as INotebook;
 }
 
-describe('names checked against the recipe\'s variables', () => {
-  const variables = recipeVariables(notebook('infile = ""\nextra = ""\n', 'outfile = "x"\nwith open(outfile) as f:\n    y = 1\n'));
+describe("names checked against the recipe's variables", () => {
+  const variables = recipeVariables(
+    notebook('infile = ""\nextra = ""\n', 'outfile = "x"\nwith open(outfile) as f:\n    y = 1\n')
+  );
 
   it('recipeVariables (core) lists top-level assignments only', () => {
     expect(variables).toEqual(['infile', 'extra', 'outfile']);
@@ -92,7 +100,9 @@ describe('names checked against the recipe\'s variables', () => {
       ['outputs.outfle', 'did you mean "outfile"?'],
       ['sweep.zzz', "rename it to one of the recipe's variables, or assign it in the recipe"]
     ]);
-    expect(w[0].message).toMatch(/names "infle", which recipe "append" does not assign \(it assigns infile, extra, outfile\)/);
+    expect(w[0].message).toMatch(
+      /names "infle", which recipe "append" does not assign \(it assigns infile, extra, outfile\)/
+    );
   });
 
   it('thesis field names; no warnings when every name is assigned or the recipe assigns nothing', () => {

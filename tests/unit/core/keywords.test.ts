@@ -64,12 +64,22 @@ describe('keywords (spec §3, thesis table 10.1)', () => {
     expect(v.VGRID).toBe(ROOT);
     expect(v.PATH).toBe(ROOT + '/file1.txt');
     // Thesis listing 26.1: '{VGRID}/file2.txt' sits next to file1.txt.
-    expect(substituteKeywords('{VGRID}/file2.txt', { root: ROOT, path: 'file1.txt', jobId: 'j' })).toBe(ROOT + '/file2.txt');
+    expect(substituteKeywords('{VGRID}/file2.txt', { root: ROOT, path: 'file1.txt', jobId: 'j' })).toBe(
+      ROOT + '/file2.txt'
+    );
   });
 
   it('no trigger file (timer, manual): file keywords are empty', () => {
     const v = keywordValues({ root: ROOT, path: '', jobId: 'j' });
-    expect(v).toMatchObject({ PATH: '', REL_PATH: '', FILENAME: '', PREFIX: '', EXTENSION: '', REL_DIR: '', DIR: ROOT });
+    expect(v).toMatchObject({
+      PATH: '',
+      REL_PATH: '',
+      FILENAME: '',
+      PREFIX: '',
+      EXTENSION: '',
+      REL_DIR: '',
+      DIR: ROOT
+    });
   });
 
   it('substitutes recursively, leaves other values and unknown words alone, does not mutate', () => {

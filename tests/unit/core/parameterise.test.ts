@@ -40,7 +40,9 @@ describe('spec §4: the first top-level assignment is rewritten (no tags needed)
   });
 
   it('replaces multi-line values whole: brackets, backslashes, triple quotes', () => {
-    expect(rewrite('x = [\n    1,  # one\n    2,\n]  # tail\nprint(x)\n', { x: [3] })).toBe('x = [3]  # tail\nprint(x)\n');
+    expect(rewrite('x = [\n    1,  # one\n    2,\n]  # tail\nprint(x)\n', { x: [3] })).toBe(
+      'x = [3]  # tail\nprint(x)\n'
+    );
     expect(rewrite('x = 1 + \\\n    2\ny = 0\n', { x: 9 })).toBe('x = 9\ny = 0\n');
     expect(rewrite('x = """a\nx = 5\n"""\ny = 1\n', { x: 'b' })).toBe("x = 'b'\ny = 1\n");
     expect(rewrite("x = f(\n  'a)',\n  ')'\n)\n", { x: 1 })).toBe('x = 1\n');
@@ -91,7 +93,9 @@ describe('spec §4: the first top-level assignment is rewritten (no tags needed)
   });
 
   it('skips IPython magics and non-Python cell magics', () => {
-    expect(rewrite("%matplotlib inline\n!echo 'x = 1\nx = 2\n", { x: 3 })).toBe("%matplotlib inline\n!echo 'x = 1\nx = 3\n");
+    expect(rewrite("%matplotlib inline\n!echo 'x = 1\nx = 2\n", { x: 3 })).toBe(
+      "%matplotlib inline\n!echo 'x = 1\nx = 3\n"
+    );
     const { notebook, injected } = parameteriseNotebook(nbOf([code('%%bash\nx=1\n')]), { x: 3 });
     expect(injected).toEqual(['x']);
     expect(text(notebook.cells[1])).toBe('%%bash\nx=1\n');
@@ -108,14 +112,16 @@ describe('spec §4: the first top-level assignment is rewritten (no tags needed)
   });
 
   it('writes every kind of value as a Python literal', () => {
-    expect(rewrite('a = 0\nb = 0\nc = 0\nd = 0\ne = 0\nf = 0\n', {
-      a: new PyFloat(1),
-      b: null,
-      c: true,
-      d: [1, 'x'],
-      e: { k: 1.5 },
-      f: "it's"
-    })).toBe(`a = 1.0\nb = None\nc = True\nd = [1, 'x']\ne = {'k': 1.5}\nf = "it's"\n`);
+    expect(
+      rewrite('a = 0\nb = 0\nc = 0\nd = 0\ne = 0\nf = 0\n', {
+        a: new PyFloat(1),
+        b: null,
+        c: true,
+        d: [1, 'x'],
+        e: { k: 1.5 },
+        f: "it's"
+      })
+    ).toBe(`a = 1.0\nb = None\nc = True\nd = [1, 'x']\ne = {'k': 1.5}\nf = "it's"\n`);
   });
 
   it('variables found nowhere are injected in a tagged cell at the top', () => {
@@ -127,7 +133,9 @@ describe('spec §4: the first top-level assignment is rewritten (no tags needed)
     expect(rewritten).toEqual(['y']);
     expect(injected).toEqual(['x', 'z']);
     expect(notebook.cells[0].metadata.tags).toEqual([INJECTED_TAG]);
-    expect(text(notebook.cells[0])).toBe("# Parameters not assigned in the notebook, injected by MEOW\nx = 1\nz = 'zz'\n");
+    expect(text(notebook.cells[0])).toBe(
+      "# Parameters not assigned in the notebook, injected by MEOW\nx = 1\nz = 'zz'\n"
+    );
     // Markdown is never rewritten.
     expect(notebook.cells[1].source).toBe('x = 1');
   });
@@ -135,12 +143,21 @@ describe('spec §4: the first top-level assignment is rewritten (no tags needed)
 
 describe('spec §4: a `parameters`-tagged cell gets an injected cell after it (papermill)', () => {
   it('injects all values after the tagged cell and rewrites nothing', () => {
-    const nb = nbOf([code('import os\n'), code('x = 1\ny = 2\n', { metadata: { tags: ['parameters'] } }), code('x = 5\n')]);
+    const nb = nbOf([
+      code('import os\n'),
+      code('x = 1\ny = 2\n', { metadata: { tags: ['parameters'] } }),
+      code('x = 5\n')
+    ]);
     const { notebook, rewritten, injected, mode } = parameteriseNotebook(nb, { x: 10, z: 'new' });
     expect(mode).toBe('parameters-cell');
     expect(rewritten).toEqual([]);
     expect(injected).toEqual(['x', 'z']);
-    expect(notebook.cells.map(text)).toEqual(['import os\n', 'x = 1\ny = 2\n', "# Parameters\nx = 10\nz = 'new'\n", 'x = 5\n']);
+    expect(notebook.cells.map(text)).toEqual([
+      'import os\n',
+      'x = 1\ny = 2\n',
+      "# Parameters\nx = 10\nz = 'new'\n",
+      'x = 5\n'
+    ]);
     expect(notebook.cells[2].metadata).toEqual({ tags: [INJECTED_TAG] });
     expect(notebook.cells[2].cell_type).toBe('code');
   });
@@ -167,7 +184,9 @@ describe('notebook hygiene', () => {
     expect(JSON.stringify(nb)).toBe(before);
     expect(notebook).not.toBe(nb);
     const codeCells = notebook.cells.filter(c => c.cell_type === 'code');
-    expect(codeCells.every(c => Array.isArray(c.outputs) && c.outputs.length === 0 && c.execution_count === null)).toBe(true);
+    expect(codeCells.every(c => Array.isArray(c.outputs) && c.outputs.length === 0 && c.execution_count === null)).toBe(
+      true
+    );
     expect('outputs' in notebook.cells.find(c => c.cell_type === 'markdown')!).toBe(false);
   });
 

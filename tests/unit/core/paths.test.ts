@@ -1,4 +1,15 @@
-import { ancestors, basename, dirname, extname, isAbsolute, isInside, join, normalise, relative, segments } from '../../../src/core/paths';
+import {
+  ancestors,
+  basename,
+  dirname,
+  extname,
+  isAbsolute,
+  isInside,
+  join,
+  normalise,
+  relative,
+  segments
+} from '../../../src/core/paths';
 
 describe('POSIX path helpers (path.posix semantics)', () => {
   it('normalise collapses //, . and ..', () => {

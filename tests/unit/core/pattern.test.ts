@@ -129,12 +129,17 @@ describe('thesis (mig_meow) pattern files load unchanged', () => {
   });
 
   it('parameterize_over uses start/stop/increment', () => {
-    const p = ok('Add_Range', PATTERN_ONE.replace('parameterize_over: {}', 'parameterize_over:\n  extra2: {start: 1, stop: 3, increment: 1}'));
+    const p = ok(
+      'Add_Range',
+      PATTERN_ONE.replace('parameterize_over: {}', 'parameterize_over:\n  extra2: {start: 1, stop: 3, increment: 1}')
+    );
     expect(p.sweep).toEqual({ extra2: { start: 1, stop: 3, step: 1 } });
   });
 
   it('thesis-specific mistakes name the thesis field', () => {
-    const step = issuesOf(PATTERN_ONE.replace('parameterize_over: {}', 'parameterize_over:\n  x: {start: 1, stop: 3, step: 1}'));
+    const step = issuesOf(
+      PATTERN_ONE.replace('parameterize_over: {}', 'parameterize_over:\n  x: {start: 1, stop: 3, step: 1}')
+    );
     expect(step.map(i => i.field)).toContain('parameterize_over.x.step');
     expect(step.map(i => i.field)).toContain('parameterize_over.x.increment');
     const two = issuesOf(PATTERN_ONE.replace('- start/*', '- start/*\n- other/*'));
@@ -142,7 +147,9 @@ describe('thesis (mig_meow) pattern files load unchanged', () => {
     expect(two[0].fix).toMatch(/\{start\/\*,other\/\*\}/);
     const noRecipe = issuesOf(PATTERN_ONE.replace('recipes:\n- Append', 'recipes: []'));
     expect(noRecipe[0].field).toBe('recipes');
-    const zero = issuesOf(PATTERN_ONE.replace('parameterize_over: {}', 'parameterize_over:\n  x: {start: 1, stop: 3, increment: 0}'));
+    const zero = issuesOf(
+      PATTERN_ONE.replace('parameterize_over: {}', 'parameterize_over:\n  x: {start: 1, stop: 3, increment: 0}')
+    );
     expect(zero[0].field).toBe('parameterize_over.x.increment');
     const badGlob = issuesOf(PATTERN_ONE.replace('- start/*', '- /abs/*'));
     expect(badGlob[0].field).toBe('input_paths[0]');
@@ -193,8 +200,16 @@ describe('native pattern files', () => {
   it('network, schedule, interval and manual triggers', () => {
     const net = { kind: 'network', host: '127.0.0.1', maxBytes: 1024 ** 3, maxConnections: 64 };
     expect(ok('p', 'recipe: r\ntrigger: {port: 9000}').trigger).toEqual({ ...net, port: 9000 });
-    expect(ok('p', 'recipe: r\ntrigger: {schedule: "*/10 * * * *"}').trigger).toEqual({ kind: 'schedule', cron: '*/10 * * * *', missed: 'once' });
-    expect(ok('p', 'recipe: r\ntrigger: {every: 30s}').trigger).toEqual({ kind: 'schedule', everyMs: 30000, missed: 'once' });
+    expect(ok('p', 'recipe: r\ntrigger: {schedule: "*/10 * * * *"}').trigger).toEqual({
+      kind: 'schedule',
+      cron: '*/10 * * * *',
+      missed: 'once'
+    });
+    expect(ok('p', 'recipe: r\ntrigger: {every: 30s}').trigger).toEqual({
+      kind: 'schedule',
+      everyMs: 30000,
+      missed: 'once'
+    });
     expect(ok('p', 'recipe: r\ntrigger: {manual: true}').trigger).toEqual({ kind: 'manual' });
   });
 
@@ -221,7 +236,11 @@ describe('native pattern files', () => {
   });
 
   it('globs must be relative, non-empty and inside the workgroup', () => {
-    for (const [glob, re] of [['""', /non-empty/], ['"/data/*"', /relative/], ['"../x/*"', /inside the workgroup/]] as const) {
+    for (const [glob, re] of [
+      ['""', /non-empty/],
+      ['"/data/*"', /relative/],
+      ['"../x/*"', /inside the workgroup/]
+    ] as const) {
       const [i] = issuesOf(`recipe: r\ntrigger: {path: ${glob}}`, 'Pattern_One');
       expect(i.field).toBe('trigger.path');
       expect(i.message).toMatch(re);
@@ -288,9 +307,13 @@ describe('native pattern files', () => {
     expect(ok('p', 'recipe: r\ntrigger: {path: "a/*"}\nsweep: {f: {start: 0.0, stop: 1.0, step: 0.5}}').sweep).toEqual({
       f: { start: 0, stop: 1, step: 0.5 }
     });
-    const fields = issuesOf('recipe: r\ntrigger: {path: "a/*"}\nsweep: {a: {start: 1, stop: 3}, b: {start: 1, stop: 3, step: 1, by: 2}, c: [1, 2], d: {start: 3, stop: 1, step: 1}}').map(i => i.field);
+    const fields = issuesOf(
+      'recipe: r\ntrigger: {path: "a/*"}\nsweep: {a: {start: 1, stop: 3}, b: {start: 1, stop: 3, step: 1, by: 2}, c: [1, 2], d: {start: 3, stop: 1, step: 1}}'
+    ).map(i => i.field);
     expect(fields).toEqual(['sweep.a.step', 'sweep.b.by', 'sweep.c', 'sweep.d.step']);
-    const big = issuesOf('recipe: r\ntrigger: {path: "a/*"}\nsweep: {a: {start: 1, stop: 1000, step: 1}, b: {start: 1, stop: 1000, step: 1}}');
+    const big = issuesOf(
+      'recipe: r\ntrigger: {path: "a/*"}\nsweep: {a: {start: 1, stop: 1000, step: 1}, b: {start: 1, stop: 1000, step: 1}}'
+    );
     expect(big[0].field).toBe('sweep');
     expect(big[0].message).toMatch(/1000000 jobs per event/);
   });
@@ -359,11 +382,17 @@ describe('patternToYaml round-trips through parsePattern', () => {
     ['pattern_check', PATTERN_CHECK],
     ['gauss', GAUSSIAN],
     ['native', NATIVE],
-    ['typed', 'recipe: r\ntrigger: {path: "a/**/*.csv", events: [moved, deleted]}\nparameters: {f: 1.0, i: 1, big: 123456789012345678901234, s: "1.0", b: "true", n: null, l: [1.0, {x: -0.0}], inf: .inf, t: 2024-01-01, multi: "a\\nb", q: "it\'s"}\n'],
+    [
+      'typed',
+      'recipe: r\ntrigger: {path: "a/**/*.csv", events: [moved, deleted]}\nparameters: {f: 1.0, i: 1, big: 123456789012345678901234, s: "1.0", b: "true", n: null, l: [1.0, {x: -0.0}], inf: .inf, t: 2024-01-01, multi: "a\\nb", q: "it\'s"}\n'
+    ],
     ['net', 'recipe: r\ntrigger: {port: 9000}\ninput: payload\n'],
     ['cron', 'recipe: r\ntrigger: {schedule: "0 */2 * * *"}\n'],
     ['every', 'recipe: r\ntrigger: {every: 1h30m}\n'],
-    ['manual', 'recipe: r\ntrigger: {manual: true}\nsweep: {x: {start: 0, stop: 1, step: 0.25}, y: {start: 3, stop: 1, step: -1}}\n']
+    [
+      'manual',
+      'recipe: r\ntrigger: {manual: true}\nsweep: {x: {start: 0, stop: 1, step: 0.25}, y: {start: 3, stop: 1, step: -1}}\n'
+    ]
   ];
 
   it.each(samples)('%s', (name, text) => {
@@ -418,8 +447,12 @@ describe('patternDigest', () => {
     expect(patternDigest(ok('p', 'recipe: r\ntrigger: {path: "a/*"}\nparameters: {x: 1.0, y: [1, 2]}\n'))).not.toBe(d);
     expect(patternDigest(ok('p', 'recipe: r\ntrigger: {path: "b/*"}\nparameters: {x: 1, y: [1, 2]}\n'))).not.toBe(d);
     expect(patternDigest(ok('p', 'recipe: s\ntrigger: {path: "a/*"}\nparameters: {x: 1, y: [1, 2]}\n'))).not.toBe(d);
-    expect(patternDigest(ok('p', 'recipe: r\ntrigger: {path: "a/*", events: [created]}\nparameters: {x: 1, y: [1, 2]}\n'))).not.toBe(d);
+    expect(
+      patternDigest(ok('p', 'recipe: r\ntrigger: {path: "a/*", events: [created]}\nparameters: {x: 1, y: [1, 2]}\n'))
+    ).not.toBe(d);
     expect(patternDigest(ok('q', 'recipe: r\ntrigger: {path: "a/*"}\nparameters: {x: 1, y: [1, 2]}\n'))).not.toBe(d);
-    expect(patternDigest(ok('p', 'recipe: r\ntrigger: {path: "a/*"}\ninput: x2\nparameters: {x: 1, y: [1, 2]}\n'))).not.toBe(d);
+    expect(
+      patternDigest(ok('p', 'recipe: r\ntrigger: {path: "a/*"}\ninput: x2\nparameters: {x: 1, y: [1, 2]}\n'))
+    ).not.toBe(d);
   });
 });

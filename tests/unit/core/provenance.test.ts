@@ -1,7 +1,14 @@
 import { jobMatchesFilter, provenanceGraph, provenanceLineage } from '../../../src/core/provenance';
 import type { IJob } from '../../../src/core/types';
 
-function job(id: string, pattern: string, path: string, created: string, parent?: string, extra: Partial<IJob> = {}): IJob {
+function job(
+  id: string,
+  pattern: string,
+  path: string,
+  created: string,
+  parent?: string,
+  extra: Partial<IJob> = {}
+): IJob {
   const j: IJob = {
     id,
     pattern,
@@ -65,7 +72,15 @@ describe('provenance graph (spec §7)', () => {
     ['path glob', { path: 'first/*' }, ['j3', 'j4'], []],
     ['path part', { path: 'Alpha' }, ['j1', 'j3'], [['j1', 'j3']]],
     ['pattern', { pattern: 'Pattern_One' }, ['j1', 'j2'], []],
-    ['recipe', { recipe: 'Append' }, ['j1', 'j2', 'j3', 'j4'], [['j1', 'j3'], ['j2', 'j4']]],
+    [
+      'recipe',
+      { recipe: 'Append' },
+      ['j1', 'j2', 'j3', 'j4'],
+      [
+        ['j1', 'j3'],
+        ['j2', 'j4']
+      ]
+    ],
     ['recipe (none)', { recipe: 'Other' }, [], []],
     ['after', { after: '2024-01-01T10:00:02Z' }, ['j2', 'j3', 'j4'], [['j2', 'j4']]],
     ['before', { before: '2024-01-01T10:00:02Z' }, ['j1', 'j2'], []],
@@ -89,8 +104,16 @@ describe('provenance graph (spec §7)', () => {
   });
 
   it('lineage: ancestors and descendants of one job', () => {
-    expect(provenanceLineage(JOBS, 'j3').map(j => j.id).sort()).toEqual(['j1', 'j3']);
-    expect(provenanceLineage(JOBS, 'j2').map(j => j.id).sort()).toEqual(['j2', 'j4']);
+    expect(
+      provenanceLineage(JOBS, 'j3')
+        .map(j => j.id)
+        .sort()
+    ).toEqual(['j1', 'j3']);
+    expect(
+      provenanceLineage(JOBS, 'j2')
+        .map(j => j.id)
+        .sort()
+    ).toEqual(['j2', 'j4']);
     expect(provenanceLineage(JOBS, 'missing')).toEqual([]);
   });
 });

@@ -161,7 +161,7 @@ const CASES: [string, unknown][] = [
   ['lone low surrogate', 'x\udc00y'],
   ['nbsp and other spaces', 'a\u00a0b\u2003c\u3000d'],
   ['braces and keywords', '{VGRID}/first/{FILENAME}'],
-  ['triple quotes', "'''\"\"\""],
+  ['triple quotes', '\'\'\'"""'],
   ['python escapes in text', '\\x41\\u0041\\N{DASH}'],
   // ints
   ['zero', 0],
@@ -200,7 +200,15 @@ const CASES: [string, unknown][] = [
   ['empty list', []],
   ['dict', { a: 1, 'b c': [1, 2], "k'ey": { nested: 'x\ny' }, '': null }],
   ['empty dict', {}],
-  ['Map with number keys', new Map<unknown, unknown>([[1, 'one'], ['1', 'string one'], [false, 'no'], [null, 'none']])],
+  [
+    'Map with number keys',
+    new Map<unknown, unknown>([
+      [1, 'one'],
+      ['1', 'string one'],
+      [false, 'no'],
+      [null, 'none']
+    ])
+  ],
   ['list of floats', [Infinity, -Infinity, new PyFloat(1), -0]]
 ];
 
@@ -284,7 +292,7 @@ describe('parameterised notebooks run in Python', () => {
       ]
     };
     const values = {
-      infile: "/w/start/it's \"here\".txt",
+      infile: '/w/start/it\'s "here".txt',
       factor: new PyFloat(2),
       data: { k: [1, null, true] },
       text: 'multi\nline\u2028text 😺',
@@ -297,11 +305,15 @@ describe('parameterised notebooks run in Python', () => {
     expect(injected).toEqual(['extra']);
     const cells = notebook.cells.map(c => (Array.isArray(c.source) ? c.source.join('') : c.source));
     const [answer] = runPython([
-      { mode: 'exec', cells, names: ['infile', 'factor', 'data', 'text', 'total', 'a', 'b', 'check', 'extra', 'result'] }
+      {
+        mode: 'exec',
+        cells,
+        names: ['infile', 'factor', 'data', 'text', 'total', 'a', 'b', 'check', 'extra', 'result']
+      }
     ]);
     expect(answer.error).toBeUndefined();
     const got = Object.fromEntries(Object.entries(answer.ok).map(([k, v]) => [k, normalise(v)])) as any;
-    expect(got.infile).toEqual({ str: "/w/start/it's \"here\".txt" });
+    expect(got.infile).toEqual({ str: '/w/start/it\'s "here".txt' });
     expect(got.factor).toEqual({ float: 2 });
     expect(got.data).toEqual(expectedTag(values.data));
     expect(got.text).toEqual({ str: 'multi\nline\u2028text 😺' });
@@ -321,10 +333,7 @@ describe('parameterised notebooks run in Python', () => {
       nbformat: 4,
       nbformat_minor: 4,
       metadata: {},
-      cells: [
-        { ...code('x = 1\ny = "a"\n'), metadata: { tags: ['parameters'] } },
-        code('z = x * 2\n')
-      ]
+      cells: [{ ...code('x = 1\ny = "a"\n'), metadata: { tags: ['parameters'] } }, code('z = x * 2\n')]
     };
     const { notebook, mode } = parameteriseNotebook(nb, { x: 21, y: 'b' });
     expect(mode).toBe('parameters-cell');

@@ -90,7 +90,11 @@ describe('validateSweep', () => {
   });
 
   it('uses thesis field names when asked', () => {
-    const [i] = validateSweep('x', { start: 0, stop: 1, step: 0 }, { field: 'parameterize_over.x', stepKey: 'increment' });
+    const [i] = validateSweep(
+      'x',
+      { start: 0, stop: 1, step: 0 },
+      { field: 'parameterize_over.x', stepKey: 'increment' }
+    );
     expect(i.field).toBe('parameterize_over.x.increment');
   });
 });

@@ -11,7 +11,9 @@ import type { IScheduleTrigger } from '../../../src/core/types';
 
 const at = (iso: string) => Date.parse(iso);
 const cron = (expr: string, timezone?: string): IScheduleTrigger =>
-  timezone === undefined ? { kind: 'schedule', cron: expr, missed: 'once' } : { kind: 'schedule', cron: expr, timezone, missed: 'once' };
+  timezone === undefined
+    ? { kind: 'schedule', cron: expr, missed: 'once' }
+    : { kind: 'schedule', cron: expr, timezone, missed: 'once' };
 const every = (ms: number): IScheduleTrigger => ({ kind: 'schedule', everyMs: ms, missed: 'once' });
 
 /** Firings in (from, to] one by one with croner: the slow, obvious answer. */
@@ -26,7 +28,16 @@ function walk(t: IScheduleTrigger, from: number, to: number): number[] {
 
 describe('validateCron (croner)', () => {
   it('accepts 5 fields, 6 with seconds, names and nicknames', () => {
-    for (const ok of ['*/10 * * * *', '0 9 * * MON-FRI', '*/5 * * * * *', '0 0 12 1 JAN,jul *', '0 0 L * *', '0 0 * * 5#L', '0 0 * * FRI#2', '0 0 * * 7']) {
+    for (const ok of [
+      '*/10 * * * *',
+      '0 9 * * MON-FRI',
+      '*/5 * * * * *',
+      '0 0 12 1 JAN,jul *',
+      '0 0 L * *',
+      '0 0 * * 5#L',
+      '0 0 * * FRI#2',
+      '0 0 * * 7'
+    ]) {
       expect([ok, validateCron('trigger.schedule', ok)]).toEqual([ok, []]);
     }
     for (const nick of ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly', '@HOURLY']) {
@@ -66,7 +77,10 @@ describe('validateCron (croner)', () => {
     expect(validateTimezone('trigger.timezone', 'UTC')).toEqual([]);
     expect(validateTimezone('trigger.timezone', 'America/New_York')).toEqual([]);
     const [bad] = validateTimezone('trigger.timezone', 'Europe/Kopenhagen');
-    expect(bad).toMatchObject({ field: 'trigger.timezone', message: 'is not a known time zone (got "Europe/Kopenhagen")' });
+    expect(bad).toMatchObject({
+      field: 'trigger.timezone',
+      message: 'is not a known time zone (got "Europe/Kopenhagen")'
+    });
     expect(bad.fix).toMatch(/did you mean "Europe\/Copenhagen"/);
     expect(validateTimezone('f', '')[0].message).toMatch(/must be a time zone name/);
     expect(validateTimezone('f', ['UTC'])[0].message).toMatch(/got a list/);
@@ -88,7 +102,9 @@ describe('nextFiring', () => {
     const t = cron('0 9 * * *', 'Europe/Copenhagen');
     expect(nextFiring(t, at('2024-01-10T12:00:00Z'))).toBe(at('2024-01-11T08:00:00Z')); // UTC+1
     expect(nextFiring(t, at('2024-07-10T12:00:00Z'))).toBe(at('2024-07-11T07:00:00Z')); // UTC+2
-    expect(nextFiring(cron('0 9 * * *', 'America/New_York'), at('2024-01-10T00:00:00Z'))).toBe(at('2024-01-10T14:00:00Z'));
+    expect(nextFiring(cron('0 9 * * *', 'America/New_York'), at('2024-01-10T00:00:00Z'))).toBe(
+      at('2024-01-10T14:00:00Z')
+    );
   });
 
   it('every: on the grid anchor + k·every, both ways from the anchor', () => {
@@ -130,10 +146,19 @@ describe('missedFirings', () => {
     for (const [t, from, to] of cases) {
       const expected = walk(t, at(from), at(to));
       const got = missedFirings(t, at(from), at(to), 0);
-      expect([t.cron, from, to, got]).toEqual([t.cron, from, to, { count: expected.length, latest: expected[expected.length - 1] }]);
+      expect([t.cron, from, to, got]).toEqual([
+        t.cron,
+        from,
+        to,
+        { count: expected.length, latest: expected[expected.length - 1] }
+      ]);
     }
-    expect(missedFirings(cron('0 0 1 1 *', 'UTC'), at('2024-01-01T00:00:00Z'), at('2024-12-31T00:00:00Z'), 0)).toEqual({ count: 0 });
-    expect(missedFirings(cron('0 0 1 1 *', 'UTC'), at('2024-01-01T00:00:00Z'), at('2024-01-01T00:00:00Z'), 0)).toEqual({ count: 0 });
+    expect(missedFirings(cron('0 0 1 1 *', 'UTC'), at('2024-01-01T00:00:00Z'), at('2024-12-31T00:00:00Z'), 0)).toEqual({
+      count: 0
+    });
+    expect(missedFirings(cron('0 0 1 1 *', 'UTC'), at('2024-01-01T00:00:00Z'), at('2024-01-01T00:00:00Z'), 0)).toEqual({
+      count: 0
+    });
   });
 
   it('cron: the latest is exact across daylight saving; the count at least 1', () => {
@@ -155,19 +180,32 @@ describe('missedFirings', () => {
   it('a 1-second cron over a month of downtime: fast, count capped, latest exact', () => {
     const last = at('2024-01-01T00:00:00Z');
     const now = at('2024-02-01T06:07:08.900Z');
-    for (const t of [cron('* * * * * *'), cron('* * * * * *', 'Europe/Copenhagen'), cron('* * * * *', 'Europe/Copenhagen')]) {
+    for (const t of [
+      cron('* * * * * *'),
+      cron('* * * * * *', 'Europe/Copenhagen'),
+      cron('* * * * *', 'Europe/Copenhagen')
+    ]) {
       const started = Date.now();
       const got = missedFirings(t, last, now, 0);
       const took = Date.now() - started;
       const latest = t.cron === '* * * * * *' ? at('2024-02-01T06:07:08Z') : at('2024-02-01T06:07:00Z');
-      expect([t.cron, t.timezone, got]).toEqual([t.cron, t.timezone, { count: MAX_MISSED_COUNT, latest, capped: true }]);
+      expect([t.cron, t.timezone, got]).toEqual([
+        t.cron,
+        t.timezone,
+        { count: MAX_MISSED_COUNT, latest, capped: true }
+      ]);
       expect(took).toBeLessThan(2000); // typically well under 100 ms
     }
   });
 
   it('years of downtime of a rare cron: every firing counted, quickly', () => {
     const started = Date.now();
-    const got = missedFirings(cron('0 0 29 2 *', 'Europe/Copenhagen'), at('2000-01-01T00:00:00Z'), at('2030-01-01T00:00:00Z'), 0);
+    const got = missedFirings(
+      cron('0 0 29 2 *', 'Europe/Copenhagen'),
+      at('2000-01-01T00:00:00Z'),
+      at('2030-01-01T00:00:00Z'),
+      0
+    );
     expect(got).toEqual({ count: 8, latest: at('2028-02-28T23:00:00Z') });
     expect(Date.now() - started).toBeLessThan(2000);
   });

@@ -31,19 +31,35 @@ function bad(yaml: string): IValidationIssue[] {
 
 const fields = (yaml: string) => bad(yaml).map(i => i.field);
 
-const NET = { kind: 'network', host: DEFAULT_NETWORK_HOST, maxBytes: DEFAULT_MAX_PAYLOAD_BYTES, maxConnections: DEFAULT_MAX_CONNECTIONS };
+const NET = {
+  kind: 'network',
+  host: DEFAULT_NETWORK_HOST,
+  maxBytes: DEFAULT_MAX_PAYLOAD_BYTES,
+  maxConnections: DEFAULT_MAX_CONNECTIONS
+};
 
 describe('parseTrigger: file', () => {
   it('path and events as before', () => {
     expect(ok('{path: "start/*"}')).toEqual({ kind: 'file', path: 'start/*', events: ['created', 'modified'] });
-    expect(ok('{path: "a/*", events: [deleted, moved]}')).toEqual({ kind: 'file', path: 'a/*', events: ['moved', 'deleted'] });
+    expect(ok('{path: "a/*", events: [deleted, moved]}')).toEqual({
+      kind: 'file',
+      path: 'a/*',
+      events: ['moved', 'deleted']
+    });
   });
 
   it('refuses options of other kinds, naming the field and its kind', () => {
     const [i] = bad('{path: "a/*", secret: x}');
-    expect(i).toEqual({ field: 'trigger.secret', message: 'only applies to network triggers ("port")', fix: 'remove "secret"' });
+    expect(i).toEqual({
+      field: 'trigger.secret',
+      message: 'only applies to network triggers ("port")',
+      fix: 'remove "secret"'
+    });
     expect(fields('{path: "a/*", missed: skip, timezone: UTC}')).toEqual(['trigger.missed', 'trigger.timezone']);
-    expect(bad('{path: "a/*", pth: x}')[0]).toMatchObject({ field: 'trigger.pth', fix: expect.stringMatching(/did you mean "path"/) });
+    expect(bad('{path: "a/*", pth: x}')[0]).toMatchObject({
+      field: 'trigger.pth',
+      fix: expect.stringMatching(/did you mean "path"/)
+    });
   });
 });
 
@@ -53,7 +69,9 @@ describe('parseTrigger: network', () => {
   });
 
   it('every option', () => {
-    const t = ok('{port: 9000, host: "0.0.0.0", secret: "s3cret", tls: {cert: certs/server.pem, key: certs/server.key}, max_bytes: 100MB, max_connections: 8}');
+    const t = ok(
+      '{port: 9000, host: "0.0.0.0", secret: "s3cret", tls: {cert: certs/server.pem, key: certs/server.key}, max_bytes: 100MB, max_connections: 8}'
+    );
     expect(t).toEqual({
       kind: 'network',
       port: 9000,
@@ -74,7 +92,10 @@ describe('parseTrigger: network', () => {
     expect(fields('{port: 9000, host: "tcp://x"}')).toEqual(['trigger.host']);
     expect(bad('{port: 9000, host: "[::1]"}')[0].fix).toBe('write host: "::1"');
     expect(fields('{port: 9000, host: null}')).toEqual(['trigger.host']);
-    expect(bad('{port: 9000, host: "0.0.0.0:9000"}')[0]).toMatchObject({ message: expect.stringMatching(/contains a port/), fix: expect.stringMatching(/host: "0.0.0.0", port: 9000/) });
+    expect(bad('{port: 9000, host: "0.0.0.0:9000"}')[0]).toMatchObject({
+      message: expect.stringMatching(/contains a port/),
+      fix: expect.stringMatching(/host: "0.0.0.0", port: 9000/)
+    });
     expect(fields('{port: 9000, secret: ""}')).toEqual(['trigger.secret']);
     expect(bad('{port: 9000, secret: 12345}')[0].message).toMatch(/must be text \(got the number 12345\)/);
     expect(bad('{port: 9000, secret: "a\\nb"}')[0].message).toMatch(/single line/);
@@ -87,7 +108,11 @@ describe('parseTrigger: network', () => {
     for (const n of ['0', '10001', '2.5', '8.0', '"8"']) {
       expect([n, fields(`{port: 9000, max_connections: ${n}}`)]).toEqual([n, ['trigger.max_connections']]);
     }
-    expect(fields('{port: 0, host: "", max_connections: 0}')).toEqual(['trigger.port', 'trigger.host', 'trigger.max_connections']);
+    expect(fields('{port: 0, host: "", max_connections: 0}')).toEqual([
+      'trigger.port',
+      'trigger.host',
+      'trigger.max_connections'
+    ]);
     expect(fields('{port: 9000, events: [created], every: 5s}')).toEqual(['trigger']);
   });
 
@@ -96,8 +121,12 @@ describe('parseTrigger: network', () => {
     expect(listenerMismatch(a, ok('{port: 9000}') as INetworkTrigger)).toBeUndefined();
     expect(listenerMismatch(a, ok('{port: 9000, host: "0.0.0.0"}') as INetworkTrigger)).toMatch(/host/);
     expect(listenerMismatch(a, ok('{port: 9000, secret: x}') as INetworkTrigger)).toMatch(/secret/);
-    expect(listenerMismatch(a, ok('{port: 9000, tls: {cert: c, key: k}}') as INetworkTrigger)).toMatch(/tls \(none vs cert c, key k\)/);
-    expect(listenerMismatch(a, ok('{port: 9000, max_bytes: 1MB}') as INetworkTrigger)).toMatch(/max_bytes \(1GiB vs 1MB\)/);
+    expect(listenerMismatch(a, ok('{port: 9000, tls: {cert: c, key: k}}') as INetworkTrigger)).toMatch(
+      /tls \(none vs cert c, key k\)/
+    );
+    expect(listenerMismatch(a, ok('{port: 9000, max_bytes: 1MB}') as INetworkTrigger)).toMatch(
+      /max_bytes \(1GiB vs 1MB\)/
+    );
     expect(listenerMismatch(a, ok('{port: 9000, max_connections: 2}') as INetworkTrigger)).toMatch(/max_connections/);
   });
 });
@@ -110,7 +139,11 @@ describe('parseTrigger: timers', () => {
       timezone: 'Europe/Copenhagen',
       missed: 'skip'
     });
-    expect(ok('{schedule: "0 0 9 * * MON-FRI"}')).toEqual({ kind: 'schedule', cron: '0 0 9 * * MON-FRI', missed: 'once' });
+    expect(ok('{schedule: "0 0 9 * * MON-FRI"}')).toEqual({
+      kind: 'schedule',
+      cron: '0 0 9 * * MON-FRI',
+      missed: 'once'
+    });
     expect(ok('{schedule: "@hourly"}')).toMatchObject({ cron: '@hourly' });
     expect(ok('{schedule: "@midnight"}')).toMatchObject({ cron: '@midnight' });
     expect(ok('{every: 30s, missed: skip}')).toEqual({ kind: 'schedule', everyMs: 30000, missed: 'skip' });
@@ -119,16 +152,25 @@ describe('parseTrigger: timers', () => {
 
   it('an invalid cron, time zone or policy is reported on its own field', () => {
     const [cron] = bad('{schedule: "0 25 * * *"}');
-    expect(cron).toMatchObject({ field: 'trigger.schedule', message: 'is not a valid cron expression: the hour 25 is outside 0-23' });
+    expect(cron).toMatchObject({
+      field: 'trigger.schedule',
+      message: 'is not a valid cron expression: the hour 25 is outside 0-23'
+    });
     expect(cron.fix).toMatch(/e\.g\. "\*\/10 \* \* \* \*"/);
     const [tz] = bad('{schedule: "0 * * * *", timezone: "Europe/Copenhagn"}');
-    expect(tz).toMatchObject({ field: 'trigger.timezone', message: 'is not a known time zone (got "Europe/Copenhagn")' });
+    expect(tz).toMatchObject({
+      field: 'trigger.timezone',
+      message: 'is not a known time zone (got "Europe/Copenhagn")'
+    });
     expect(tz.fix).toMatch(/did you mean "Europe\/Copenhagen"/);
     expect(fields('{schedule: "0 * * * *", timezone: "Mars/Olympus"}')).toEqual(['trigger.timezone']);
     expect(fields('{schedule: "0 * * * *", timezone: 5}')).toEqual(['trigger.timezone']);
     expect(fields('{schedule: "0 * * * *", missed: all}')).toEqual(['trigger.missed']);
     expect(fields('{every: 5m, missed: true}')).toEqual(['trigger.missed']);
-    expect(bad('{every: 5m, timezone: UTC}')[0]).toMatchObject({ field: 'trigger.timezone', message: expect.stringMatching(/no time zone/) });
+    expect(bad('{every: 5m, timezone: UTC}')[0]).toMatchObject({
+      field: 'trigger.timezone',
+      message: expect.stringMatching(/no time zone/)
+    });
     expect(bad('{path: "a/*", timezone: UTC}')[0].message).toBe('only applies to cron schedules ("schedule")');
     expect(fields('{path: "a/*", constructor: 1, __proto__: 2}')).toEqual(['trigger.constructor', 'trigger.__proto__']);
     expect(fields('{every: 500ms}')).toEqual(['trigger.every']);
@@ -155,23 +197,38 @@ describe('parseTrigger: manual', () => {
 describe('parseTrigger: absent', () => {
   it('a glob and a silence of at least 1s', () => {
     expect(ok('{absent: {path: "in/*", for: 10m}}')).toEqual({ kind: 'absent', path: 'in/*', forMs: 600000 });
-    expect(ok('{absent: {for: 1s, path: "in/**/*.csv"}}')).toEqual({ kind: 'absent', path: 'in/**/*.csv', forMs: 1000 });
+    expect(ok('{absent: {for: 1s, path: "in/**/*.csv"}}')).toEqual({
+      kind: 'absent',
+      path: 'in/**/*.csv',
+      forMs: 1000
+    });
   });
 
   it('refuses what is wrong, field by field', () => {
     expect(fields('{absent: true}')).toEqual(['trigger.absent']);
     expect(fields('{absent: {path: "in/*"}}')).toEqual(['trigger.absent.for']);
     expect(fields('{absent: {for: 10m}}')).toEqual(['trigger.absent.path']);
-    expect(fields('{absent: {path: "../x", for: soon, since: 1}}')).toEqual(['trigger.absent.since', 'trigger.absent.path', 'trigger.absent.for']);
+    expect(fields('{absent: {path: "../x", for: soon, since: 1}}')).toEqual([
+      'trigger.absent.since',
+      'trigger.absent.path',
+      'trigger.absent.for'
+    ]);
     expect(fields('{absent: {path: "in/*", for: 500ms}}')).toEqual(['trigger.absent.for']);
-    expect(bad('{path: "in/*", absent: {for: 10m}}')[0]).toMatchObject({ field: 'trigger', fix: expect.stringMatching(/inside "absent"/) });
+    expect(bad('{path: "in/*", absent: {for: 10m}}')[0]).toMatchObject({
+      field: 'trigger',
+      fix: expect.stringMatching(/inside "absent"/)
+    });
     expect(fields('{absent: {path: "in/*", for: 10m}, events: [created]}')).toEqual(['trigger.events']);
   });
 });
 
 describe('parseTrigger: shape', () => {
   it('no kind, two kinds, not a mapping', () => {
-    expect(bad('{}')[0]).toMatchObject({ field: 'trigger', message: 'has no event filter', fix: expect.stringMatching(/absent: \{path/) });
+    expect(bad('{}')[0]).toMatchObject({
+      field: 'trigger',
+      message: 'has no event filter',
+      fix: expect.stringMatching(/absent: \{path/)
+    });
     expect(bad('{port: 1, schedule: "* * * * *"}')[0].message).toMatch(/2 event filters \(port, schedule\)/);
     expect(bad('[a]')[0].message).toMatch(/must be a mapping \(got a list\)/);
     expect(bad('{port: 9000, host: x, colour: red}').map(i => i.field)).toEqual(['trigger.colour']);
@@ -203,10 +260,16 @@ describe('writing triggers', () => {
   });
 
   it('writes defaults only when they are not the default', () => {
-    expect(triggerToObject(ok('{port: 9000, host: "127.0.0.1", max_bytes: 1GiB, max_connections: 64}'))).toEqual({ port: 9000 });
+    expect(triggerToObject(ok('{port: 9000, host: "127.0.0.1", max_bytes: 1GiB, max_connections: 64}'))).toEqual({
+      port: 9000
+    });
     expect(triggerToObject(ok('{every: 30s, missed: once}'))).toEqual({ every: '30s' });
     expect(triggerToObject(ok('{port: 9000, max_bytes: 100MB}'))).toEqual({ port: 9000, max_bytes: '100MB' });
-    expect(triggerToObject(ok('{schedule: "0 * * * *", timezone: UTC, missed: skip}'))).toEqual({ schedule: '0 * * * *', timezone: 'UTC', missed: 'skip' });
+    expect(triggerToObject(ok('{schedule: "0 * * * *", timezone: UTC, missed: skip}'))).toEqual({
+      schedule: '0 * * * *',
+      timezone: 'UTC',
+      missed: 'skip'
+    });
     expect(triggerToObject(ok('{absent: {path: "in/*", for: 600}}'))).toEqual({ absent: { path: 'in/*', for: '10m' } });
   });
 
@@ -286,14 +349,19 @@ describe('warnings and summaries', () => {
   });
 
   it('a manual glob is the trigger file for output checks', () => {
-    const p = parsePattern('p', 'recipe: r\ntrigger: {manual: true, path: "a/*"}\noutputs: {o: "{VGRID}/{REL_DIR}/../../x"}\n');
+    const p = parsePattern(
+      'p',
+      'recipe: r\ntrigger: {manual: true, path: "a/*"}\noutputs: {o: "{VGRID}/{REL_DIR}/../../x"}\n'
+    );
     expect(p.warnings.map(w => w.field)).toEqual(['outputs.o']);
   });
 
   it('summaries never show a secret', () => {
     const s = (yaml: string) => triggerSummary(ok(yaml));
     expect(s('{path: "a/*"}')).toBe('files a/* (created, modified)');
-    expect(s('{port: 9000, host: "0.0.0.0", secret: "s3cret", tls: {cert: c, key: k}}')).toBe('TLS port 9000 on 0.0.0.0 with a secret');
+    expect(s('{port: 9000, host: "0.0.0.0", secret: "s3cret", tls: {cert: c, key: k}}')).toBe(
+      'TLS port 9000 on 0.0.0.0 with a secret'
+    );
     expect(s('{schedule: "0 * * * *", timezone: UTC}')).toBe('cron "0 * * * *" (UTC)');
     expect(s('{every: 90s}')).toBe('every 90s');
     expect(s('{manual: true, path: "review/*"}')).toBe('manual approval of review/*');

@@ -148,7 +148,10 @@ describe('P3 a pattern describes the event filter', () => {
     const wf = new Workflow();
     wf.setRecipe(recipe('r'));
     wf.setPattern(pattern('P', 'r', 'data/*.csv'));
-    wf.setPattern({ ...pattern('D', 'r', 'data/*.csv'), trigger: { kind: 'file', path: 'data/*.csv', events: ['deleted'] } });
+    wf.setPattern({
+      ...pattern('D', 'r', 'data/*.csv'),
+      trigger: { kind: 'file', path: 'data/*.csv', events: ['deleted'] }
+    });
     expect(wf.match(event('data/x.csv')).map(r => r.pattern.name)).toEqual(['P']);
     expect(wf.match(event('data/x.csv', 'modified')).map(r => r.pattern.name)).toEqual(['P']);
     expect(wf.match(event('data/x.csv', 'deleted')).map(r => r.pattern.name)).toEqual(['D']);
@@ -161,7 +164,14 @@ describe('P4 a pattern defines the variables passed to the recipe', () => {
   it('input, parameters, outputs and sweep reach the rule', () => {
     const wf = new Workflow();
     wf.setRecipe(recipe('r'));
-    wf.setPattern(pattern('P', 'r', 'start/*', 'input: infile\nparameters: {extra: "x"}\noutputs: {outfile: "{VGRID}/first/{FILENAME}"}\nsweep: {n: {start: 1, stop: 2, step: 1}}'));
+    wf.setPattern(
+      pattern(
+        'P',
+        'r',
+        'start/*',
+        'input: infile\nparameters: {extra: "x"}\noutputs: {outfile: "{VGRID}/first/{FILENAME}"}\nsweep: {n: {start: 1, stop: 2, step: 1}}'
+      )
+    );
     const p = wf.rulesForPattern('P')[0].pattern;
     expect(p.input).toBe('infile');
     expect(p.parameters).toEqual({ extra: 'x' });
@@ -267,9 +277,15 @@ describe('M2 a rule inherits the pattern filter', () => {
   it('ruleMatchesPath ignores the event kind (retroactive matching) and non-file rules', () => {
     const wf = new Workflow();
     wf.setRecipe(recipe('r'));
-    const [rule] = wf.setPattern({ ...pattern('D', 'r', 'x/*'), trigger: { kind: 'file', path: 'x/*', events: ['deleted'] } }).created;
+    const [rule] = wf.setPattern({
+      ...pattern('D', 'r', 'x/*'),
+      trigger: { kind: 'file', path: 'x/*', events: ['deleted'] }
+    }).created;
     expect(wf.ruleMatchesPath(rule, 'x/a')).toBe(true);
-    const [timer] = wf.setPattern({ ...pattern('T', 'r'), trigger: { kind: 'schedule', everyMs: 60000, missed: 'once' } }).created;
+    const [timer] = wf.setPattern({
+      ...pattern('T', 'r'),
+      trigger: { kind: 'schedule', everyMs: 60000, missed: 'once' }
+    }).created;
     expect(wf.ruleMatchesPath(timer, 'start/a')).toBe(false);
   });
 });
@@ -293,8 +309,18 @@ describe('M7/M8 every event is compared with every current rule by its filter', 
   function foundational(): Workflow {
     const wf = new Workflow();
     wf.setRecipe(recipe('Append'));
-    wf.setPattern(parsePattern('Pattern_One', 'input_file: infile\ninput_paths:\n- start/*\noutput:\n  outfile: \'{VGRID}/first/{FILENAME}\'\nparameterize_over: {}\nrecipes:\n- Append\nvariables:\n  extra: This line was added by Pattern_One\n').pattern!);
-    wf.setPattern(parsePattern('Pattern_Two', 'input_file: infile\ninput_paths:\n- first/*\noutput:\n  outfile: \'{VGRID}/second/{FILENAME}\'\nparameterize_over: {}\nrecipes:\n- Append\nvariables:\n  extra: This line was added by Pattern_Two\n').pattern!);
+    wf.setPattern(
+      parsePattern(
+        'Pattern_One',
+        "input_file: infile\ninput_paths:\n- start/*\noutput:\n  outfile: '{VGRID}/first/{FILENAME}'\nparameterize_over: {}\nrecipes:\n- Append\nvariables:\n  extra: This line was added by Pattern_One\n"
+      ).pattern!
+    );
+    wf.setPattern(
+      parsePattern(
+        'Pattern_Two',
+        "input_file: infile\ninput_paths:\n- first/*\noutput:\n  outfile: '{VGRID}/second/{FILENAME}'\nparameterize_over: {}\nrecipes:\n- Append\nvariables:\n  extra: This line was added by Pattern_Two\n"
+      ).pattern!
+    );
     return wf;
   }
 
@@ -317,7 +343,14 @@ describe('M7/M8 every event is compared with every current rule by its filter', 
     wf.setPattern(pattern('brace', 'r', '{a,z}/b/c/*'));
     wf.setPattern(pattern('other', 'r', 'a/b/d/*'));
     wf.setPattern(pattern('dir', 'r', 'a/b/c/**'));
-    expect(wf.match(event('a/b/c/x.txt')).map(r => r.pattern.name)).toEqual(['deep', 'any', 'mid', 'exact', 'brace', 'dir']);
+    expect(wf.match(event('a/b/c/x.txt')).map(r => r.pattern.name)).toEqual([
+      'deep',
+      'any',
+      'mid',
+      'exact',
+      'brace',
+      'dir'
+    ]);
     expect(wf.match(event('z/b/c/y.bin')).map(r => r.pattern.name)).toEqual(['brace']);
     // `a/b/c/**` also matches the directory path itself.
     expect(wf.match(event('a/b/c')).map(r => r.pattern.name)).toEqual(['mid', 'dir']);
@@ -329,7 +362,11 @@ describe('M7/M8 every event is compared with every current rule by its filter', 
     wf.setRecipe(recipe('r'));
     const base = pattern('p0', 'r', 'dir0/*');
     for (let i = 0; i < 10000; i++) {
-      wf.setPattern({ ...base, name: `p${i}`, trigger: { kind: 'file', path: `dir${i}/*`, events: ['created', 'modified'] } });
+      wf.setPattern({
+        ...base,
+        name: `p${i}`,
+        trigger: { kind: 'file', path: `dir${i}/*`, events: ['created', 'modified'] }
+      });
     }
     wf.setPattern(pattern('everywhere', 'r', '**/*.dat'));
     expect(wf.rules.size).toBe(10001);
@@ -364,7 +401,10 @@ describe('M7/M8 every event is compared with every current rule by its filter', 
   it('only file rules match file events; others are listed by kind and port', () => {
     const wf = new Workflow();
     wf.setRecipe(recipe('r'));
-    wf.setPattern({ ...pattern('net', 'r'), trigger: { kind: 'network', port: 9000, host: '127.0.0.1', maxBytes: 1024, maxConnections: 1 } });
+    wf.setPattern({
+      ...pattern('net', 'r'),
+      trigger: { kind: 'network', port: 9000, host: '127.0.0.1', maxBytes: 1024, maxConnections: 1 }
+    });
     wf.setPattern({ ...pattern('timer', 'r'), trigger: { kind: 'schedule', cron: '* * * * *', missed: 'once' } });
     wf.setPattern({ ...pattern('man', 'r'), trigger: { kind: 'manual' } });
     expect(wf.match(event('start/a'))).toEqual([]);
@@ -380,7 +420,9 @@ describe('M9 a match schedules one or more jobs', () => {
     const wf = new Workflow();
     wf.setRecipe(recipe('r'));
     wf.setPattern(pattern('single', 'r', 'in/*'));
-    wf.setPattern(pattern('swept', 'r', 'in/*', 'sweep: {a: {start: 1, stop: 3, step: 1}, b: {start: 0.5, stop: 1, step: 0.5}}'));
+    wf.setPattern(
+      pattern('swept', 'r', 'in/*', 'sweep: {a: {start: 1, stop: 3, step: 1}, b: {start: 0.5, stop: 1, step: 0.5}}')
+    );
     const jobs = wf.match(event('in/data.csv')).map(rule => sweepCombinations(rule.pattern.sweep).length);
     expect(jobs).toEqual([1, 6]);
   });

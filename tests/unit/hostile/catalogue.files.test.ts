@@ -32,7 +32,10 @@ describe('hostile trigger files', () => {
   afterAll(async () => {
     // Release any reader blocked opening the FIFO, so nothing hangs at exit.
     for (const fifo of ['h/fifo', 'h/fifo2']) {
-      await fs.open(c.abs(fifo), constants.O_WRONLY | constants.O_NONBLOCK).then(h => h.close(), () => undefined);
+      await fs.open(c.abs(fifo), constants.O_WRONLY | constants.O_NONBLOCK).then(
+        h => h.close(),
+        () => undefined
+      );
     }
     await c.stop();
   });
@@ -58,7 +61,10 @@ describe('hostile trigger files', () => {
     await c.write('h/gone.txt', 'soon gone');
     await until(() => jobsFor('h/gone.txt').length > 0);
     await fs.rm(c.abs('h/gone.txt'));
-    await until(() => jobsFor('h/gone.txt').every(j => ['skipped', 'failed', 'cancelled', 'done'].includes(j.status)), 20000);
+    await until(
+      () => jobsFor('h/gone.txt').every(j => ['skipped', 'failed', 'cancelled', 'done'].includes(j.status)),
+      20000
+    );
     expect(jobsFor('h/gone.txt').map(j => j.status)).toEqual(['skipped']);
     await until(() => jobsFor('slow/first.txt').some(j => j.status === 'done'));
     await c.stillServing();

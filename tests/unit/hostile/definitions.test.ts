@@ -31,8 +31,10 @@ function workerScript(): string {
 }
 
 const SAMPLES: Record<string, string> = {
-  floats: 'recipe: r\ntrigger: {path: "a/*"}\nparameters:\n  f: 1.0\n  g: 2.5\n  big: 123456789012345678901234567890\n  nested: {l: [1.0, 2, "x", null, true]}\nmax_jobs: 3\nmax_rate: 0.5\nretries: 2\n',
-  thesis: 'input_file: infile\ninput_paths:\n- start/*\noutput:\n  outfile: \'{VGRID}/first/{FILENAME}\'\nparameterize_over: {}\nrecipes:\n- Append\nvariables:\n  extra: x\nmax_depth: 7\n',
+  floats:
+    'recipe: r\ntrigger: {path: "a/*"}\nparameters:\n  f: 1.0\n  g: 2.5\n  big: 123456789012345678901234567890\n  nested: {l: [1.0, 2, "x", null, true]}\nmax_jobs: 3\nmax_rate: 0.5\nretries: 2\n',
+  thesis:
+    "input_file: infile\ninput_paths:\n- start/*\noutput:\n  outfile: '{VGRID}/first/{FILENAME}'\nparameterize_over: {}\nrecipes:\n- Append\nvariables:\n  extra: x\nmax_depth: 7\n",
   broken: 'recipe: r\ntrigger: {path: "a/*"}\nbad: [\n',
   warned: 'recipe: r\ntrigger: {path: "a/*"}\noutputs: {o: /tmp/x}\n',
   proto: 'recipe: r\ntrigger: {path: "a/*"}\nparameters:\n  d: {__proto__: 1, constructor: 2}\n'
@@ -89,7 +91,10 @@ describe('parsing definitions in a worker thread', () => {
   });
 
   it('a state monitor with the worker applies files in order, with the same results', async () => {
-    const root = await makeWorkgroup({ '.meow/patterns/Good.yaml': GOOD_PATTERN, '.meow/patterns/Bad.yaml': 'recipe: [\n' });
+    const root = await makeWorkgroup({
+      '.meow/patterns/Good.yaml': GOOD_PATTERN,
+      '.meow/patterns/Bad.yaml': 'recipe: [\n'
+    });
     const workflow = new Workflow();
     const monitor = new StateMonitor({ root, workflow, onChanges: () => undefined, parseWorkerScript: script });
     try {

@@ -17,7 +17,8 @@ export const copy: Script = async (p, io) => {
   await io.write(p.outfile, text);
 };
 
-export const GOOD_PATTERN = 'recipe: Copy\ntrigger: {path: "good/*"}\ninput: infile\noutputs:\n  outfile: "{VGRID}/good_out/{FILENAME}"\n';
+export const GOOD_PATTERN =
+  'recipe: Copy\ntrigger: {path: "good/*"}\ninput: infile\noutputs:\n  outfile: "{VGRID}/good_out/{FILENAME}"\n';
 export const COPY_RECIPE = recipeNotebook({ infile: "''", outfile: "''" });
 
 export class Catalogue {
@@ -34,7 +35,13 @@ export class Catalogue {
       ...files
     });
     this.conductor = new ScriptedConductor({ Copy: copy, ...scripts });
-    this.runner = new MeowRunner({ root: this.root, workers: 1, settleMs: 30, conductor: this.conductor, log: this.log });
+    this.runner = new MeowRunner({
+      root: this.root,
+      workers: 1,
+      settleMs: 30,
+      conductor: this.conductor,
+      log: this.log
+    });
     await this.runner.start();
     await this.stillServing();
   }

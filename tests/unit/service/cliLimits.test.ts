@@ -68,7 +68,9 @@ describe('meow paused / meow resume', () => {
     expect(await meow('paused', root)).toBe(0);
     const lines = out.split('\n');
     expect(lines[0]).toMatch(/^PATTERN\s+LIMIT\s+SINCE\s+REASON$/);
-    expect(lines[1]).toMatch(/^Alpha\s+max_jobs\s+\d{4}-\d\d-\d\dT.*it has created 1 jobs .*max_jobs is 1 \(trigger "in\/Alpha.txt"\)$/);
+    expect(lines[1]).toMatch(
+      /^Alpha\s+max_jobs\s+\d{4}-\d\d-\d\dT.*it has created 1 jobs .*max_jobs is 1 \(trigger "in\/Alpha.txt"\)$/
+    );
     expect(lines[2]).toMatch(/^Beta\s+max_jobs/);
     expect(out).toContain(`meow resume ${root} PATTERN`);
     expect(await meow('paused', root, '--format', 'json')).toBe(0);
@@ -91,7 +93,9 @@ describe('meow paused / meow resume', () => {
     expect(restarted.isPaused('Alpha')).toBe(false);
 
     expect(await meow('resume', root, 'Alpha')).toBe(1);
-    expect(err).toBe('error: pattern "Alpha" is not paused (there is no .meow/paused/Alpha.yaml); no pattern is paused\n');
+    expect(err).toBe(
+      'error: pattern "Alpha" is not paused (there is no .meow/paused/Alpha.yaml); no pattern is paused\n'
+    );
     await trip('Beta');
     expect(await meow('resume', root, 'Alpha')).toBe(1);
     expect(err).toContain('paused patterns: Beta');

@@ -11,7 +11,9 @@ const RECIPE = recipeNotebook({ infile: "''", outfile: "''" });
 async function run(files: Record<string, string>): Promise<{ code: number; out: string }> {
   const root = await makeWorkgroup(files);
   const chunks: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => (chunks.push(String(chunk)), true));
+  const spy = jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: any) => (chunks.push(String(chunk)), true));
   try {
     const code = await validate(root, { stateDir: '.meow' });
     return { code, out: chunks.join('') };
@@ -25,19 +27,25 @@ describe('meow validate', () => {
   it('a keyword typo is an error with the field and a suggestion; exit code 1', async () => {
     const { code, out } = await run({
       '.meow/recipes/Append.ipynb': RECIPE,
-      '.meow/patterns/Typo.yaml': 'recipe: Append\ntrigger: {path: "data/in/*"}\ninput: infile\noutputs:\n  outfile: "{VGRID}/data/out/{FILENAM}"\n'
+      '.meow/patterns/Typo.yaml':
+        'recipe: Append\ntrigger: {path: "data/in/*"}\ninput: infile\noutputs:\n  outfile: "{VGRID}/data/out/{FILENAM}"\n'
     });
     expect(code).toBe(1);
-    expect(out).toMatch(/\.meow\/patterns\/Typo\.yaml:\n {2}pattern "Typo": field "outputs\.outfile" uses \{FILENAM\}, which is not a keyword.*did you mean \{FILENAME\}\?/);
+    expect(out).toMatch(
+      /\.meow\/patterns\/Typo\.yaml:\n {2}pattern "Typo": field "outputs\.outfile" uses \{FILENAM\}, which is not a keyword.*did you mean \{FILENAME\}\?/
+    );
   });
 
   it('a name the recipe does not assign is a warning with "did you mean"; exit code 0', async () => {
     const { code, out } = await run({
       '.meow/recipes/Append.ipynb': RECIPE,
-      '.meow/patterns/Names.yaml': 'recipe: Append\ntrigger: {path: "data/in/*"}\ninput: infile\noutputs:\n  outfle: "{VGRID}/data/out/{FILENAME}"\n'
+      '.meow/patterns/Names.yaml':
+        'recipe: Append\ntrigger: {path: "data/in/*"}\ninput: infile\noutputs:\n  outfle: "{VGRID}/data/out/{FILENAME}"\n'
     });
     expect(code).toBe(0);
-    expect(out).toMatch(/\.meow\/patterns\/Names\.yaml:\n {2}pattern "Names": field "outputs\.outfle" names "outfle", which recipe "Append" does not assign.*did you mean "outfile"\? \(warning\)/);
+    expect(out).toMatch(
+      /\.meow\/patterns\/Names\.yaml:\n {2}pattern "Names": field "outputs\.outfle" names "outfle", which recipe "Append" does not assign.*did you mean "outfile"\? \(warning\)/
+    );
     expect(out).toMatch(/1 pattern\(s\), 1 recipe\(s\), 1 rule\(s\), 0 file\(s\) with problems, 1 with warnings/);
   });
 });

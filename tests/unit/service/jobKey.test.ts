@@ -7,7 +7,12 @@ import { createHash } from 'crypto';
 import type { IJobTrigger } from '../../../src/core/types';
 import { JobFactory } from '../../../src/service/jobs/jobFactory';
 
-const trigger = (path: string, hash?: string): IJobTrigger => ({ kind: 'created', path, time: '2026-11-30T00:00:00.000Z', hash });
+const trigger = (path: string, hash?: string): IJobTrigger => ({
+  kind: 'created',
+  path,
+  time: '2026-11-30T00:00:00.000Z',
+  hash
+});
 
 describe('JobFactory.key', () => {
   it('is the first 32 hex digits of sha256(rule key, path, content, values joined by newlines), as before', () => {

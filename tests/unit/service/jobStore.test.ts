@@ -165,7 +165,10 @@ describe('JobStore', () => {
     await again.update('20261129-120000-000-000001-aaaa', { status: 'running' });
     await again.close();
     // the compacted journal has no torn line left, and a third start warns about nothing
-    const third = new JobStore({ jobsDir: dir, log: { debug: () => 0, info: () => 0, warn: m => warnings.push(`3: ${m}`), error: () => 0 } });
+    const third = new JobStore({
+      jobsDir: dir,
+      log: { debug: () => 0, info: () => 0, warn: m => warnings.push(`3: ${m}`), error: () => 0 }
+    });
     expect((await third.load()).map(j => j.status)).toEqual(['running']);
     expect(warnings.filter(w => w.startsWith('3:'))).toEqual([]);
     await third.close();

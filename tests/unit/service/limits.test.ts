@@ -65,7 +65,12 @@ describe('RuleLimits', () => {
     const refused = l.admit(p, 1, 'in/d.txt');
     expect(refused.ok).toBe(false);
     const rule = (refused as { paused: any }).paused;
-    expect(rule).toMatchObject({ pattern: 'P', limit: 'max_jobs', path: 'in/d.txt', since: new Date(clock).toISOString() });
+    expect(rule).toMatchObject({
+      pattern: 'P',
+      limit: 'max_jobs',
+      path: 'in/d.txt',
+      since: new Date(clock).toISOString()
+    });
     expect(rule.reason).toBe('it has created 3 jobs since it started or was resumed; max_jobs is 3');
     // Paused: the same answer, and no further log lines or signals per event.
     expect(l.admit(p, 1)).toEqual({ ok: false, paused: rule });
@@ -101,7 +106,9 @@ describe('RuleLimits', () => {
     clock += 1000;
     const refused = l.admit(p, 1);
     expect(refused).toMatchObject({ ok: false, paused: { limit: 'max_rate' } });
-    expect((refused as any).paused.reason).toBe('its next job would be job 4 in the last minute; max_rate is 3 per minute');
+    expect((refused as any).paused.reason).toBe(
+      'its next job would be job 4 in the last minute; max_rate is 3 per minute'
+    );
     // Time passing does not lift a pause: only a person does.
     clock += 10 * RATE_WINDOW_MS;
     expect(l.admit(p, 1).ok).toBe(false);

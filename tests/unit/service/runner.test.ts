@@ -55,7 +55,11 @@ describe('MeowRunner', () => {
       }
       await Promise.all(files.map(f => writeFile(root, f, f)));
       await runner!.waitUntilIdle();
-      expect(byPattern('All').map(j => j.trigger.path).sort()).toEqual([...files].sort());
+      expect(
+        byPattern('All')
+          .map(j => j.trigger.path)
+          .sort()
+      ).toEqual([...files].sort());
       expect(byPattern('All').every(j => j.status === 'done')).toBe(true);
     });
   });
@@ -70,7 +74,11 @@ describe('MeowRunner', () => {
       const files = Array.from({ length: 500 }, (_, i) => `d${i}/f.txt`);
       await Promise.all(files.map(f => writeFile(root, f, f)));
       await runner!.waitUntilIdle();
-      expect(jobs().map(j => j.trigger.path).sort()).toEqual([...files].sort());
+      expect(
+        jobs()
+          .map(j => j.trigger.path)
+          .sort()
+      ).toEqual([...files].sort());
     });
   });
 
@@ -87,7 +95,11 @@ describe('MeowRunner', () => {
       expect(jobs()).toHaveLength(0); // pattern without recipe: no rule (P5)
       await writeFile(root, '.meow/recipes/Append.ipynb', appendRecipe);
       await runner!.waitUntilIdle();
-      expect(byPattern('One').map(j => j.trigger.path).sort()).toEqual(['start/a.txt', 'start/b.txt']);
+      expect(
+        byPattern('One')
+          .map(j => j.trigger.path)
+          .sort()
+      ).toEqual(['start/a.txt', 'start/b.txt']);
       expect(byPattern('One').every(j => j.trigger.retroactive)).toBe(true);
       expect(await fs.readFile(path.join(root, 'first/a.txt'), 'utf8')).toBe('A\nx\n');
     });
@@ -122,7 +134,11 @@ describe('MeowRunner', () => {
       await runner!.cancel(queued.id);
       gate.open();
       await runner!.waitUntilIdle();
-      expect(jobs().map(j => j.status).sort()).toEqual(['cancelled', 'done']);
+      expect(
+        jobs()
+          .map(j => j.status)
+          .sort()
+      ).toEqual(['cancelled', 'done']);
       const seq = Math.max(...jobs().map(j => Number(j.id.split('-')[3])));
       await runner!.stop();
       await startRunner({ Slow: () => undefined });
@@ -197,7 +213,9 @@ describe('MeowRunner', () => {
       await runner!.waitUntilIdle();
       const [first, second] = byPattern('Copy');
       expect(first.status).toBe('skipped');
-      expect(first.error!.message).toMatch(new RegExp(`superseded by job ${second.id} for a newer version of in/data.txt`));
+      expect(first.error!.message).toMatch(
+        new RegExp(`superseded by job ${second.id} for a newer version of in/data.txt`)
+      );
       expect(first.started).toBeUndefined();
       expect(second.status).toBe('done');
       expect(await fs.readFile(path.join(root, 'out/data.txt'), 'utf8')).toBe('new\nx\n');
@@ -277,7 +295,11 @@ describe('MeowRunner', () => {
       });
       await startRunner({ Add: () => undefined });
       await runner!.waitUntilIdle();
-      expect(jobs().map(j => j.parameters.extra).sort()).toEqual([1, 2, 3]);
+      expect(
+        jobs()
+          .map(j => j.parameters.extra)
+          .sort()
+      ).toEqual([1, 2, 3]);
     });
   });
 });

@@ -29,7 +29,12 @@ describe('JobIndex', () => {
     const index = new JobIndex([...jobs].reverse());
     const page = index.query({ offset: 5, limit: 10 });
     expect(page.total).toBe(25);
-    expect(page.jobs.map(j => j.id)).toEqual(jobs.slice(10, 20).reverse().map(j => j.id));
+    expect(page.jobs.map(j => j.id)).toEqual(
+      jobs
+        .slice(10, 20)
+        .reverse()
+        .map(j => j.id)
+    );
     expect(index.query({ offset: 30, limit: 10 }).jobs).toEqual([]);
   });
 
@@ -64,7 +69,12 @@ describe('JobIndex', () => {
     // An older id (e.g. loaded late) goes to its place, not the front.
     const old = job(0);
     index.update(old);
-    expect(index.query({}).jobs.map(j => j.id).at(-1)).toBe(old.id);
+    expect(
+      index
+        .query({})
+        .jobs.map(j => j.id)
+        .at(-1)
+    ).toBe(old.id);
   });
 
   it('answers a filtered page of 10,000 jobs in a few milliseconds', () => {

@@ -18,7 +18,9 @@ describe('parseJobQuery', () => {
 
   it('accepts every filter, statuses comma-separated and repeated', () => {
     const { value, issues } = parseJobQuery(
-      q('status=failed,done&status=queued&pattern=P&recipe=R&after=2026-01-01T00:00:00Z&before=2026-12-31&text=alpha&offset=20&limit=10')
+      q(
+        'status=failed,done&status=queued&pattern=P&recipe=R&after=2026-01-01T00:00:00Z&before=2026-12-31&text=alpha&offset=20&limit=10'
+      )
     );
     expect(issues).toEqual([]);
     expect(value).toEqual({
@@ -110,7 +112,12 @@ describe('validateServiceSettings', () => {
   });
 
   it('names unknown, fractional, negative and non-numeric settings', () => {
-    const { settings, issues } = validateServiceSettings({ workers: 1.5, settleMs: -1, timeoutSeconds: 'long', colour: 1 });
+    const { settings, issues } = validateServiceSettings({
+      workers: 1.5,
+      settleMs: -1,
+      timeoutSeconds: 'long',
+      colour: 1
+    });
     expect(settings).toEqual({});
     expect(fields(issues).sort()).toEqual(['colour', 'settleMs', 'timeoutSeconds', 'workers']);
     expect(issues.find(i => i.field === 'workers')!.fix).toMatch(/whole number between 1 and 64/);

@@ -120,7 +120,11 @@ describe('ApiServer', () => {
     const wrong = await call('PATCH', '/api/jobs');
     expect(wrong.status).toBe(405);
     expect(wrong.body.issues[0].fix).toMatch(/GET/);
-    const bad = await fetch(base + 'api/settings', { method: 'PUT', headers: { 'X-Meow-Secret': SECRET }, body: '{oops' });
+    const bad = await fetch(base + 'api/settings', {
+      method: 'PUT',
+      headers: { 'X-Meow-Secret': SECRET },
+      body: '{oops'
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).issues[0].field).toBe('(body)');
   });
@@ -136,7 +140,11 @@ describe('ApiServer', () => {
           method,
           path: target,
           // Node sends a GET/DELETE body without a length unless told (as a proxy would).
-          headers: { 'X-Meow-Secret': SECRET, ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}), ...headers }
+          headers: {
+            'X-Meow-Secret': SECRET,
+            ...(body !== undefined ? { 'Content-Length': String(Buffer.byteLength(body)) } : {}),
+            ...headers
+          }
         },
         res => {
           const chunks: Buffer[] = [];
@@ -182,7 +190,11 @@ describe('ApiServer', () => {
       expect([method, target.slice(0, 60), res.status]).toEqual([method, target.slice(0, 60), status]);
       if (method !== 'HEAD') {
         expect(res.body.error).toEqual(expect.any(String));
-        expect(res.body.issues?.[0]).toMatchObject({ field: expect.any(String), message: expect.any(String), fix: expect.any(String) });
+        expect(res.body.issues?.[0]).toMatchObject({
+          field: expect.any(String),
+          message: expect.any(String),
+          fix: expect.any(String)
+        });
       }
       if (status === 405 || status === 501) {
         expect(res.headers.allow).toMatch(/GET|PUT|POST/);
@@ -191,7 +203,9 @@ describe('ApiServer', () => {
     const options = await raw('OPTIONS', '/api/settings');
     expect([options.status, options.headers.allow]).toEqual([204, 'GET, PUT']);
     // Invalid UTF-8 as bytes.
-    const latin1 = await raw('PUT', '/api/settings', Buffer.from([0x7b, 0xff, 0x7d]), { 'Content-Type': 'application/json' });
+    const latin1 = await raw('PUT', '/api/settings', Buffer.from([0x7b, 0xff, 0x7d]), {
+      'Content-Type': 'application/json'
+    });
     expect(latin1.body.error).toMatch(/UTF-8/);
     // Nothing was changed.
     expect(runner.workflow.patterns.has('One')).toBe(true);
@@ -204,10 +218,13 @@ describe('ApiServer', () => {
     const send = (headers: Record<string, string>, body: Buffer) =>
       new Promise<{ status: number; socket: unknown }>((resolve, reject) => {
         headers = { ...headers, 'Content-Length': String(body.length) };
-        const req = http.request({ host: url.hostname, port: url.port, method: 'GET', path: '/api/status', agent, headers }, res => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode!, socket: req.socket }));
-        });
+        const req = http.request(
+          { host: url.hostname, port: url.port, method: 'GET', path: '/api/status', agent, headers },
+          res => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode!, socket: req.socket }));
+          }
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -226,7 +243,12 @@ describe('ApiServer', () => {
     expect((await call('POST', '/api/patterns/Nope/resume')).status).toBe(404);
     expect((await call('POST', '/api/patterns/..%2Fx/resume')).status).toBe(400);
     // A stand-in for the runner's RuleLimits.
-    const rule = { pattern: 'One', limit: 'max_rate', reason: '61 jobs in the last minute; max_rate is 60', since: new Date().toISOString() };
+    const rule = {
+      pattern: 'One',
+      limit: 'max_rate',
+      reason: '61 jobs in the last minute; max_rate is 60',
+      since: new Date().toISOString()
+    };
     let paused = [rule];
     const changed = new Signal<unknown, unknown>({});
     const limits = {
@@ -247,12 +269,17 @@ describe('ApiServer', () => {
     second.markReady();
     try {
       const events: IServiceEvent[] = [];
-      const ws = new WebSocket(secondBase.replace('http', 'ws') + 'api/events', { headers: { 'X-Meow-Secret': SECRET } });
+      const ws = new WebSocket(secondBase.replace('http', 'ws') + 'api/events', {
+        headers: { 'X-Meow-Secret': SECRET }
+      });
       ws.on('message', d => events.push(JSON.parse(d.toString())));
       await new Promise(resolve => ws.on('open', resolve));
       const get = await fetch(secondBase + 'api/paused', { headers: { 'X-Meow-Secret': SECRET } });
       expect(await get.json()).toEqual({ paused: [rule] });
-      const resume = await fetch(secondBase + 'api/patterns/One/resume', { method: 'POST', headers: { 'X-Meow-Secret': SECRET } });
+      const resume = await fetch(secondBase + 'api/patterns/One/resume', {
+        method: 'POST',
+        headers: { 'X-Meow-Secret': SECRET }
+      });
       expect([resume.status, await resume.json()]).toEqual([200, { resumed: true }]);
       await until(() => events.some(e => e.type === 'paused'), 5000, 'a paused event');
       expect(events.find(e => e.type === 'paused')).toEqual({ type: 'paused', paused: [] });
@@ -267,9 +294,13 @@ describe('ApiServer', () => {
   });
 
   it('writes a pattern validated by the core, and refuses an invalid one naming the field', async () => {
-    const invalid = await call('PUT', '/api/patterns/Two', { text: 'recipe: Append\ntrigger:\n  path: ""\n  events: [exploded]\n' });
+    const invalid = await call('PUT', '/api/patterns/Two', {
+      text: 'recipe: Append\ntrigger:\n  path: ""\n  events: [exploded]\n'
+    });
     expect(invalid.status).toBe(400);
-    expect(invalid.body.issues.map((i: any) => i.field)).toEqual(expect.arrayContaining(['trigger.path', 'trigger.events[0]']));
+    expect(invalid.body.issues.map((i: any) => i.field)).toEqual(
+      expect.arrayContaining(['trigger.path', 'trigger.events[0]'])
+    );
     expect(invalid.body.issues.every((i: any) => i.fix)).toBe(true);
     await expect(fs.access(path.join(root, '.meow/patterns/Two.yaml'))).rejects.toThrow();
 
@@ -277,7 +308,9 @@ describe('ApiServer', () => {
     expect(badName.status).toBe(400);
     expect(badName.body.issues[0].field).toBe('name');
 
-    const created = await call('PUT', '/api/patterns/Two', { text: patternText('Append', 'first/*', '{VGRID}/second/{FILENAME}') });
+    const created = await call('PUT', '/api/patterns/Two', {
+      text: patternText('Append', 'first/*', '{VGRID}/second/{FILENAME}')
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'Two', file: '.meow/patterns/Two.yaml', active: true });
     expect(runner.workflow.rulesForPattern('Two')).toHaveLength(1);
@@ -331,10 +364,21 @@ describe('ApiServer', () => {
     expect((await call('POST', '/api/patterns/One/run', { file: 'x' })).status).toBe(400);
     expect((await call('POST', '/api/patterns/Nope/run', { path: 'start/a.txt' })).status).toBe(404);
     // Human in the loop: files wait until approved.
-    await writeFile(root, '.meow/patterns/Check.yaml', 'recipe: Append\ntrigger:\n  manual: true\n  path: "review/*"\ninput: infile\nparameters:\n  extra: ok\noutputs:\n  outfile: "{VGRID}/approved/{FILENAME}"\n');
+    await writeFile(
+      root,
+      '.meow/patterns/Check.yaml',
+      'recipe: Append\ntrigger:\n  manual: true\n  path: "review/*"\ninput: infile\nparameters:\n  extra: ok\noutputs:\n  outfile: "{VGRID}/approved/{FILENAME}"\n'
+    );
     await writeFile(root, 'review/r1.txt', 'R1\n');
-    await until(async () => (await call('GET', '/api/patterns/Check/waiting')).body?.files?.length === 1, 5000, 'the waiting file');
-    expect((await call('GET', '/api/patterns/Check/waiting')).body.files[0]).toMatchObject({ path: 'review/r1.txt', size: 3 });
+    await until(
+      async () => (await call('GET', '/api/patterns/Check/waiting')).body?.files?.length === 1,
+      5000,
+      'the waiting file'
+    );
+    expect((await call('GET', '/api/patterns/Check/waiting')).body.files[0]).toMatchObject({
+      path: 'review/r1.txt',
+      size: 3
+    });
     expect((await call('POST', '/api/patterns/Check/run', { path: 'review/r1.txt' })).status).toBe(201);
     await runner.waitUntilIdle();
     expect(await fs.readFile(path.join(root, 'approved/r1.txt'), 'utf8')).toBe('R1\nok\n');
@@ -346,7 +390,11 @@ describe('ApiServer', () => {
     const conflict = await call('PUT', '/api/recipes/Append', { notebook: nb });
     expect(conflict.status).toBe(409);
     expect(conflict.body.issues[0]).toMatchObject({ field: 'overwrite' });
-    const replaced = await call('PUT', '/api/recipes/Append', { notebook: nb, source: 'nb/append.ipynb', overwrite: true });
+    const replaced = await call('PUT', '/api/recipes/Append', {
+      notebook: nb,
+      source: 'nb/append.ipynb',
+      overwrite: true
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ name: 'Append', source: 'nb/append.ipynb', patterns: ['One'] });
     expect(replaced.body.variables).toEqual(['infile', 'extra', 'outfile']);
@@ -429,7 +477,10 @@ describe('ApiServer', () => {
     expect(bad.body.issues.map((i: any) => i.field).sort()).toEqual(['timeoutSeconds', 'workers']);
     const put = await call('PUT', '/api/settings', { workers: 3, settleMs: 200, timeoutSeconds: 60 });
     expect(put.status).toBe(200);
-    expect(put.body).toEqual({ settings: { workers: 3, settleMs: 200, timeoutSeconds: 60 }, restartRequired: ['settleMs'] });
+    expect(put.body).toEqual({
+      settings: { workers: 3, settleMs: 200, timeoutSeconds: 60 },
+      restartRequired: ['settleMs']
+    });
     expect(runner.settings).toMatchObject({ workers: 3, timeoutMs: 60000 });
     const saved = await fs.readFile(path.join(root, '.meow/settings.yaml'), 'utf8');
     expect(saved).toMatch(/workers: 3/);

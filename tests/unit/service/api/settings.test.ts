@@ -19,7 +19,11 @@ describe('SettingsFile', () => {
     expect(await file.load()).toEqual({ settings: {}, executor: {}, issues: [] });
     await file.save({ workers: 2, settleMs: 50, timeoutSeconds: 600 });
     expect(file.path).toBe(path.join(root, '.meow', 'settings.yaml'));
-    expect(await file.load()).toEqual({ settings: { workers: 2, settleMs: 50, timeoutSeconds: 600 }, executor: {}, issues: [] });
+    expect(await file.load()).toEqual({
+      settings: { workers: 2, settleMs: 50, timeoutSeconds: 600 },
+      executor: {},
+      issues: []
+    });
   });
 
   it('reads the executor part, and saving the numbers keeps it as written', async () => {
@@ -43,7 +47,11 @@ describe('SettingsFile', () => {
   });
 
   it('names bad executor settings by field, with the fix', async () => {
-    await writeFile(root, '.meow/settings.yaml', 'executor: slurmm\nslurm:\n  max_job: 5\n  poll_seconds: 0\njupyter:\n  url: gateway\n');
+    await writeFile(
+      root,
+      '.meow/settings.yaml',
+      'executor: slurmm\nslurm:\n  max_job: 5\n  poll_seconds: 0\njupyter:\n  url: gateway\n'
+    );
     const { issues } = await new SettingsFile(root).load();
     expect(issues.map(i => i.field).sort()).toEqual(['executor', 'jupyter.url', 'slurm.max_job', 'slurm.poll_seconds']);
     expect(issues.find(i => i.field === 'executor')!.fix).toMatch(/did you mean "slurm"/);

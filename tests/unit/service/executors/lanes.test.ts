@@ -14,7 +14,10 @@ import { makeWorkgroup, recipeNotebook, removeWorkgroup, until, writeFile } from
 
 /** A scripted conductor as an executor of `kind`, counting jobs at once. */
 class CountingExecutor implements IExecutor {
-  constructor(readonly kind: ExecutorKind, readonly concurrency?: number) {}
+  constructor(
+    readonly kind: ExecutorKind,
+    readonly concurrency?: number
+  ) {}
   get name(): string {
     return `scripted-${this.kind}`;
   }
@@ -56,12 +59,19 @@ it('routes jobs by executor, each with its own width, and records executor and r
   root = await makeWorkgroup({
     '.meow/recipes/Wait.ipynb': recipeNotebook({ infile: "''" }),
     '.meow/patterns/Here.yaml': 'recipe: Wait\ntrigger: {path: "here/*"}\ninput: infile\n',
-    '.meow/patterns/There.yaml': 'recipe: Wait\ntrigger: {path: "there/*"}\ninput: infile\nexecutor: slurm\nresources: {cpus: 2, time: 1h}\n'
+    '.meow/patterns/There.yaml':
+      'recipe: Wait\ntrigger: {path: "there/*"}\ninput: infile\nexecutor: slurm\nresources: {cpus: 2, time: 1h}\n'
   });
   const local = new CountingExecutor('local');
   const slurm = new CountingExecutor('slurm', 6);
   const log = new RecordingLogger();
-  runner = new MeowRunner({ root, settleMs: 20, workers: 1, executors: new ExecutorSet({ executors: { local, slurm }, defaultKind: 'local', log }), log });
+  runner = new MeowRunner({
+    root,
+    settleMs: 20,
+    workers: 1,
+    executors: new ExecutorSet({ executors: { local, slurm }, defaultKind: 'local', log }),
+    log
+  });
   await runner.start();
   for (let i = 0; i < 6; i++) {
     await writeFile(root, `here/${i}.txt`, 'x');
@@ -111,7 +121,12 @@ it('an executor that could not start is tried again when a job needs it', async 
     }
   };
   const log = new RecordingLogger();
-  const executors = new ExecutorSet({ executors: { local: new CountingExecutor('local'), slurm }, defaultKind: 'local', log, retryStartMs: 0 });
+  const executors = new ExecutorSet({
+    executors: { local: new CountingExecutor('local'), slurm },
+    defaultKind: 'local',
+    log,
+    retryStartMs: 0
+  });
   runner = new MeowRunner({ root, settleMs: 20, executors, log });
   await runner.start();
   expect(log.text('info')).toMatch(/the slurm executor is not available: sbatch not found/);
@@ -151,7 +166,11 @@ it('a job still running in an engine that outlives meow is followed after a rest
     new MeowRunner({
       root,
       settleMs: 20,
-      executors: new ExecutorSet({ executors: { local: new CountingExecutor('local'), slurm: engine(finish) }, defaultKind: 'local', log }),
+      executors: new ExecutorSet({
+        executors: { local: new CountingExecutor('local'), slurm: engine(finish) },
+        defaultKind: 'local',
+        log
+      }),
       log
     });
   runner = make(false);

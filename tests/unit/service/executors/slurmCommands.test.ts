@@ -136,7 +136,18 @@ describe('Slurm output parsing', () => {
   it('knows which states are final and says what they mean', () => {
     const final = SLURM_STATES.filter(isFinalSlurmState);
     expect(final.sort()).toEqual(
-      ['BOOT_FAIL', 'CANCELLED', 'COMPLETED', 'DEADLINE', 'FAILED', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'REVOKED', 'TIMEOUT'].sort()
+      [
+        'BOOT_FAIL',
+        'CANCELLED',
+        'COMPLETED',
+        'DEADLINE',
+        'FAILED',
+        'NODE_FAIL',
+        'OUT_OF_MEMORY',
+        'PREEMPTED',
+        'REVOKED',
+        'TIMEOUT'
+      ].sort()
     );
     for (const s of ['PENDING', 'RUNNING', 'COMPLETING', 'CONFIGURING', 'SUSPENDED', 'REQUEUED', 'UNKNOWN'] as const) {
       expect(isFinalSlurmState(s)).toBe(false);
@@ -322,9 +333,14 @@ describe('SlurmCommands with fake commands', () => {
 
   it('does not submit again while it cannot tell whether the job exists', async () => {
     const commands = await fakeCommands(dir, `if [ $n -eq 1 ]; then exit 1; fi`);
-    await fs.writeFile(path.join(dir, 'squeue-error'), 'squeue: error: Unable to contact slurm controller (connect failure)\n');
+    await fs.writeFile(
+      path.join(dir, 'squeue-error'),
+      'squeue: error: Unable to contact slurm controller (connect failure)\n'
+    );
     const slurm = new SlurmCommands({ ...commands, backoffMs: 20, retries: 3 });
-    await expect(slurm.submit('s.sh', { name: 'blind', cwd: dir })).rejects.toThrow(/Unable to contact slurm controller/);
+    await expect(slurm.submit('s.sh', { name: 'blind', cwd: dir })).rejects.toThrow(
+      /Unable to contact slurm controller/
+    );
     expect(await lines(path.join(dir, 'calls'))).toHaveLength(1);
     expect(await lines(path.join(dir, 'squeue-calls'))).toHaveLength(3);
   });
@@ -346,7 +362,10 @@ echo "sbatch: error: Batch job submission failed: Invalid partition name specifi
   });
 
   it('gives up after the retries with the last error', async () => {
-    const commands = await fakeCommands(dir, `echo "sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying" >&2; exit 1`);
+    const commands = await fakeCommands(
+      dir,
+      `echo "sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying" >&2; exit 1`
+    );
     const slurm = new SlurmCommands({ ...commands, backoffMs: 10, retries: 2 });
     await expect(slurm.submit('s.sh', { name: 'never', cwd: dir })).rejects.toThrow(/temporarily unable/);
     expect(await lines(path.join(dir, 'calls'))).toHaveLength(3);
@@ -405,7 +424,10 @@ echo "sbatch: error: Batch job submission failed: Invalid partition name specifi
     }
     const commands = await fakeCommands(dir);
     await fs.writeFile(commands.sbatch, '#!/bin/bash\necho "slurm-wlm 22.05.8"\n');
-    await fs.writeFile(path.join(dir, 'squeue-error'), 'squeue: error: Unable to contact slurm controller (connect failure)\n');
+    await fs.writeFile(
+      path.join(dir, 'squeue-error'),
+      'squeue: error: Unable to contact slurm controller (connect failure)\n'
+    );
     const down = await new SlurmCommands(commands).available();
     expect(down.ok).toBe(false);
     if (!down.ok) {

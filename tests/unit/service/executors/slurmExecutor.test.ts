@@ -40,7 +40,8 @@ class FakeSlurm {
       this.lookups++;
       return [...this.jobs.values()].reverse().find(j => j.name === name);
     },
-    states: async (ids: string[]) => new Map(ids.filter(id => this.jobs.has(id)).map(id => [id, { ...this.jobs.get(id)! }])),
+    states: async (ids: string[]) =>
+      new Map(ids.filter(id => this.jobs.has(id)).map(id => [id, { ...this.jobs.get(id)! }])),
     detail: async (id: string) => this.jobs.get(id),
     cancel: async (id: string) => {
       this.cancelled.push(id);
@@ -117,7 +118,11 @@ it('submits a batch script with the resources, follows it to COMPLETED and retur
   expect(script).toMatch(/#SBATCH --partition=debug/);
   expect(script).toMatch(/#SBATCH --account=lab/);
   expect(script).toMatch(/exec node '\/opt\/meow it\/meow.js' exec-job /);
-  expect(JSON.parse(await fs.readFile(path.join(dir, 'exec.json'), 'utf8'))).toMatchObject({ job: 'j1', attempt: 1, workgroup: dir });
+  expect(JSON.parse(await fs.readFile(path.join(dir, 'exec.json'), 'utf8'))).toMatchObject({
+    job: 'j1',
+    attempt: 1,
+    workgroup: dir
+  });
   const id = [...slurm.jobs.keys()][0];
   slurm.set(id, 'RUNNING');
   await until(() => externals.some(e => e.state === 'RUNNING'));

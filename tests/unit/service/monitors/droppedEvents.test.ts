@@ -34,9 +34,15 @@ describe('FileMonitor when the watcher drops events', () => {
     await fs.writeFile(path.join(root, 'silent', 'dropped-b.dat'), 'b');
     await fs.writeFile(path.join(root, 'silent', 'dropped-c.dat'), 'c');
     await fs.writeFile(path.join(root, 'busy', 'seen.dat'), 's');
-    const created = () => running!.events.filter(e => e.kind === 'created').map(e => e.path).sort();
+    const created = () =>
+      running!.events
+        .filter(e => e.kind === 'created')
+        .map(e => e.path)
+        .sort();
     await until(() => created().length === 4, 8000, 'all four files reported').catch(() => undefined);
     expect(created()).toEqual(['busy/dropped-a.dat', 'busy/seen.dat', 'silent/dropped-b.dat', 'silent/dropped-c.dat']);
-    expect(running.log.lines.map(l => l.message).join('\n')).toMatch(/2 file change\(s\) the watcher dropped during a burst were found by a catch-up scan/);
+    expect(running.log.lines.map(l => l.message).join('\n')).toMatch(
+      /2 file change\(s\) the watcher dropped during a burst were found by a catch-up scan/
+    );
   });
 });

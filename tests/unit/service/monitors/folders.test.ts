@@ -11,7 +11,6 @@ import { makeWorkgroup, removeWorkgroup, until, writeFile } from '../../../helpe
 import { IRunning, quiet, startMonitor } from './helpers';
 
 // The module object the folder watcher calls `watch` on (not the ES namespace).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const fsCjs = require('fs') as typeof fsModule;
 const realWatch = fsCjs.watch;
 
@@ -58,9 +57,15 @@ describe('FileMonitor watching folders', () => {
     // Listed as soon as it is watched, not by the relister's later listing (2 s at the earliest here).
     run = await startMonitor(root, { relistDelayMs: 60_000 });
     await fs.rename(path.join(outside, 'batch'), path.join(root, 'in', 'batch'));
-    const created = () => run!.events.filter(e => e.kind === 'created').map(e => e.path).sort();
+    const created = () =>
+      run!.events
+        .filter(e => e.kind === 'created')
+        .map(e => e.path)
+        .sort();
     const expected = tree.map(f => `in/batch/${f}`).sort();
-    await until(() => created().length === expected.length, 1500, 'every file of the moved tree').catch(() => undefined);
+    await until(() => created().length === expected.length, 1500, 'every file of the moved tree').catch(
+      () => undefined
+    );
     expect(created()).toEqual(expected);
     // The deepest folder is watched now: a new file there is an event of its own.
     await quiet(run.monitor);
@@ -74,7 +79,11 @@ describe('FileMonitor watching folders', () => {
     run = await startMonitor(root);
     await fs.rename(path.join(root, 'gone'), path.join(outside, 'gone'));
     await fs.rm(path.join(root, 'rm'), { recursive: true });
-    const deleted = () => run!.events.filter(e => e.kind === 'deleted').map(e => e.path).sort();
+    const deleted = () =>
+      run!.events
+        .filter(e => e.kind === 'deleted')
+        .map(e => e.path)
+        .sort();
     const expected = ['gone/a.dat', 'gone/deep/b.dat', 'rm/c.dat', 'rm/deep/d.dat'];
     await until(() => deleted().length === expected.length, 8000, 'the deletions').catch(() => undefined);
     expect(deleted()).toEqual(expected);

@@ -12,10 +12,7 @@ export interface IRunning {
   seen(): string[];
 }
 
-export async function startMonitor(
-  root: string,
-  options: Partial<FileMonitor.IOptions> = {}
-): Promise<IRunning> {
+export async function startMonitor(root: string, options: Partial<FileMonitor.IOptions> = {}): Promise<IRunning> {
   const events: IFileEvent[] = [];
   const log = new RecordingLogger();
   const monitor = new FileMonitor({ root, settleMs: 30, log, onEvent: e => events.push(e), ...options });

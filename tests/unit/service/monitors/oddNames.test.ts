@@ -59,7 +59,7 @@ describe('FileMonitor and odd file names', () => {
     await quiet(run.monitor);
     expect(run.seen()).toEqual(['created h/ok.dat']);
     const warn = run.log.text('warn');
-    expect(warn).toContain("file name is not valid UTF-8: h/caf\\xe9\\n.dat");
+    expect(warn).toContain('file name is not valid UTF-8: h/caf\\xe9\\n.dat');
     expect(warn).toContain("rename it, e.g. mv $'h/caf\\xe9\\n.dat' NEW_NAME");
     expect(warn.match(/not valid UTF-8/g)).toHaveLength(1);
     expect(warn).not.toMatch(/[\n\r\x1b]/);

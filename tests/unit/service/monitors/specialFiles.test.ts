@@ -42,9 +42,7 @@ describe('non-regular files', () => {
     expect(fifo).toBeInstanceOf(NotRegularFileError);
     expect(fifo.message).toMatch(/h\/p is a FIFO \(named pipe\), not a regular file/);
     await expect(sha256File(path.join(root, 'h/s'))).rejects.toThrow(/is a socket/);
-    const all = await Promise.all(
-      [0, 1, 2, 3, 4].map(i => sha256File(path.join(root, `h/p${i}`)).catch(e => e.code))
-    );
+    const all = await Promise.all([0, 1, 2, 3, 4].map(i => sha256File(path.join(root, `h/p${i}`)).catch(e => e.code)));
     expect(all).toEqual(Array(5).fill('ENOTREGULAR'));
     expect(await sha256File(path.join(root, 'h/real.txt'))).toBe(
       'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'

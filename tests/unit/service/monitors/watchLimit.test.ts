@@ -4,7 +4,6 @@
  */
 import * as fsModule from 'fs';
 // The module object the folder watcher calls `watch` on (not the ES namespace).
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const fsCjs = require('fs') as typeof fsModule;
 const realWatch = fsCjs.watch;
 import * as path from 'path';
@@ -58,8 +57,7 @@ describe('FileMonitor at the inotify watch limit', () => {
     root = await makeWorkgroup({ 'in/.keep': '' });
     run = await startMonitor(root, { blindScanIntervalMs: 300, relistDelayMs: 60_000 });
     // The watch of in/ fails (and is closed): its FSWatcher emits the error.
-    const folders = (run.monitor as unknown as { _folders: { _watches: Map<string, fsModule.FSWatcher> } })
-      ._folders;
+    const folders = (run.monitor as unknown as { _folders: { _watches: Map<string, fsModule.FSWatcher> } })._folders;
     const err = new Error('ENOSPC: System limit for number of file watchers reached') as NodeJS.ErrnoException;
     err.code = 'ENOSPC';
     folders._watches.get('in')!.emit('error', err);

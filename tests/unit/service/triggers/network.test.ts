@@ -136,7 +136,11 @@ describe('NetworkTrigger', () => {
       expect(f.firing.source).toMatch(/^127\.0\.0\.1:\d+$/);
       // The content hash, computed while receiving, is the file's.
       const hash = (f.firing as IFiring & { hash?: string }).hash;
-      expect(hash).toBe(createHash('sha256').update(await read(f.firing.path)).digest('hex'));
+      expect(hash).toBe(
+        createHash('sha256')
+          .update(await read(f.firing.path))
+          .digest('hex')
+      );
     }
     expect((await channelFiles(port)).filter(n => n.endsWith(PART_SUFFIX))).toEqual([]);
     expect(log.text('info')).toContain(`port ${port}: listening on 127.0.0.1:${port} for pattern(s) a`);
@@ -202,12 +206,13 @@ describe('NetworkTrigger', () => {
     await until(async () => (await channelFiles(port)).length === 2, 5000, 'two connections being received');
     expect(await sendRaw(port, 'third')).toBe('error: busy: 2 connections at once (max_connections), try again\n');
     const replies = open.map(
-      s => new Promise<string>(resolve => {
-        let reply = '';
-        s.on('data', c => (reply += c));
-        s.on('close', () => resolve(reply));
-        s.end('part two');
-      })
+      s =>
+        new Promise<string>(resolve => {
+          let reply = '';
+          s.on('data', c => (reply += c));
+          s.on('close', () => resolve(reply));
+          s.end('part two');
+        })
     );
     for (const reply of await Promise.all(replies)) {
       expect(reply).toMatch(/^ok 18 /);
@@ -239,7 +244,10 @@ describe('NetworkTrigger', () => {
     await trigger.update([rule('py', { port })]);
     const py = spawnSync(
       'python3',
-      ['-c', `import socket\ns = socket.create_connection(("127.0.0.1", ${port}))\ns.sendall(b"x" * 100000)\ns.close()\n`],
+      [
+        '-c',
+        `import socket\ns = socket.create_connection(("127.0.0.1", ${port}))\ns.sendall(b"x" * 100000)\ns.close()\n`
+      ],
       { encoding: 'utf8' }
     );
     if (py.error) {
@@ -298,7 +306,9 @@ describe('NetworkTrigger', () => {
     const reply = await sendRaw(port, source);
     expect(reply).toMatch(new RegExp(`^ok ${total} `));
     const rel = reply.trim().split(' ')[2];
-    const onDisk = createHash('sha256').update(await read(rel)).digest('hex');
+    const onDisk = createHash('sha256')
+      .update(await read(rel))
+      .digest('hex');
     expect(onDisk).toBe(hash.digest('hex'));
     // What the receiver held at once: its write queue, paused at 1 MiB.
     await trigger.settled();
@@ -312,13 +322,31 @@ describe('NetworkTrigger', () => {
       console.warn('openssl not found: TLS test skipped');
       return;
     }
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', path.join(root, 'key.pem'), '-out', path.join(root, 'cert.pem')
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-days',
+        '1',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        '-keyout',
+        path.join(root, 'key.pem'),
+        '-out',
+        path.join(root, 'cert.pem')
+      ],
+      { stdio: 'ignore' }
+    );
     const port = await freePort();
-    await trigger.update([rule('secure', { port, secret: 'k', tls: { cert: 'cert.pem', key: path.join(root, 'key.pem') } })]);
+    await trigger.update([
+      rule('secure', { port, secret: 'k', tls: { cert: 'cert.pem', key: path.join(root, 'key.pem') } })
+    ]);
     expect(log.text('info')).toContain(`port ${port}: listening on 127.0.0.1:${port} (TLS), secret required`);
     const ca = await fs.readFile(path.join(root, 'cert.pem'));
     const reply = await sendRaw(port, 'k\nencrypted payload', {
@@ -330,8 +358,19 @@ describe('NetworkTrigger', () => {
     await sendRaw(port, 'k\nplain text').catch(() => '');
     // meow send --ca, and without trusting the certificate.
     await fs.writeFile(path.join(root, 'msg.txt'), 'via meow send');
-    const io = { outText: '', errText: '', out(t: string) { this.outText += t; }, err(t: string) { this.errText += t; } };
-    expect(await send(`localhost:${port}`, path.join(root, 'msg.txt'), { secret: 'k', ca: path.join(root, 'cert.pem') }, io)).toBe(0);
+    const io = {
+      outText: '',
+      errText: '',
+      out(t: string) {
+        this.outText += t;
+      },
+      err(t: string) {
+        this.errText += t;
+      }
+    };
+    expect(
+      await send(`localhost:${port}`, path.join(root, 'msg.txt'), { secret: 'k', ca: path.join(root, 'cert.pem') }, io)
+    ).toBe(0);
     expect(io.outText).toMatch(/^ok 13 \.meow\/incoming\/network\//);
     expect(await send(`127.0.0.1:${port}`, path.join(root, 'msg.txt'), { secret: 'k', tls: true }, io)).toBe(1);
     expect(io.errText).toContain('is not trusted');
@@ -339,7 +378,7 @@ describe('NetworkTrigger', () => {
     expect(fired.map(f => f.rules.join())).toEqual(['secure', 'secure']);
   });
 
-  it('fires payloads received before a restart when the port\'s rules appear, and on resume', async () => {
+  it("fires payloads received before a restart when the port's rules appear, and on resume", async () => {
     const port = await freePort();
     const dir = path.join(root, '.meow', 'incoming', 'network', String(port));
     await fs.mkdir(dir, { recursive: true });
@@ -379,10 +418,16 @@ describe('NetworkTrigger', () => {
 
   it('logs a rule whose listener settings disagree, naming both patterns and the field; the others fire', async () => {
     const port = await freePort();
-    const [a, b, c] = [rule('a', { port, maxBytes: 100 }), rule('b', { port, maxBytes: 200 }), rule('c', { port, maxBytes: 100 })];
+    const [a, b, c] = [
+      rule('a', { port, maxBytes: 100 }),
+      rule('b', { port, maxBytes: 200 }),
+      rule('c', { port, maxBytes: 100 })
+    ];
     await trigger.update([a, b, c]);
     const error = log.text('error');
-    expect(error).toContain(`pattern b: its trigger on port ${port} differs from pattern a's in max_bytes (200B vs 100B)`);
+    expect(error).toContain(
+      `pattern b: its trigger on port ${port} differs from pattern a's in max_bytes (200B vs 100B)`
+    );
     expect(error).toContain('make max_bytes the same in both');
     expect(await sendRaw(port, 'x')).toMatch(/^ok 1 /);
     await trigger.settled();
@@ -451,7 +496,16 @@ describe('NetworkTrigger', () => {
 });
 
 describe('meow send', () => {
-  const io = () => ({ outText: '', errText: '', out(t: string) { this.outText += t; }, err(t: string) { this.errText += t; } });
+  const io = () => ({
+    outText: '',
+    errText: '',
+    out(t: string) {
+      this.outText += t;
+    },
+    err(t: string) {
+      this.errText += t;
+    }
+  });
 
   it('streams a file or standard input with the secret, and prints the reply', async () => {
     const root = await makeWorkgroup({ 'data.csv': 'a,b\n1,2\n' });
@@ -461,7 +515,15 @@ describe('meow send', () => {
     const incoming = new IncomingFiles({ root, stateDir: '.meow', store, log });
     const fired: IFiring[] = [];
     const trigger = new NetworkTrigger({
-      context: { root, stateDir: '.meow', log, incoming, fire: async (_, f) => (fired.push(f), []), walk: async function* () {}, now: Date.now }
+      context: {
+        root,
+        stateDir: '.meow',
+        log,
+        incoming,
+        fire: async (_, f) => (fired.push(f), []),
+        walk: async function* () {},
+        now: Date.now
+      }
     });
     try {
       const port = await freePort();
@@ -472,7 +534,9 @@ describe('meow send', () => {
       const fromStdin = io();
       process.env.MEOW_SECRET = 'hush';
       try {
-        expect(await send(String(port), '-', {}, { ...fromStdin, stdin: Readable.from([Buffer.from('piped')]) })).toBe(0);
+        expect(await send(String(port), '-', {}, { ...fromStdin, stdin: Readable.from([Buffer.from('piped')]) })).toBe(
+          0
+        );
       } finally {
         delete process.env.MEOW_SECRET;
       }
@@ -493,7 +557,9 @@ describe('meow send', () => {
     const port = await freePort();
     const out = io();
     expect(await send(`127.0.0.1:${port}`, __filename, {}, out)).toBe(1);
-    expect(out.errText).toBe(`error: nothing listens on 127.0.0.1:${port}; is a pattern with port: ${port} loaded and meow running?\n`);
+    expect(out.errText).toBe(
+      `error: nothing listens on 127.0.0.1:${port}; is a pattern with port: ${port} loaded and meow running?\n`
+    );
     const missing = io();
     expect(await send(`127.0.0.1:${port}`, '/no/such/file', {}, missing)).toBe(1);
     expect(missing.errText).toMatch(/^error: cannot read \/no\/such\/file/);
@@ -512,7 +578,9 @@ describe('meow send', () => {
     const program = addSendCommand(new Command('meow').exitOverride(), out);
     const saved = process.exitCode;
     try {
-      await program.parseAsync(['send', `127.0.0.1:${port}`, __filename, '--timeout', '5', '--secret', 's'], { from: 'user' });
+      await program.parseAsync(['send', `127.0.0.1:${port}`, __filename, '--timeout', '5', '--secret', 's'], {
+        from: 'user'
+      });
       expect(process.exitCode).toBe(1);
       expect(out.errText).toContain(`nothing listens on 127.0.0.1:${port}`);
     } finally {

@@ -76,7 +76,9 @@ describe('TimerTrigger when a firing is slow', () => {
     expect(gap % EVERY_MS).toBe(0);
     expect(gap).toBeGreaterThanOrEqual(3 * EVERY_MS);
     const warning = log.lines.find(l => l.level === 'warn')?.message ?? '';
-    expect(warning).toMatch(/[345] firing\(s\) of pattern Tick \(every 200ms\) came due while its firing for .* was being made; running once now for/);
+    expect(warning).toMatch(
+      /[345] firing\(s\) of pattern Tick \(every 200ms\) came due while its firing for .* was being made; running once now for/
+    );
     await until(() => firings.length >= 3, 5000, 'the next regular firing');
     expect(firings[2].time - firings[1].time).toBe(EVERY_MS);
   });
@@ -84,7 +86,9 @@ describe('TimerTrigger when a firing is slow', () => {
   it('missed: skip skips them, says so, and goes on from the next interval', async () => {
     const { log, firings } = await run('skip');
     await until(() => firings.length >= 2, 5000, 'the next firing');
-    expect(log.lines.find(l => l.level === 'warn')?.message).toMatch(/came due while its firing .* was being made; skipped \(missed: skip\)/);
+    expect(log.lines.find(l => l.level === 'warn')?.message).toMatch(
+      /came due while its firing .* was being made; skipped \(missed: skip\)/
+    );
     expect(firings[1].time - firings[0].time).toBeGreaterThanOrEqual(4 * EVERY_MS);
   });
 });

@@ -49,7 +49,8 @@ describe('non-file triggers', () => {
   const done = (pattern?: string) => jobs(pattern).filter(j => j.status === 'done');
   const incomingFiles = async (kind: string, channel: string) =>
     fs.readdir(path.join(root, '.meow/incoming', kind, channel)).catch(() => [] as string[]);
-  const readOut = (job: { trigger: { path: string } }) => fs.readFile(path.join(root, 'out', path.basename(job.trigger.path)), 'utf8');
+  const readOut = (job: { trigger: { path: string } }) =>
+    fs.readFile(path.join(root, 'out', path.basename(job.trigger.path)), 'utf8');
 
   afterEach(async () => {
     await runner?.stop();
@@ -71,7 +72,9 @@ describe('non-file triggers', () => {
       await runner!.triggers.incoming.settled();
       const left = await incomingFiles('schedule', 'Tick');
       // Only a firing whose job had not ended at the stop may remain.
-      const unfinished = jobs('Tick').filter(j => j.status !== 'done').map(j => path.basename(j.trigger.path));
+      const unfinished = jobs('Tick')
+        .filter(j => j.status !== 'done')
+        .map(j => path.basename(j.trigger.path));
       expect(left.filter(n => !unfinished.includes(n))).toEqual([]);
     });
 
@@ -144,7 +147,9 @@ describe('non-file triggers', () => {
       const empty = await runner!.runPattern('Hand', { by: 'alice' });
       expect(empty.jobs).toHaveLength(1);
       expect(empty.jobs[0].trigger).toMatchObject({ kind: 'manual', source: 'alice' });
-      const upload = await runner!.runPattern('Hand', { upload: { bytes: Buffer.from('uploaded!'), filename: 'u.txt' } });
+      const upload = await runner!.runPattern('Hand', {
+        upload: { bytes: Buffer.from('uploaded!'), filename: 'u.txt' }
+      });
       expect(upload.path).toMatch(/^\.meow\/incoming\/manual\/Hand\/.*\.txt$/);
       const onFile = await runner!.runPattern('Hand', { path: 'data/x.csv' });
       const again = await runner!.runPattern('Hand', { path: 'data/x.csv' });
@@ -161,13 +166,22 @@ describe('non-file triggers', () => {
 
     it('refuses runs it cannot do, with the reason and the fix', async () => {
       await start({ Files: 'recipe: Copy\ntrigger:\n  path: "in/*"\ninput: infile\n' });
-      const refused = (p: Promise<unknown>) => p.then(() => undefined, (e: ManualTrigger.RunError) => e);
+      const refused = (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (e: ManualTrigger.RunError) => e
+        );
       const noPath = await refused(runner!.runPattern('Files'));
-      expect(noPath).toMatchObject({ code: 'conflict', message: expect.stringContaining('runs on files matching in/*') });
+      expect(noPath).toMatchObject({
+        code: 'conflict',
+        message: expect.stringContaining('runs on files matching in/*')
+      });
       expect(await refused(runner!.runPattern('Nope'))).toMatchObject({ code: 'not-found' });
       expect(await refused(runner!.runPattern('Files', { path: '../etc/passwd' }))).toMatchObject({ code: 'invalid' });
       expect(await refused(runner!.runPattern('Files', { path: 'in/missing' }))).toMatchObject({ code: 'not-found' });
-      expect(await refused(runner!.runPattern('Files', { path: '.meow/patterns/Files.yaml' }))).toMatchObject({ code: 'invalid' });
+      expect(await refused(runner!.runPattern('Files', { path: '.meow/patterns/Files.yaml' }))).toMatchObject({
+        code: 'invalid'
+      });
     });
 
     it('lists files waiting for approval and runs the approved one (human in the loop)', async () => {
@@ -177,12 +191,17 @@ describe('non-file triggers', () => {
       await writeFile(root, 'review/notes.txt', 'n');
       await runner!.waitUntilIdle();
       expect(jobs('Approve')).toHaveLength(0); // files alone never run it
-      expect((await runner!.waitingFiles('Approve')).files.map(f => f.path).sort()).toEqual(['review/a.png', 'review/b.png']);
+      expect((await runner!.waitingFiles('Approve')).files.map(f => f.path).sort()).toEqual([
+        'review/a.png',
+        'review/b.png'
+      ]);
       await runner!.runPattern('Approve', { path: 'review/b.png', by: 'bob' });
       await runner!.waitUntilIdle();
       expect(done('Approve').map(j => j.trigger.path)).toEqual(['review/b.png']);
       expect((await runner!.waitingFiles('Approve')).files.map(f => f.path)).toEqual(['review/a.png']);
-      await expect(runner!.runPattern('Approve', { path: 'review/notes.txt' })).rejects.toThrow(/does not match review\/\*\.png/);
+      await expect(runner!.runPattern('Approve', { path: 'review/notes.txt' })).rejects.toThrow(
+        /does not match review\/\*\.png/
+      );
     });
 
     it('meow trigger runs a pattern through a running service, and a request waits for a stopped one', async () => {
@@ -193,8 +212,12 @@ describe('non-file triggers', () => {
       await fs.writeFile(payload, 'from outside');
       try {
         expect(await triggerPattern(root, 'Hand', payload, { stateDir: '.meow', wait: 15 }, io)).toBe(0);
-        expect(out.join('')).toMatch(/^job \S+ (queued|running|done): Hand → Copy for \.meow\/incoming\/manual\/Hand\/.*\.txt/);
-        expect(await triggerPattern(root, 'Hand', path.join(root, 'data/y.txt'), { stateDir: '.meow', wait: 15 }, io)).toBe(0);
+        expect(out.join('')).toMatch(
+          /^job \S+ (queued|running|done): Hand → Copy for \.meow\/incoming\/manual\/Hand\/.*\.txt/
+        );
+        expect(
+          await triggerPattern(root, 'Hand', path.join(root, 'data/y.txt'), { stateDir: '.meow', wait: 15 }, io)
+        ).toBe(0);
         expect(out.join('')).toContain('for data/y.txt');
         expect(await triggerPattern(root, 'Nope', undefined, { stateDir: '.meow', wait: 1 }, io)).toBe(1);
         expect(out.join('')).toMatch(/ERR error: no pattern Nope in .*; patterns there: Hand/);
