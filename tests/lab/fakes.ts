@@ -3,6 +3,10 @@
  * table, and a fake WebSocket the test drives by hand.
  */
 import { ServerConnection } from '@jupyterlab/services';
+import { Signal } from '@lumino/signaling';
+import { MeowClient } from '../../src/lab/client';
+import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
+import { DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
 import type { IJob, JobStatus } from '../../src/core/types';
 
 export interface IRecordedRequest {
@@ -106,5 +110,23 @@ export function makeJob(n: number, over: Partial<IJob> = {}): IJob {
     filesWritten: [],
     created: t.toISOString(),
     ...over
+  };
+}
+
+/** An `IMeow` over these jobs whose client answers with `route` (default: 404 for everything). */
+export function fakeMeow(jobs: IJob[], route: Route = () => ({ status: 404, body: { error: 'no' } })): IMeow {
+  const { serverSettings } = fakeSettings(route);
+  const model = new JobsModel();
+  model.reset(jobs);
+  return {
+    client: new MeowClient({ serverSettings }),
+    jobs: model,
+    workflow: new WorkflowModel(),
+    status: new StatusModel(),
+    paused: new PausedModel(),
+    manual: new ManualModel(),
+    settings: { ...DEFAULT_SETTINGS },
+    settingsChanged: new Signal<IMeow, any>({} as IMeow),
+    contentsPath: p => p
   };
 }

@@ -5,38 +5,19 @@
  */
 import { Widget } from '@lumino/widgets';
 import { MessageLoop } from '@lumino/messaging';
-import { Signal } from '@lumino/signaling';
 import { CommandRegistry } from '@lumino/commands';
 import { act } from 'react';
 
-import { MeowClient } from '../../src/lab/client';
-import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
+import { JobsModel, StatusModel } from '../../src/lab/models';
 import { FailureNotifier } from '../../src/lab/plugins/notifications';
-import { DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
+import { IMeow } from '../../src/lab/tokens';
 import { MonitorPanel } from '../../src/lab/widgets/monitorPanel';
 import { MONITOR_COLUMNS, gridTemplate, nextSort } from '../../src/lab/widgets/monitorTable';
 import { MeowStatusItem } from '../../src/lab/widgets/statusItem';
 import type { IJob } from '../../src/core/types';
-import { fakeSettings, makeJob } from './fakes';
+import { fakeMeow, makeJob } from './fakes';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
-
-function fakeMeow(jobs: IJob[]): IMeow {
-  const { serverSettings } = fakeSettings(() => ({ status: 404, body: { error: 'no' } }));
-  const model = new JobsModel();
-  model.reset(jobs);
-  return {
-    client: new MeowClient({ serverSettings }),
-    jobs: model,
-    workflow: new WorkflowModel(),
-    status: new StatusModel(),
-    paused: new PausedModel(),
-    manual: new ManualModel(),
-    settings: { ...DEFAULT_SETTINGS },
-    settingsChanged: new Signal<IMeow, any>({} as IMeow),
-    contentsPath: p => p
-  };
-}
 
 /** Wait for `cond`, rendering in between (React renders on animation frames). */
 async function until(cond: () => boolean, timeout = 2000): Promise<void> {

@@ -6,18 +6,15 @@
  */
 import { Widget } from '@lumino/widgets';
 import { MessageLoop } from '@lumino/messaging';
-import { Signal } from '@lumino/signaling';
 import { CommandRegistry } from '@lumino/commands';
 import { act } from 'react';
 
-import { MeowClient } from '../../src/lab/client';
 import { provenanceGraph } from '../../src/core/provenance';
-import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
 import { patternColour } from '../../src/lab/report';
-import { DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
+import { IMeow } from '../../src/lab/tokens';
 import { ReportPanel } from '../../src/lab/widgets/reportPanel';
 import type { IJob } from '../../src/core/types';
-import { fakeSettings, makeJob } from './fakes';
+import { makeJob, fakeMeow as sharedFakeMeow } from './fakes';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -41,7 +38,7 @@ function tenThousandJobs(): IJob[] {
 }
 
 function fakeMeow(jobs: IJob[]): IMeow {
-  const { serverSettings } = fakeSettings(req => {
+  return sharedFakeMeow(jobs, req => {
     const url = new URL(req.url);
     if (url.pathname.endsWith('/provenance')) {
       // The service's own filter code, on the query the panel sent.
@@ -53,19 +50,6 @@ function fakeMeow(jobs: IJob[]): IMeow {
     const job = jobs.find(j => j.id === id);
     return job ? { body: { job, children: [], folder: `.meow/jobs/${id}` } } : { status: 404, body: { error: 'no' } };
   });
-  const model = new JobsModel();
-  model.reset(jobs);
-  return {
-    client: new MeowClient({ serverSettings }),
-    jobs: model,
-    workflow: new WorkflowModel(),
-    status: new StatusModel(),
-    paused: new PausedModel(),
-    manual: new ManualModel(),
-    settings: { ...DEFAULT_SETTINGS },
-    settingsChanged: new Signal<IMeow, any>({} as IMeow),
-    contentsPath: p => p
-  };
 }
 
 /** Wait (in act) until `check` holds. */
