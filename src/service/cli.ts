@@ -20,6 +20,7 @@ import { IReportOptions, IValidateOptions, report, validate } from './cliInspect
 import { addLimitCommands } from './cliLimits';
 import { EXECUTOR_KINDS } from '../core/types';
 import { addExecJobCommand } from './cliExecJob';
+import { addImportMigCommand } from './cliImportMig';
 import { Engine, formatSummary, IEngineCliOptions, IEngineProcess, nodeProcess } from './engine';
 import { consoleLogger } from './log';
 import { DEFAULT_SETTLE_MS } from './monitors/fileMonitor';
@@ -356,6 +357,7 @@ export function makeProgram(env: IEngineProcess = nodeProcess): Command {
   addTriggerCommand(program);
   addSendCommand(program);
   addExecJobCommand(program);
+  addImportMigCommand(program);
   return program;
 }
 
