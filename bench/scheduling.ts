@@ -30,6 +30,7 @@ import * as path from 'path';
 import { MeowRunner } from '../src/service/runner';
 import type { IConductor, IExecutionRequest, IExecutionResult } from '../src/service/tokens';
 import { IStats, NoopConductor, recipe, stats } from './common';
+import { measureFloor } from './floor';
 
 const RECIPE = recipe("infile = ''\nn = 0\n");
 const TARGET_AT_500_S = 0.1;
@@ -64,6 +65,8 @@ class ChainConductor implements IConductor {
 
 interface ICase {
   name: string;
+  /** Also measure the floor (bench/floor.ts) on the same files. */
+  floor?: boolean;
   patterns: (n: number) => Record<string, string>;
   /** Files written at the start. */
   files: (n: number) => string[];
@@ -73,7 +76,7 @@ interface ICase {
 const pattern = (glob: string, extra = '') => `recipe: r\ntrigger:\n  path: "${glob}"\ninput: infile\n${extra}`;
 
 const CASES: ICase[] = [
-  { name: 'SPMF', patterns: () => ({ p: pattern('in/*') }), files: n => range(n).map(i => `in/f${i}`) },
+  { name: 'SPMF', floor: true, patterns: () => ({ p: pattern('in/*') }), files: n => range(n).map(i => `in/f${i}`) },
   {
     name: 'MPSF',
     patterns: n => Object.fromEntries(range(n).map(i => [`p${i}`, pattern('in/*')])),
@@ -86,6 +89,7 @@ const CASES: ICase[] = [
   },
   {
     name: 'MPMF',
+    floor: true,
     patterns: n => Object.fromEntries(range(n).map(i => [`p${i}`, pattern(`in${i}/*`)])),
     files: n => range(n).map(i => `in${i}/f`)
   },
@@ -144,6 +148,8 @@ interface IRow {
   jobs: number;
   seconds: IStats;
   msPerJob: number;
+  /** The same files through the floor: no meow, only watch, settle, hash, journal. */
+  floorSeconds?: IStats;
 }
 
 async function main() {
@@ -164,7 +170,14 @@ async function main() {
       for (let r = 0; r < reps; r++) {
         runs.push(await measure(c, n));
       }
-      const row = { test: c.name, jobs: n, seconds: stats(runs), msPerJob: (stats(runs).median / n) * 1000 };
+      const row: IRow = { test: c.name, jobs: n, seconds: stats(runs), msPerJob: (stats(runs).median / n) * 1000 };
+      if (c.floor) {
+        const floors: number[] = [];
+        for (let r = 0; r < reps; r++) {
+          floors.push(await measureFloor(c.files(n)));
+        }
+        row.floorSeconds = stats(floors);
+      }
       mine.push(row);
       rows.push(row);
       const s = row.seconds;
@@ -178,6 +191,12 @@ async function main() {
           ''
         ].join('\t')
       );
+      if (row.floorSeconds) {
+        const f = row.floorSeconds;
+        console.log(
+          `  floor (watch, settle, hash, journal; no meow)\t${n}\t${f.min.toFixed(3)}/${f.median.toFixed(3)}/${f.max.toFixed(3)} s`
+        );
+      }
     }
     const at500 = mine.find(r => r.jobs === 500);
     const largest = mine[mine.length - 1];

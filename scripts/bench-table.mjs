@@ -10,8 +10,11 @@
 import { readFileSync } from 'fs';
 
 const arg = process.argv[2];
-const file =
-  ['slurm', 'notebooks', 'scheduling', 'burst', 'jobs'].includes(arg) ? `bench/results/${arg}.json` : arg === 'network' || !arg ? 'bench/results/network.json' : arg;
+const file = ['slurm', 'notebooks', 'scheduling', 'burst', 'jobs'].includes(arg)
+  ? `bench/results/${arg}.json`
+  : arg === 'network' || !arg
+    ? 'bench/results/network.json'
+    : arg;
 const data = JSON.parse(readFileSync(file, 'utf8'));
 const s = x => (x < 0.1 ? `${(x * 1000).toFixed(x < 0.01 ? 1 : 0)} ms` : `${x.toFixed(2)} s`);
 
@@ -32,8 +35,13 @@ if (data.benchmark === 'notebooks') {
 function networkTables(data) {
   const row = r =>
     `| ${r.experiment === 'single' ? r.messages.toLocaleString('en') : r.listeners.toLocaleString('en')} | ${s(r.min)} / ${s(r.avg)} / ${s(r.max)} | ${s(r.storedAvg)} | ${s(r.paper.min)} / ${s(r.paper.avg)} / ${s(r.paper.max)} |`;
-  const head = first => [`| ${first} | meow min / avg / max | meow: all stored | paper (desktop) min / avg / max |`, '|---|---|---|---|'];
-  console.log(`${data.repetitions} repetitions, ${data.date.slice(0, 10)}, ${data.machine.cores} cores (${data.machine.cpu}), Node ${data.machine.node}\n`);
+  const head = first => [
+    `| ${first} | meow min / avg / max | meow: all stored | paper (desktop) min / avg / max |`,
+    '|---|---|---|---|'
+  ];
+  console.log(
+    `${data.repetitions} repetitions, ${data.date.slice(0, 10)}, ${data.machine.cores} cores (${data.machine.cpu}), Node ${data.machine.node}\n`
+  );
   console.log('One listener, n messages:\n');
   console.log([...head('messages'), ...data.results.filter(r => r.experiment === 'single').map(row)].join('\n'));
   console.log('\n1,000 messages spread over L listeners (one pattern each):\n');
@@ -44,19 +52,50 @@ function networkTables(data) {
 function slurmTable(data) {
   const { local, slurm, sbatch } = data.results;
   const rate = x => `${x.toFixed(1)}/s`;
-  const cell = (st, f) => (!st ? '—' : st.values.length === 1 ? f(st.median) : `${f(st.min)} / ${f(st.median)} / ${f(st.max)}`);
+  const cell = (st, f) =>
+    !st ? '—' : st.values.length === 1 ? f(st.median) : `${f(st.min)} / ${f(st.median)} / ${f(st.max)}`;
   const p = data.paper;
   const n = data.jobs.toLocaleString('en');
   const m = data.submissions.toLocaleString('en');
   const rows = [
-    [`all ${n} jobs created (meow's own scheduling)`, cell(local?.createdSeconds, s), cell(slurm?.createdSeconds, s), '—'],
-    [`all ${n} jobs submitted to Slurm (scheduling overhead, SPMF)`, '—', cell(slurm?.submittedSeconds, s), `${s(p.slurmSubmitAllSeconds)} (${p.jobs} jobs)`],
+    [
+      `all ${n} jobs created (meow's own scheduling)`,
+      cell(local?.createdSeconds, s),
+      cell(slurm?.createdSeconds, s),
+      '—'
+    ],
+    [
+      `all ${n} jobs submitted to Slurm (scheduling overhead, SPMF)`,
+      '—',
+      cell(slurm?.submittedSeconds, s),
+      `${s(p.slurmSubmitAllSeconds)} (${p.jobs} jobs)`
+    ],
     [`all ${n} jobs done (end to end)`, cell(local?.doneSeconds, s), cell(slurm?.doneSeconds, s), '—'],
     ['jobs per second, end to end', cell(local?.jobsPerSecond, rate), cell(slurm?.jobsPerSecond, rate), '—'],
-    ['one job, started → finished in meow (mean; Slurm: includes waiting in its queue)', cell(local?.meanJobSeconds, s), cell(slurm?.meanJobSeconds, s), '—'],
-    ['sequential `sbatch`: time per submission (SPSFS)', '—', cell(sbatch?.secondsPerSubmission, s), s(p.slurmSecondsPerSequentialSbatch)],
-    ['sequential `sbatch`: submissions per second', '—', cell(sbatch?.sequentialPerSecond, rate), rate(1 / p.slurmSecondsPerSequentialSbatch)],
-    [`meow's SlurmCommands.submit, ${m} at once: submissions per second`, '—', cell(sbatch?.concurrentPerSecond, rate), '—']
+    [
+      'one job, started → finished in meow (mean; Slurm: includes waiting in its queue)',
+      cell(local?.meanJobSeconds, s),
+      cell(slurm?.meanJobSeconds, s),
+      '—'
+    ],
+    [
+      'sequential `sbatch`: time per submission (SPSFS)',
+      '—',
+      cell(sbatch?.secondsPerSubmission, s),
+      s(p.slurmSecondsPerSequentialSbatch)
+    ],
+    [
+      'sequential `sbatch`: submissions per second',
+      '—',
+      cell(sbatch?.sequentialPerSecond, rate),
+      rate(1 / p.slurmSecondsPerSequentialSbatch)
+    ],
+    [
+      `meow's SlurmCommands.submit, ${m} at once: submissions per second`,
+      '—',
+      cell(sbatch?.concurrentPerSecond, rate),
+      '—'
+    ]
   ];
   const reps = data.repetitions;
   console.log(
@@ -65,7 +104,13 @@ function slurmTable(data) {
       (data.note ? `\n\nNote: ${data.note}` : '') +
       '\n'
   );
-  console.log(['| measure | meow local | meow Slurm | paper Slurm sbatch |', '|---|---|---|---|', ...rows.map(r => `| ${r.join(' | ')} |`)].join('\n'));
+  console.log(
+    [
+      '| measure | meow local | meow Slurm | paper Slurm sbatch |',
+      '|---|---|---|---|',
+      ...rows.map(r => `| ${r.join(' | ')} |`)
+    ].join('\n')
+  );
 }
 
 /** workers | meow s/job | papermill s/job | ratio | overhead, min / median / max, each target met or not. */
@@ -87,7 +132,9 @@ function notebooksTable(data) {
       )
     ].join('\n')
   );
-  console.log(`\nKernel start (REST start until kernel_info answers), min / median / max: fork ${st(ks.fork)}, the usual way ${st(ks.usual)}`);
+  console.log(
+    `\nKernel start (REST start until kernel_info answers), min / median / max: fork ${st(ks.fork)}, the usual way ${st(ks.usual)}`
+  );
 }
 
 function mmm(x, f) {
@@ -97,8 +144,16 @@ function mmm(x, f) {
 /** test | sizes…, one column per size, then the thesis at 500 and the verdict. */
 function schedulingTable(data) {
   const sizes = [...new Set(data.rows.map(r => r.jobs))].sort((a, b) => a - b);
-  console.log(`min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`);
-  const head = ['test', ...sizes.map(n => `${n.toLocaleString('en')} jobs`), 'ms/job at the largest', 'thesis runner, 500', 'target'];
+  console.log(
+    `min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`
+  );
+  const head = [
+    'test',
+    ...sizes.map(n => `${n.toLocaleString('en')} jobs`),
+    'ms/job at the largest',
+    'thesis runner, 500',
+    'target'
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const sum of data.summary) {
     const mine = data.rows.filter(r => r.test === sum.test);
@@ -110,15 +165,35 @@ function schedulingTable(data) {
     const target = sum.test === 'SPSFS' ? `< thesis, linear` : `< ${s(sum.target500S)} at 500, linear`;
     // One size cannot show linear growth, whatever the JSON says.
     const fast = sum.at500S !== undefined && sum.at500S < sum.target500S;
-    const verdict = mine.length > 1 ? (sum.met ? 'met' : '**not met**') : `${fast ? 'fast enough' : '**too slow**'} at 500, linearity not measured`;
-    lines.push(`| ${sum.test} | ${cells.join(' | ')} | ${last.msPerJob.toFixed(2)} | ${s(sum.thesisAt500S)} | ${target}: ${verdict} |`);
+    const verdict =
+      mine.length > 1
+        ? sum.met
+          ? 'met'
+          : '**not met**'
+        : `${fast ? 'fast enough' : '**too slow**'} at 500, linearity not measured`;
+    lines.push(
+      `| ${sum.test} | ${cells.join(' | ')} | ${last.msPerJob.toFixed(2)} | ${s(sum.thesisAt500S)} | ${target}: ${verdict} |`
+    );
+    if (mine.some(r => r.floorSeconds)) {
+      // The least any tool does for these files (bench/floor.ts): what the target leaves for meow.
+      const floors = sizes.map(n => {
+        const r = mine.find(x => x.jobs === n);
+        return r?.floorSeconds ? mmm(r.floorSeconds, s) : '—';
+      });
+      const lastFloor = last.floorSeconds ? ((last.floorSeconds.median / last.jobs) * 1000).toFixed(2) : '—';
+      lines.push(
+        `| ${sum.test} floor: watch, settle, hash, journal only (no meow) | ${floors.join(' | ')} | ${lastFloor} | — | — |`
+      );
+    }
   }
   console.log(lines.join('\n'));
 }
 
 /** files | events/s to job | lost | idle | RSS | watchdog. */
 function burstTable(data) {
-  console.log(`min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`);
+  console.log(
+    `min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`
+  );
   const n = x => x.toFixed(0);
   const lines = [
     '| files (4 writers) | all written | every file has its job | meow events/s to job | files without a job at idle | idle again | RSS | watchdog events/s (detection only) | watchdog missed | target ≥ 10,000/s, none lost |',
@@ -135,7 +210,9 @@ function burstTable(data) {
 
 /** finished jobs | start-up extra | report | RSS, each beside its target. */
 function jobsTable(data) {
-  console.log(`min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`);
+  console.log(
+    `min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`
+  );
   const n = x => x.toFixed(0);
   const verdict = (value, limit) => (limit === undefined ? '' : value < limit ? ' (met)' : ' (**not met**)');
   const lines = [

@@ -3,9 +3,11 @@
  */
 import { isUtf8 } from 'buffer';
 import { createHash } from 'crypto';
+import * as fsCallback from 'fs';
 import { constants as fsConstants, promises as fs } from 'fs';
 import type { Stats } from 'fs';
 import * as path from 'path';
+import { promisify } from 'util';
 
 let tmpCounter = 0;
 
@@ -19,30 +21,32 @@ export async function writeFileAtomic(
   options: { fsync?: boolean } = {}
 ): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++tmpCounter}.tmp`);
-  let handle;
+  // The callback API through small promises: a FileHandle per write costs a
+  // burst of thousands of job folders measurable main-thread time.
+  let fd: number;
   try {
-    handle = await fs.open(tmp, 'w');
+    fd = await cb.open(tmp, 'w');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw err;
     }
     await fs.mkdir(path.dirname(file), { recursive: true });
-    handle = await fs.open(tmp, 'w');
+    fd = await cb.open(tmp, 'w');
   }
   try {
-    await handle.writeFile(data);
+    await cb.writeAll(fd, typeof data === 'string' ? Buffer.from(data) : data);
     if (options.fsync !== false) {
-      await handle.sync();
+      await cb.fsync(fd);
     }
   } catch (err) {
     // E.g. a full disk: leave no half-written temp file behind.
-    await handle.close().catch(() => undefined);
+    await cb.close(fd).catch(() => undefined);
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  await handle.close();
+  await cb.close(fd);
   try {
-    await fs.rename(tmp, file);
+    await cb.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });
     throw err;
@@ -111,16 +115,42 @@ export function fileTypeOf(stats: {
  * @throws NotRegularFileError for FIFOs, sockets and devices.
  */
 export async function sha256File(file: string): Promise<string | undefined> {
-  const stats = await statOrUndefined(file);
-  if (!stats || stats.isDirectory()) {
-    return undefined;
+  return (await hashFile(file))?.hash;
+}
+
+/** What `hashFile` read. */
+export interface IHashedFile {
+  /** sha256 of the content, hex. */
+  hash: string;
+  /** The open file's stats after reading. */
+  stats: Stats;
+  /** Whether size, mtime and inode were the same before and after reading. */
+  unchanged: boolean;
+}
+
+/**
+ * sha256 of a regular file with the stats it was read at. Five system calls
+ * for a small file (open, fstat, read, fstat, close), through the callback
+ * API: on a burst of thousands of files each saved round trip through the
+ * thread pool counts. `knownFile` skips the stat before opening, for a path
+ * the caller has just seen as a regular file; the opened handle is checked
+ * either way, and the open is non-blocking, so a FIFO swapped in cannot
+ * block a thread.
+ * @throws NotRegularFileError for FIFOs, sockets and devices.
+ */
+export async function hashFile(file: string, options: { knownFile?: boolean } = {}): Promise<IHashedFile | undefined> {
+  if (!options.knownFile) {
+    const stats = await statOrUndefined(file);
+    if (!stats || stats.isDirectory()) {
+      return undefined;
+    }
+    if (!stats.isFile()) {
+      throw new NotRegularFileError(file, fileTypeOf(stats));
+    }
   }
-  if (!stats.isFile()) {
-    throw new NotRegularFileError(file, fileTypeOf(stats));
-  }
-  let handle: fs.FileHandle;
+  let fd: number;
   try {
-    handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    fd = await cb.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY);
   } catch (err) {
     if (isGone(err)) {
       return undefined;
@@ -128,27 +158,59 @@ export async function sha256File(file: string): Promise<string | undefined> {
     throw err;
   }
   try {
-    const opened = await handle.stat();
-    if (opened.isDirectory()) {
+    const before = await cb.fstat(fd);
+    if (before.isDirectory()) {
       return undefined;
     }
-    if (!opened.isFile()) {
-      throw new NotRegularFileError(file, fileTypeOf(opened));
+    if (!before.isFile()) {
+      throw new NotRegularFileError(file, fileTypeOf(before));
     }
     const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK, Math.max(opened.size, 1)));
+    // One byte more than the file holds: a short read is the end, so a
+    // small file takes one read, not a second one that returns nothing.
+    const buffer = Buffer.allocUnsafe(Math.min(HASH_CHUNK, before.size + 1));
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
-      if (bytesRead === 0) {
+      const bytesRead = await cb.read(fd, buffer, 0, buffer.length, null);
+      hash.update(buffer.subarray(0, bytesRead));
+      if (bytesRead < buffer.length) {
         break;
       }
-      hash.update(buffer.subarray(0, bytesRead));
     }
-    return hash.digest('hex');
+    const stats = await cb.fstat(fd);
+    return { hash: hash.digest('hex'), stats, unchanged: sameStats(before, stats) };
   } finally {
-    await handle.close();
+    await cb.close(fd).catch(() => undefined);
   }
 }
+
+function sameStats(a: Stats, b: Stats): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+/** The callback API as promises: no FileHandle objects to create and track. */
+const cb = {
+  open: promisify(fsCallback.open) as (file: string, flags: number | string) => Promise<number>,
+  fstat: promisify(fsCallback.fstat) as (fd: number) => Promise<Stats>,
+  fsync: promisify(fsCallback.fsync) as (fd: number) => Promise<void>,
+  close: promisify(fsCallback.close) as (fd: number) => Promise<void>,
+  rename: promisify(fsCallback.rename) as (from: string, to: string) => Promise<void>,
+  read: (fd: number, buffer: Buffer, offset: number, length: number, position: null) =>
+    new Promise<number>((resolve, reject) =>
+      fsCallback.read(fd, buffer, offset, length, position, (err, bytesRead) =>
+        err ? reject(err) : resolve(bytesRead)
+      )
+    ),
+  /** Write all of `data` (a write may take less than asked). */
+  async writeAll(fd: number, data: Uint8Array): Promise<void> {
+    for (let at = 0; at < data.byteLength;) {
+      at += await new Promise<number>((resolve, reject) =>
+        fsCallback.write(fd, data, at, data.byteLength - at, null, (err, written) =>
+          err ? reject(err) : resolve(written)
+        )
+      );
+    }
+  }
+};
 
 async function statOrUndefined(file: string): Promise<Stats | undefined> {
   try {

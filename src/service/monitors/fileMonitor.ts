@@ -19,7 +19,7 @@ import type { Stats } from 'fs';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { IFileEvent } from '../../core/types';
-import { escapeControl, sha256File, toAbsolute } from '../fsutil';
+import { escapeControl, hashFile, toAbsolute } from '../fsutil';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
 import type { IFileEventSource } from '../tokens';
@@ -166,22 +166,24 @@ export class FileMonitor implements IFileEventSource {
    */
   async hashOf(rel: string): Promise<string | undefined> {
     const abs = toAbsolute(this._root, rel);
-    const before = await fs.stat(abs).catch(() => undefined);
-    if (!before) {
-      return undefined;
-    }
     const known = this.index.get(rel);
-    if (known?.hash && sameVersion(known, before)) {
-      return known.hash;
+    if (known?.hash) {
+      const now = await fs.stat(abs).catch(() => undefined);
+      if (!now) {
+        return undefined;
+      }
+      if (sameVersion(known, now)) {
+        return known.hash;
+      }
     }
-    const hash = await sha256File(abs);
-    const after = await fs.stat(abs).catch(() => undefined);
+    // An indexed path was seen as a file: no stat before opening it.
+    const read = await hashFile(abs, { knownFile: known !== undefined });
     // Kept only for an indexed file that did not change while being read:
     // the hash then belongs to exactly this size, mtime and inode.
-    if (hash && after && sameVersion(before, after) && this.index.has(rel)) {
-      this.index.set(rel, after, hash);
+    if (read?.unchanged && this.index.has(rel)) {
+      this.index.set(rel, read.stats, read.hash);
     }
-    return hash;
+    return read?.hash;
   }
 
   /**
