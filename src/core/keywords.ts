@@ -23,7 +23,7 @@
  */
 
 import { basename, dirname, extname, join, normalise } from './paths';
-import { PyFloat, isPlainObject } from './pyvalue';
+import { PyDict, PyFloat, isPlainObject, pyKeyText, setKey } from './pyvalue';
 import { IValidationIssue, closest, issue } from './validation';
 
 /** The keywords, in the order of the table above. */
@@ -170,6 +170,10 @@ export function forEachString(value: unknown, field: string, visit: (field: stri
     for (const key of Object.keys(value)) {
       forEachString(value[key], `${field}.${key}`, visit);
     }
+  } else if (value instanceof PyDict) {
+    for (const [key, item] of value.entries) {
+      forEachString(item, `${field}.${pyKeyText(key)}`, visit);
+    }
   }
 }
 
@@ -185,8 +189,8 @@ export function substituteString(text: string, values: Record<Keyword, string>):
 }
 
 /**
- * Replace keywords in every string inside `value` (recursively in arrays
- * and plain objects; keys are left as they are). Numbers, booleans, null,
+ * Replace keywords in every string inside `value` (recursively in arrays,
+ * plain objects and `PyDict`s; keys are left as they are). Numbers, booleans, null,
  * `PyFloat` and other objects are returned untouched. The input is not
  * modified.
  */
@@ -201,12 +205,15 @@ function substitute(value: unknown, values: Record<Keyword, string>): unknown {
   if (Array.isArray(value)) {
     return value.map(item => substitute(item, values));
   }
+  if (value instanceof PyDict) {
+    return new PyDict(value.entries.map(([key, item]) => [key, substitute(item, values)] as const));
+  }
   if (value instanceof PyFloat || !isPlainObject(value)) {
     return value;
   }
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    out[key] = substitute(value[key], values);
+    setKey(out, key, substitute(value[key], values));
   }
   return out;
 }

@@ -7,7 +7,9 @@
  * refinements kept through to the literal written into the notebook:
  *
  * - a float whose value is integral (`1.0`, `2e3`) becomes a `PyFloat`;
- * - an int outside the safe integer range becomes a `bigint` (exact).
+ * - an int outside the safe integer range becomes a `bigint` (exact);
+ * - a mapping with a key that is not text (`{1: a, true: b}`) becomes a
+ *   `PyDict`, so `d[1]` works in the notebook (keys all text: a plain object).
  *
  * Note: `JSON.stringify` cannot serialise a `bigint`; use `toJSONValue`
  * (or `jsonReplacer`) before sending values as JSON.
@@ -16,57 +18,15 @@
 import * as YAML from 'yaml';
 import { Scalar } from 'yaml';
 import type { ScalarTag, Tags } from 'yaml';
+import { PyDict, PyFloat, isPlainObject, pyFloatRepr, pyKeyText, setKey, yamlFloatText } from './pytypes';
+import type { PyKey } from './pytypes';
 import { clipText, controlCharProblem, duplicateKeys, MAX_YAML_DEPTH, nestingProblem } from './yamlGuards';
 
 export { clipText, MAX_YAML_DEPTH } from './yamlGuards';
-
-/** A Python float whose value happens to be integral, e.g. YAML `1.0`. */
-export class PyFloat {
-  constructor(readonly value: number) {}
-
-  /** JSON has no int/float distinction, so JSON gets the plain number. */
-  toJSON(): number {
-    return this.value;
-  }
-
-  toString(): string {
-    return pyFloatRepr(this.value);
-  }
-}
-
-/** True for `{...}` objects (not arrays, class instances, dates, ...). */
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) {
-    return false;
-  }
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
+export * from './pytypes';
 
 // ---------------------------------------------------------------------------
 // Python literals
-
-/**
- * Python float literal text for a number (always reads back as a float).
- * JavaScript's shortest round-trip formatting is exact, and Python accepts
- * its exponent forms (`1e-7`, `1e+21`).
- */
-export function pyFloatRepr(n: number): string {
-  if (Number.isNaN(n)) {
-    return "float('nan')";
-  }
-  if (n === Infinity) {
-    return "float('inf')";
-  }
-  if (n === -Infinity) {
-    return "-float('inf')";
-  }
-  if (Object.is(n, -0)) {
-    return '-0.0';
-  }
-  const s = String(n);
-  return /[.e]/.test(s) ? s : s + '.0';
-}
 
 /** Python int literal text for an integral number or bigint. */
 function pyIntRepr(n: number | bigint): string {
@@ -140,7 +100,8 @@ export function pyStringLiteral(s: string): string {
  * - integral number, bigint → int; other number, `PyFloat` → float, with
  *   `float('inf')`, `-float('inf')`, `float('nan')` and `-0.0`
  * - boolean → `True`/`False`; null, undefined → `None`
- * - array → list; plain object, Map → dict; Date → ISO 8601 string
+ * - array → list; plain object, `PyDict`, Map → dict (a `PyDict`'s keys
+ *   keep their type: `{1: 1, True: 'b', None: 'c'}`); Date → ISO 8601 string
  *
  * A plain JavaScript `-0` is written `-0.0`: the sign is the only thing
  * that distinguishes it, and only floats have one.
@@ -188,10 +149,10 @@ function literal(v: unknown, seen: Set<object>): string {
     if (Array.isArray(v)) {
       return '[' + v.map(item => literal(item, seen)).join(', ') + ']';
     }
-    if (v instanceof Map) {
+    if (v instanceof PyDict || v instanceof Map) {
       const items: string[] = [];
-      for (const [key, value] of v) {
-        if (typeof key === 'object' && key !== null && !(key instanceof PyFloat)) {
+      for (const [key, value] of v instanceof PyDict ? v.entries : v) {
+        if (!isPyKey(key)) {
           throw new TypeError('a dict key must be a string, number, boolean or null');
         }
         items.push(`${literal(key, seen)}: ${literal(value, seen)}`);
@@ -209,9 +170,15 @@ function literal(v: unknown, seen: Set<object>): string {
   throw new TypeError(`cannot write a ${ctor ?? 'object'} as a Python literal`);
 }
 
+/** A value Python can use as a dict key and YAML can write as a plain key. */
+export function isPyKey(k: unknown): k is PyKey {
+  return k === null || (typeof k !== 'object' && typeof k !== 'function' && k !== undefined) || k instanceof PyFloat;
+}
+
 /**
  * A JSON-safe copy: `PyFloat` → number, `bigint` → number (nearest), Date →
- * ISO string, Map → object. Everything else is copied as is.
+ * ISO string, `PyDict` and Map → object keyed by each key's YAML text (`1`,
+ * `1.0`, `true`, `null`; see `PyDict.toJSON`). Everything else is copied as is.
  */
 export function toJSONValue(v: unknown): unknown {
   if (typeof v === 'bigint') {
@@ -226,17 +193,17 @@ export function toJSONValue(v: unknown): unknown {
   if (Array.isArray(v)) {
     return v.map(toJSONValue);
   }
-  if (v instanceof Map) {
+  if (v instanceof PyDict || v instanceof Map) {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of v) {
-      out[String(key)] = toJSONValue(value);
+    for (const [key, value] of v instanceof PyDict ? v.entries : v) {
+      setKey(out, isPyKey(key) ? pyKeyText(key) : String(key), toJSONValue(value));
     }
     return out;
   }
   if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(v)) {
-      out[key] = toJSONValue(v[key]);
+      setKey(out, key, toJSONValue(v[key]));
     }
     return out;
   }
@@ -377,8 +344,9 @@ export interface IYamlOptions {
 
 /**
  * Read one YAML document into plain values (objects, arrays, strings,
- * numbers, booleans, null), with `PyFloat` for integral floats and `bigint`
- * for ints beyond 2^53. Warnings (e.g. an unknown `!!tag`) are reported as
+ * numbers, booleans, null), with `PyFloat` for integral floats, `bigint`
+ * for ints beyond 2^53 and `PyDict` for mappings with a key that is not
+ * text (`{1: a}`; a key that is a list or mapping is a problem). Warnings (e.g. an unknown `!!tag`) are reported as
  * problems too: they mean the value is not what the author intended.
  *
  * Hostile text is refused in time linear in its length, before yaml sees
@@ -413,7 +381,12 @@ export function parseYaml(text: string, options: IYamlOptions = {}): IYamlResult
     return { value: undefined, problems };
   }
   try {
-    return { value: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }), problems };
+    if (options.plain) {
+      return { value: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }), problems };
+    }
+    // As Maps, so keys keep their type (yaml's objects make every key text).
+    const maps = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES, mapAsMap: true });
+    return { value: fromMaps(maps, new Map()), problems };
   } catch (err) {
     const message = /alias count/i.test((err as Error).message)
       ? `expands its aliases (*name) more than ${MAX_YAML_ALIASES} times, which looks like a "billion laughs" YAML bomb; write the values out instead of aliasing aliases`
@@ -421,6 +394,44 @@ export function parseYaml(text: string, options: IYamlOptions = {}): IYamlResult
     problems.push({ message });
     return { value: undefined, problems };
   }
+}
+
+/**
+ * yaml's Maps as MEOW's values: a mapping whose keys are all text becomes a
+ * plain object, any other a `PyDict`. `done` converts each aliased node
+ * once, so aliases stay as cheap as yaml made them.
+ */
+function fromMaps(v: unknown, done: Map<object, unknown>): unknown {
+  if (typeof v !== 'object' || v === null || v instanceof PyFloat) {
+    return v;
+  }
+  const known = done.get(v);
+  if (known !== undefined) {
+    return known;
+  }
+  let out: unknown = v;
+  if (Array.isArray(v)) {
+    out = v.map(item => fromMaps(item, done));
+  } else if (v instanceof Map) {
+    let textKeys = true;
+    for (const key of v.keys()) {
+      if (!isPyKey(key)) {
+        throw new Error('a mapping key must be text, a number, true/false or null (not a list or mapping)');
+      }
+      textKeys &&= typeof key === 'string';
+    }
+    if (textKeys) {
+      const obj: Record<string, unknown> = {};
+      for (const [key, value] of v) {
+        setKey(obj, key as string, fromMaps(value, done));
+      }
+      out = obj;
+    } else {
+      out = new PyDict([...v].map(([key, value]) => [key as PyKey, fromMaps(value, done)] as const));
+    }
+  }
+  done.set(v, out);
+  return out;
 }
 
 /** Text without a leading byte order mark (editors on Windows add one). */
@@ -456,14 +467,7 @@ const writeTags: ScalarTag[] = [
     resolve: (str: string) => Number(str) as any,
     stringify: item => {
       const v = (item as Scalar).value;
-      const n = v instanceof PyFloat ? v.value : (v as number);
-      if (Number.isNaN(n)) {
-        return '.nan';
-      }
-      if (!Number.isFinite(n)) {
-        return n > 0 ? '.inf' : '-.inf';
-      }
-      return pyFloatRepr(n);
+      return yamlFloatText(v instanceof PyFloat ? v.value : (v as number));
     }
   },
   {
@@ -483,7 +487,7 @@ const writeTags: ScalarTag[] = [
  * quoted).
  */
 export function stringifyYamlValues(value: unknown): string {
-  const doc = new YAML.Document(value, {
+  const doc = new YAML.Document(toMaps(value), {
     // Ours first: the stock int tag would claim -0 and 1e21.
     customTags: (tags: Tags) => [...writeTags, ...tags],
     aliasDuplicateObjects: false
@@ -491,54 +495,20 @@ export function stringifyYamlValues(value: unknown): string {
   return doc.toString({ lineWidth: 0 });
 }
 
-// ---------------------------------------------------------------------------
-// Passing values between threads
-
-/**
- * A structured-clone-safe form of a value that may hold `PyFloat`s (which a
- * worker thread's message would turn into plain `{value}` objects): lists
- * become `['a', items]`, plain objects `['o', [key, value, ...]]`, `PyFloat`
- * `['f', n]`; other values are left as they are. `fromTransfer` undoes it.
- */
-export function toTransfer(v: unknown): unknown {
-  if (v instanceof PyFloat) {
-    return ['f', v.value];
+/** `PyDict`s as Maps, which yaml writes with their keys' own types. */
+function toMaps(v: unknown): unknown {
+  if (v instanceof PyDict) {
+    return new Map(v.entries.map(([key, value]) => [key, toMaps(value)]));
   }
   if (Array.isArray(v)) {
-    return ['a', v.map(toTransfer)];
+    return v.map(toMaps);
   }
   if (isPlainObject(v)) {
-    const flat: unknown[] = [];
+    const out: Record<string, unknown> = {};
     for (const key of Object.keys(v)) {
-      flat.push(key, toTransfer(v[key]));
+      setKey(out, key, toMaps(v[key]));
     }
-    return ['o', flat];
+    return out;
   }
   return v;
-}
-
-/** The value `toTransfer` was given. */
-export function fromTransfer(v: unknown): unknown {
-  if (!Array.isArray(v)) {
-    return v;
-  }
-  const [tag, body] = v as [string, any];
-  if (tag === 'f') {
-    return new PyFloat(body as number);
-  }
-  if (tag === 'a') {
-    return (body as unknown[]).map(fromTransfer);
-  }
-  const out: Record<string, unknown> = {};
-  const flat = body as unknown[];
-  for (let i = 0; i < flat.length; i += 2) {
-    // defineProperty: a key "__proto__" must stay a key, not set the prototype.
-    Object.defineProperty(out, flat[i] as string, {
-      value: fromTransfer(flat[i + 1]),
-      enumerable: true,
-      writable: true,
-      configurable: true
-    });
-  }
-  return out;
 }

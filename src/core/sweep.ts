@@ -6,6 +6,7 @@
 import { PyFloat } from './pyvalue';
 import type { ISweepRange } from './types';
 import type { IValidationIssue } from './validation';
+import { toNumber } from './valueText';
 import { issue } from './validation';
 
 /** Most values one range, or one pattern's combinations, may produce. */
@@ -171,17 +172,47 @@ export function sweepCombinations(sweep: Record<string, ISweepRange>): Record<st
 }
 
 /**
- * Like `sweepCombinations`, but with the Python type each value should have:
- * if any of a range's start, stop or step is not an integer, all its values
- * are floats (`PyFloat` for integral ones), so `0 → 1 step 0.5` gives
- * `0.0, 0.5, 1.0` rather than `0, 0.5, 1`.
+ * Like `sweepCombinations`, but with the Python type each value should have.
+ * One sweep never mixes ints and floats: if any of a range's start, stop or
+ * step is a float — written as one (`0.0`, `float`) or not an integer — all
+ * its values are floats (`PyFloat` for integral ones), so `0 → 1 step 0.5`
+ * gives `0.0, 0.5, 1.0` rather than `0, 0.5, 1`, as Python's
+ * `start + i * step` would.
  */
 export function sweepParameters(sweep: Record<string, ISweepRange>): Record<string, number | PyFloat>[] {
   return product(sweep, r => {
     const values = sweepValues(r);
-    const floats = ![r.start, r.stop, r.step].every(Number.isInteger);
-    return floats ? values.map(v => (Number.isInteger(v) ? new PyFloat(v) : v)) : values;
+    return isFloatRange(r) ? values.map(v => (Number.isInteger(v) ? new PyFloat(v) : v)) : values;
   });
+}
+
+/** Whether a range's values are Python floats (see `sweepParameters`). */
+export function isFloatRange(r: ISweepRange): boolean {
+  return r.float === true || ![r.start, r.stop, r.step].every(Number.isInteger);
+}
+
+/**
+ * A range from the values a file gives (numbers or `PyFloat`s; anything
+ * else becomes NaN, for `validateSweep` to report), remembering in `float`
+ * that one was written as a float (`start: 0.0`), which the numbers alone
+ * cannot tell.
+ */
+export function sweepRangeOf(start: unknown, stop: unknown, step: unknown): ISweepRange {
+  const r: ISweepRange = { start: toNumber(start), stop: toNumber(stop), step: toNumber(step) };
+  if ([start, stop, step].some(v => v instanceof PyFloat)) {
+    r.float = true;
+  }
+  return r;
+}
+
+/**
+ * A range's bounds and step as a file writes them (`stepKey`: `step`, or
+ * `increment` in thesis files): integral ones as `PyFloat` in a float range,
+ * so `start: 0.0` is written back as `0.0` and reads back the same.
+ */
+export function sweepRangeToObject(r: ISweepRange, stepKey = 'step'): Record<string, number | PyFloat> {
+  const keep = (n: number) => (r.float && Number.isInteger(n) ? new PyFloat(n) : n);
+  return { start: keep(r.start), stop: keep(r.stop), [stepKey]: keep(r.step) };
 }
 
 function product<T>(sweep: Record<string, ISweepRange>, valuesOf: (r: ISweepRange) => T[]): Record<string, T>[] {

@@ -15,12 +15,23 @@ export const FILE_EVENT_KINDS: readonly FileEventKind[] = ['created', 'modified'
 /** Events a file trigger listens to when the pattern does not say. */
 export const DEFAULT_FILE_EVENTS: readonly FileEventKind[] = ['created', 'modified'];
 
+/**
+ * How a trigger's glob is read (see `glob.ts`): `native` (picomatch, `*`
+ * within a folder) or `fnmatch` (Python's, as mig_meow: `*` crosses `/`).
+ */
+export type GlobSyntax = 'native' | 'fnmatch';
+
 /** A glob over workgroup-relative paths (P3). */
 export interface IFileTrigger {
   kind: 'file';
   /** Glob relative to the workgroup root, POSIX separators, e.g. `start/*`. */
   path: string;
   events: FileEventKind[];
+  /**
+   * `fnmatch` for thesis-format patterns (and native ones with
+   * `glob: fnmatch`); absent means `native`, so native digests never change.
+   */
+  glob?: GlobSyntax;
 }
 
 /** Default limits of a network listener (per port). */
@@ -97,12 +108,19 @@ export interface ISweepRange {
   start: number;
   stop: number;
   step: number;
+  /**
+   * Every value is a Python float. Set when start, stop or step was written
+   * as a float (`0.0`): JavaScript numbers alone cannot tell `0.0` from `0`.
+   * A non-integral bound or step makes the values floats without it.
+   */
+  float?: true;
 }
 
 /**
  * A value handed to a recipe. Plain JSON-like data, as loaded from YAML.
  * Floats whose value is integral (`1.0` in YAML) are kept as `PyFloat` so the
- * notebook receives `1.0`, not `1` (see `pyvalue.ts`).
+ * notebook receives `1.0`, not `1`, and mappings with a key that is not text
+ * (`{1: a}`) as `PyDict` so it receives `{1: 'a'}` (see `pytypes.ts`).
  */
 export type ParameterValue = unknown;
 
@@ -326,6 +344,14 @@ export interface IJob {
   trigger: IJobTrigger;
   /** Every variable handed to the recipe, after keyword substitution. */
   parameters: Record<string, ParameterValue>;
+  /**
+   * The YAML text of each parameter whose JSON form loses its Python type
+   * (`1.0` is 1 in JSON, `{1: 1}` is `{"1": 1}`), by name. The journal and
+   * the API speak JSON: this carries the exact values (`typedParameters` in
+   * pyvalue.ts reads them). Absent when no parameter needs it; not written
+   * to `job.yaml`, whose YAML keeps the types itself.
+   */
+  typedParameters?: Record<string, string>;
   /** The job whose output triggered this one, if any (provenance). */
   parent?: string;
   /** Workgroup-relative paths the job wrote (provenance). */

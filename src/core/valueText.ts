@@ -3,7 +3,7 @@
  * text "x"", "got a list"), and sizes (`100MB`). Shared by the pattern and
  * trigger readers.
  */
-import { PyFloat, clipText, isPlainObject } from './pyvalue';
+import { PyDict, PyFloat, clipText, isPlainObject, pyKeyText } from './pyvalue';
 
 /** The number a YAML value holds (`1.0` included), or NaN. */
 export function toNumber(v: unknown): number {
@@ -29,6 +29,11 @@ export function typeName(v: unknown): string {
   }
   if (typeof v === 'boolean') {
     return `${v}`;
+  }
+  if (v instanceof PyDict) {
+    // Where a mapping is expected its keys are names: say which one is not.
+    const key = v.entries.find(([k]) => typeof k !== 'string');
+    return key ? `a mapping with the key ${pyKeyText(key[0])}, which is not text` : 'a mapping';
   }
   return isPlainObject(v) ? 'a mapping' : typeof v;
 }

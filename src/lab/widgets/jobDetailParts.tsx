@@ -8,6 +8,8 @@ import * as React from 'react';
 
 import { describeResources } from '../../core/executor';
 import { shortJobId } from '../../core/jobs';
+import { toPythonLiteral } from '../../core/pyvalue';
+import { typedParameters } from '../../core/typedParameters';
 import type { IJob } from '../../core/types';
 import { EXECUTOR_HELP, externalIdLabel, jobExecutor } from '../executors';
 import { formatElapsed, formatTime } from '../format';
@@ -16,6 +18,18 @@ import { TriggerKindLabel } from './triggerLabel';
 
 function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/**
+ * A parameter whose JSON form loses its Python type (`1.0` is 1 in JSON,
+ * `{1: 1}` is `{"1": 1}`) as the Python literal the notebook received.
+ */
+function showTyped(v: unknown): string {
+  try {
+    return toPythonLiteral(v);
+  } catch {
+    return show(v);
+  }
 }
 
 /** Cancel, rerun, open the result, show the folder. */
@@ -203,15 +217,19 @@ export function JobFacts(props: {
 /** The parameters the job ran with. */
 export function JobParameters(props: { job: IJob }): JSX.Element {
   const { job } = props;
+  const texts = job.typedParameters ?? {};
+  const values = typedParameters(job.parameters ?? {}, job.typedParameters);
   return (
     <>
       <h4>Parameters</h4>
       <table className="jp-meow-kv" data-testid="meow-job-parameters">
         <tbody>
-          {Object.entries(job.parameters ?? {}).map(([k, v]) => (
+          {Object.entries(values).map(([k, v]) => (
             <tr key={k}>
               <th>{k}</th>
-              <td className="jp-meow-mono">{show(v)}</td>
+              <td className="jp-meow-mono">
+                {Object.prototype.hasOwnProperty.call(texts, k) ? showTyped(v) : show(v)}
+              </td>
             </tr>
           ))}
         </tbody>

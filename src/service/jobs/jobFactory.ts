@@ -13,6 +13,7 @@ import { sweepParameters } from '../../core/sweep';
 import type { IJob, IJobTrigger, INotebook, IRule, ParameterValue } from '../../core/types';
 import { toAbsolute } from '../fsutil';
 import type { JobStore } from './jobStore';
+import { typedParameterTexts } from './jobYaml';
 
 export class JobFactory {
   constructor(options: JobFactory.IOptions) {
@@ -70,6 +71,10 @@ export class JobFactory {
         attempt: 1,
         depth: extra.depth ?? 1
       };
+      const typed = typedParameterTexts(parameters);
+      if (typed) {
+        job.typedParameters = typed; // the journal and the API are JSON: `1.0`, `{1: 1}` need this
+      }
       if (extra.parent) {
         job.parent = extra.parent;
       }

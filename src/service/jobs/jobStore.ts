@@ -14,14 +14,14 @@
 import { Signal, ISignal } from '@lumino/signaling';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import * as YAML from 'yaml';
 import { canTransition, isFinalStatus, parseJobId } from '../../core/jobs';
-import { jsonReplacer } from '../../core/pyvalue';
+import { isPlainObject, parseYamlValues } from '../../core/pyvalue';
+import { typedParameters } from '../../core/typedParameters';
 import type { IJob, INotebook } from '../../core/types';
 import { forEachLimit, removeStaleTemps, writeFileAtomic } from '../fsutil';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
-import { jsonToYaml } from './jobYaml';
+import { jsonToYaml, typedParameterTexts } from './jobYaml';
 import { Journal } from './journal';
 
 /** Record fields whose values many jobs share (kept once in memory). */
@@ -480,12 +480,7 @@ export class JobStore {
       }
       const file = path.join(this._dir, entry.name, JOB_FILES.job);
       try {
-        const job = YAML.parse(await fs.readFile(file, 'utf8')) as IJob;
-        if (!job || typeof job.id !== 'string' || typeof job.status !== 'string' || !job.trigger) {
-          throw new Error('missing "id", "status" or "trigger"');
-        }
-        job.filesWritten = job.filesWritten ?? [];
-        this._add(job);
+        this._add(JobStore.parseRecord(await fs.readFile(file, 'utf8')));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           continue; // no record: an unfinished creation, removed by _tidy
@@ -554,6 +549,10 @@ export class JobStore {
   private _replayOne(record: IJob): void {
     if (record && typeof record.id === 'string' && typeof record.status === 'string' && record.trigger) {
       record.filesWritten = record.filesWritten ?? [];
+      if (record.typedParameters && isPlainObject(record.parameters)) {
+        // JSON made `1.0` a 1 and `{1: 1}` a {"1": 1}; the texts hold what ran.
+        record.parameters = typedParameters(record.parameters, record.typedParameters);
+      }
       // Thousands of jobs share a few rules: one copy of each string, not
       // one per record (the rule key alone is hundreds of bytes).
       for (const field of SHARED_FIELDS) {
@@ -678,8 +677,36 @@ export namespace JobStore {
     }
   }
 
-  /** The YAML text of a job record (JSON-safe values only). */
+  /**
+   * The YAML text of a job record, parameters with their Python types
+   * (`1.0`, `{1: 1}`), so it matches what ran; `typedParameters`, which
+   * carries those types through JSON, is left out as redundant here.
+   */
   export function serialise(job: IJob): string {
-    return jsonToYaml(JSON.parse(JSON.stringify(job, jsonReplacer)));
+    if (job.typedParameters) {
+      const { typedParameters: _, ...rest } = job;
+      return jsonToYaml(rest);
+    }
+    return jsonToYaml(job);
+  }
+
+  /**
+   * A job record read from `job.yaml` text: parameters with their Python
+   * types (`parseYaml`), `typedParameters` made again for the journal.
+   *
+   * @throws Error when the text is not YAML or not a job record.
+   */
+  export function parseRecord(text: string): IJob {
+    const job = parseYamlValues(text) as IJob;
+    if (!isPlainObject(job) || typeof job.id !== 'string' || typeof job.status !== 'string' || !job.trigger) {
+      throw new Error('missing "id", "status" or "trigger"');
+    }
+    job.filesWritten = job.filesWritten ?? [];
+    const typed = isPlainObject(job.parameters) ? typedParameterTexts(job.parameters) : undefined;
+    delete job.typedParameters;
+    if (typed) {
+      job.typedParameters = typed;
+    }
+    return job;
   }
 }

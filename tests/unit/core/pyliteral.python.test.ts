@@ -11,7 +11,9 @@ import { spawnSync } from 'child_process';
 import { existsSync } from 'fs';
 import * as path from 'path';
 import { parameteriseNotebook } from '../../../src/core/parameterise';
-import { PyFloat, parseYamlValues, toPythonLiteral } from '../../../src/core/pyvalue';
+import { substituteKeywords } from '../../../src/core/keywords';
+import { PyDict, PyFloat, parseYamlValues, toPythonLiteral } from '../../../src/core/pyvalue';
+import { sweepParameters } from '../../../src/core/sweep';
 import type { INotebook } from '../../../src/core/types';
 
 const VENV_PYTHON = path.resolve(__dirname, '../../../.venv/bin/python3');
@@ -101,6 +103,9 @@ function expectedTag(v: unknown): Tagged {
   }
   if (v instanceof Map) {
     return { dict: [...v].map(([k, x]) => [expectedTag(k), expectedTag(x)]) };
+  }
+  if (v instanceof PyDict) {
+    return { dict: v.entries.map(([k, x]) => [expectedTag(k), expectedTag(x)]) };
   }
   return { dict: Object.entries(v as object).map(([k, x]) => [{ str: k }, expectedTag(x)]) };
 }
@@ -209,7 +214,32 @@ const CASES: [string, unknown][] = [
       [null, 'none']
     ])
   ],
-  ['list of floats', [Infinity, -Infinity, new PyFloat(1), -0]]
+  ['list of floats', [Infinity, -Infinity, new PyFloat(1), -0]],
+  [
+    'PyDict with int keys',
+    new PyDict([
+      [1, 1],
+      [2, 2]
+    ])
+  ],
+  [
+    'PyDict with mixed keys',
+    new PyDict([
+      [1, 'a'],
+      ['b', 'c']
+    ])
+  ],
+  [
+    'PyDict with bool, None, float keys',
+    new PyDict([
+      [true, 'yes'],
+      [null, 'none'],
+      [1.5, 'x'],
+      [new PyFloat(2), 'two'],
+      [2n ** 64n, 'big']
+    ])
+  ],
+  ['list of PyDicts in a dict', { l: [new PyDict([[0, new PyDict([[1, new PyFloat(1)]])]])] }]
 ];
 
 describe('toPythonLiteral evaluated by Python', () => {
@@ -250,6 +280,63 @@ describe('toPythonLiteral evaluated by Python', () => {
       ]
     });
     expect(Object.is(normalise(answer.ok).dict[2][1].float, -0)).toBe(true);
+  });
+});
+
+describe('YAML types reach Python (issue 11.2, 11.3)', () => {
+  it('dict keys keep their type and whole floats stay floats, checked by Python', () => {
+    // A pattern's variables as written, keyword substitution as a job does it.
+    const variables = substituteKeywords(
+      parseYamlValues(
+        [
+          'd: {1: 1, 2: 2}',
+          'fl1: 1.0',
+          'mixed: {1: a, b: "{FILENAME}"}',
+          'flags: {true: on, null: none, 1.5: half}',
+          'rows: [{1: x}, {2: y}]',
+          'nested: {outer: {3: three}}'
+        ].join('\n')
+      ) as Record<string, unknown>,
+      { root: '/w', path: 'in/f.txt', jobId: 'j' }
+    );
+    const swept = sweepParameters({
+      s: { start: 0, stop: 1, step: 0.5 },
+      t: { start: 0, stop: 2, step: 1, float: true }
+    });
+    const nb: INotebook = {
+      nbformat: 4,
+      nbformat_minor: 4,
+      metadata: {},
+      cells: [
+        {
+          cell_type: 'code',
+          metadata: {},
+          outputs: [],
+          execution_count: null,
+          source: [
+            'd = {}\nfl1 = 0\nmixed = None\nflags = None\nrows = None\nnested = None\ns = 0\nt = 0\n',
+            'ok_d = d[1] == 1 and d[2] == 2 and "1" not in d\n',
+            'ok_fl1 = isinstance(fl1, float) and fl1 == 1.0\n',
+            'ok_mixed = mixed[1] == "a" and mixed["b"] == "f.txt"\n',
+            'ok_flags = flags[True] == "on" and flags[None] == "none" and flags[1.5] == "half"\n',
+            'ok_rows = rows[0][1] == "x" and rows[1][2] == "y"\n',
+            'ok_nested = nested["outer"][3] == "three"\n',
+            'ok_sweep = all(isinstance(v, float) for v in (s, t))\n'
+          ]
+        }
+      ]
+    };
+    const names = ['ok_d', 'ok_fl1', 'ok_mixed', 'ok_flags', 'ok_rows', 'ok_nested', 'ok_sweep'];
+    const requests = swept.map(combo => {
+      const { notebook } = parameteriseNotebook(nb, { ...variables, ...combo });
+      return { mode: 'exec', cells: notebook.cells.map(c => (c.source as string[]).join('')), names };
+    });
+    const answers = runPython(requests);
+    expect(answers).toHaveLength(9);
+    for (const answer of answers) {
+      expect(answer.error).toBeUndefined();
+      expect(answer.ok).toEqual(Object.fromEntries(names.map(n => [n, { bool: true }])));
+    }
   });
 });
 

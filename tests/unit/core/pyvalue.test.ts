@@ -1,14 +1,20 @@
 import {
+  PyDict,
   PyFloat,
   formatYamlProblem,
+  fromTransfer,
+  losesTypeInJson,
   jsonReplacer,
   parseYaml,
   parseYamlValues,
   pyStringLiteral,
   stringifyYamlValues,
   toJSONValue,
-  toPythonLiteral
+  toPythonLiteral,
+  toTransfer
 } from '../../../src/core/pyvalue';
+import type { PyKey } from '../../../src/core/pyvalue';
+import { typedParameters } from '../../../src/core/typedParameters';
 
 describe('toPythonLiteral', () => {
   it('writes strings repr-style, choosing the quote', () => {
@@ -182,5 +188,102 @@ describe('JSON safety', () => {
     const v = { a: 1n, b: new PyFloat(2), c: [new Date(0)], d: new Map([['k', 1n]]) };
     expect(toJSONValue(v)).toEqual({ a: 1, b: 2, c: ['1970-01-01T00:00:00.000Z'], d: { k: 1 } });
     expect(JSON.stringify({ a: 5n, b: new PyFloat(1) }, jsonReplacer)).toBe('{"a":5,"b":1}');
+  });
+});
+
+describe('dict keys keep their YAML type (issue 11.2)', () => {
+  const d = (...entries: [PyKey, unknown][]) => new PyDict(entries);
+
+  it('reads a mapping with a key that is not text as a PyDict, in order', () => {
+    const v = parseYamlValues('d: {1: 1, 2: 2}\ns: {a: 1, "1": 2}\n') as any;
+    expect(v.d).toEqual(d([1, 1], [2, 2]));
+    expect(v.d.get(1)).toBe(1);
+    expect(v.d.get('1')).toBeUndefined();
+    // Text keys only (quoted "1" included) stay a plain object.
+    expect(v.s).toEqual({ a: 1, '1': 2 });
+    expect(Object.getPrototypeOf(v.s)).toBe(Object.prototype);
+    expect(toPythonLiteral(v.d)).toBe('{1: 1, 2: 2}');
+    // (A JavaScript object lists integer-like text keys first, as it always did.)
+    expect(toPythonLiteral(v.s)).toBe("{'1': 2, 'a': 1}");
+  });
+
+  it('keeps mixed, bool, null, float, whole-float and big int keys', () => {
+    const v = parseYamlValues(
+      'mixed: {1: a, b: c}\nbools: {true: t, false: f}\nnone: {null: n, x: m}\nfl: {1.5: x, 1.0: y, -0.0: z}\nbig: {9007199254740993: b}\n'
+    ) as any;
+    expect(v.mixed).toEqual(d([1, 'a'], ['b', 'c']));
+    expect(toPythonLiteral(v.mixed)).toBe("{1: 'a', 'b': 'c'}");
+    expect(toPythonLiteral(v.bools)).toBe("{True: 't', False: 'f'}");
+    expect(toPythonLiteral(v.none)).toBe("{None: 'n', 'x': 'm'}");
+    expect(parseYaml('{null: n, ~: m}').problems[0].message).toMatch(/appears twice/);
+    expect(v.fl.entries[1][0]).toEqual(new PyFloat(1));
+    expect(toPythonLiteral(v.fl)).toBe("{1.5: 'x', 1.0: 'y', -0.0: 'z'}");
+    expect(toPythonLiteral(v.big)).toBe("{9007199254740993: 'b'}");
+  });
+
+  it('finds PyDicts nested in lists and dicts, and shares an aliased one', () => {
+    const v = parseYamlValues('rows: [{1: x}, {a: {2: y}}]\nouter: {k: {3: z}}\nx: &a {4: w}\ny: *a\n') as any;
+    expect(v.rows).toEqual([d([1, 'x']), { a: d([2, 'y']) }]);
+    expect(v.outer).toEqual({ k: d([3, 'z']) });
+    expect(v.y).toBe(v.x);
+    expect(toPythonLiteral(v)).toBe(
+      "{'rows': [{1: 'x'}, {'a': {2: 'y'}}], 'outer': {'k': {3: 'z'}}, 'x': {4: 'w'}, 'y': {4: 'w'}}"
+    );
+  });
+
+  it('refuses a key that is a list or mapping (Python cannot hash it)', () => {
+    const r = parseYaml('d: {? [1, 2] : x}\n');
+    expect(r.value).toBeUndefined();
+    expect(r.problems[0].message).toMatch(/mapping key must be text, a number/);
+  });
+
+  it('a key "__proto__" stays a key', () => {
+    const v = parseYamlValues('__proto__: {polluted: 1}\n') as any;
+    expect(Object.keys(v)).toEqual(['__proto__']);
+    expect(({} as any).polluted).toBeUndefined();
+  });
+
+  it('writes PyDicts back as YAML with typed keys that read back the same', () => {
+    const value = {
+      d: d([1, 1], [2, 2]),
+      mixed: d([1, 'a'], ['b', 'c'], ['2', 'text two']),
+      odd: d([true, 't'], [null, 'n'], [1.5, 'h'], [new PyFloat(1), 'one'], [2n ** 64n, 'big']),
+      list: [d([0, d([1, new PyFloat(1)])])]
+    };
+    const text = stringifyYamlValues(value);
+    expect(text).toContain('  1: 1\n');
+    expect(text).toContain('"2": text two');
+    const back = parseYamlValues(text) as any;
+    expect(back).toEqual(value);
+    expect(toPythonLiteral(back)).toBe(toPythonLiteral(value));
+  });
+
+  it('JSON gets each key as YAML writes it; the exact value travels as YAML text', () => {
+    const v = d([1, 1], [true, 't'], [null, 'n'], [new PyFloat(2), new PyFloat(2)], ['s', [d([3, 3n])]]);
+    const json = { '1': 1, true: 't', null: 'n', '2.0': 2, s: [{ '3': 3 }] };
+    expect(toJSONValue(v)).toEqual(json);
+    expect(JSON.parse(JSON.stringify({ v }, jsonReplacer))).toEqual({ v: json });
+    expect(losesTypeInJson(v)).toBe(true);
+    expect(losesTypeInJson({ a: [1, 'x', { b: null }], c: 0.5 })).toBe(false);
+    expect(losesTypeInJson([new PyFloat(1)])).toBe(true);
+    expect(losesTypeInJson({ n: NaN })).toBe(true);
+  });
+
+  it('passes between threads (toTransfer/fromTransfer) with key types', () => {
+    const value = { d: d([1, 'a'], [new PyFloat(1.5), [d(['k', new PyFloat(2)])]], ['x', null]) };
+    const cloned = structuredClone(toTransfer(value));
+    expect(fromTransfer(cloned)).toEqual(value);
+  });
+
+  it('typedParameters reads the texts a job record carries over JSON', () => {
+    const json = { fl1: 1, d: { '1': 1 }, s: 'x' };
+    const typed = typedParameters(json, { fl1: '1.0\n', d: '1: 1\n', bad: '[', n: '.nan\n' });
+    expect(typed.fl1).toEqual(new PyFloat(1));
+    expect(typed.d).toEqual(d([1, 1]));
+    expect(typed.s).toBe('x');
+    expect(Number.isNaN(typed.n)).toBe(true);
+    expect('bad' in typed).toBe(false); // an unreadable text leaves the JSON form
+    expect(json.fl1).toBe(1); // the input is not changed
+    expect(typedParameters(json, undefined)).toBe(json);
   });
 });
