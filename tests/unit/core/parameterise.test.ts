@@ -1,5 +1,5 @@
 import { INJECTED_TAG, findAssignments, parameteriseNotebook, splitLines } from '../../../src/core/parameterise';
-import { PyFloat } from '../../../src/core/pyvalue';
+import { PyDict, PyFloat, parseYamlValues } from '../../../src/core/pyvalue';
 import type { INotebook, INotebookCell } from '../../../src/core/types';
 
 function code(source: string | string[], extra: Partial<INotebookCell> = {}): INotebookCell {
@@ -228,5 +228,33 @@ describe('scanner helpers', () => {
       ['a', 0, 5],
       ['b', 6, 11]
     ]);
+  });
+});
+
+describe('YAML types in the notebook (issue 11.2, 11.3)', () => {
+  it('dict keys keep their type and whole floats stay floats', () => {
+    const values = parseYamlValues(
+      'd: {1: 1, 2: 2}\nfl1: 1.0\nmixed: {1: a, b: c}\nflags: {true: t, null: n, 1.5: h}\nrows: [{1: x}]\nouter: {in: {2: y}}\n'
+    ) as Record<string, unknown>;
+    expect(values.d).toBeInstanceOf(PyDict);
+    const out = rewrite('d = {}\nfl1 = 0\nmixed = {}\nflags = {}\nrows = []\nouter = {}\n', values);
+    expect(out).toBe(
+      [
+        'd = {1: 1, 2: 2}',
+        'fl1 = 1.0',
+        "mixed = {1: 'a', 'b': 'c'}",
+        "flags = {True: 't', None: 'n', 1.5: 'h'}",
+        "rows = [{1: 'x'}]",
+        "outer = {'in': {2: 'y'}}",
+        ''
+      ].join('\n')
+    );
+  });
+
+  it('injected cells write PyDicts too', () => {
+    const { notebook } = parameteriseNotebook(nbOf([code('x = 1\n', { metadata: { tags: ['parameters'] } })]), {
+      d: new PyDict([[1, new PyFloat(1)]])
+    });
+    expect(text(notebook.cells[1])).toBe('# Parameters\nd = {1: 1.0}\n');
   });
 });

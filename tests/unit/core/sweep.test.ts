@@ -1,10 +1,13 @@
-import { PyFloat } from '../../../src/core/pyvalue';
+import { PyFloat, parseYamlValues, stringifyYamlValues } from '../../../src/core/pyvalue';
 import {
   MAX_SWEEP_VALUES,
+  isFloatRange,
   sweepCombinationCount,
   sweepCombinations,
   sweepCount,
   sweepParameters,
+  sweepRangeOf,
+  sweepRangeToObject,
   sweepValues,
   validateSweep
 } from '../../../src/core/sweep';
@@ -120,6 +123,38 @@ describe('sweepCombinations', () => {
     ]);
     // Key order in the definition does not change the order.
     expect(sweepCombinations({ a: sweep.a, b: sweep.b })).toEqual(combos);
+  });
+
+  it('one sweep never mixes ints and floats (issue 11, decided: any float makes all floats)', () => {
+    const values = (r: Parameters<typeof isFloatRange>[0]) => sweepParameters({ x: r }).map(c => c.x);
+    // A float step, start or stop: every value a float, integral ones included.
+    expect(values({ start: 0, stop: 3, step: 1.5 })).toEqual([new PyFloat(0), 1.5, new PyFloat(3)]);
+    expect(values({ start: 0.5, stop: 2, step: 1 })).toEqual([0.5, 1.5]);
+    // Written as floats (`start: 0.0`): the flag says so, the numbers cannot.
+    expect(values({ start: 0, stop: 2, step: 1, float: true })).toEqual([0, 1, 2].map(n => new PyFloat(n)));
+    // Decimal-clean float steps keep working: 0 to 0.3 by 0.1 is four values.
+    expect(values({ start: 0, stop: 0.3, step: 0.1, float: true })).toEqual([new PyFloat(0), 0.1, 0.2, 0.3]);
+    expect(values({ start: 0, stop: 0.3, step: 0.1 })).toEqual([new PyFloat(0), 0.1, 0.2, 0.3]);
+    // All ints stay ints.
+    expect(values({ start: 0, stop: 2, step: 1 })).toEqual([0, 1, 2]);
+    expect(isFloatRange({ start: 0, stop: 2, step: 1 })).toBe(false);
+  });
+
+  it('sweepRangeOf remembers bounds written as floats; sweepRangeToObject writes them back', () => {
+    const r = sweepRangeOf(new PyFloat(0), 2, 1);
+    expect(r).toEqual({ start: 0, stop: 2, step: 1, float: true });
+    expect(sweepRangeOf(0, 2, 1)).toEqual({ start: 0, stop: 2, step: 1 });
+    expect(sweepRangeOf(0, 1, 0.5)).toEqual({ start: 0, stop: 1, step: 0.5 });
+    expect(sweepRangeOf('a', null, new PyFloat(1))).toEqual({ start: NaN, stop: NaN, step: 1, float: true });
+    expect(sweepRangeToObject(r)).toEqual({ start: new PyFloat(0), stop: new PyFloat(2), step: new PyFloat(1) });
+    expect(sweepRangeToObject({ start: 0, stop: 1, step: 0.5 }, 'increment')).toEqual({
+      start: 0,
+      stop: 1,
+      increment: 0.5
+    });
+    const text = stringifyYamlValues({ x: sweepRangeToObject(r) });
+    const back = parseYamlValues(text) as { x: { start: unknown; stop: unknown; step: unknown } };
+    expect(sweepRangeOf(back.x.start, back.x.stop, back.x.step)).toEqual(r);
   });
 
   it('sweepParameters makes every value of a float range a float', () => {

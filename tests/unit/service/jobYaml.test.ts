@@ -1,5 +1,7 @@
 import * as YAML from 'yaml';
-import { jsonToYaml } from '../../../src/service/jobs/jobYaml';
+import { PyDict, PyFloat, jsonReplacer, parseYamlValues, toPythonLiteral } from '../../../src/core/pyvalue';
+import { typedParameters } from '../../../src/core/typedParameters';
+import { jsonToYaml, typedParameterTexts } from '../../../src/service/jobs/jobYaml';
 import { JobStore } from '../../../src/service/jobs/jobStore';
 
 const TRICKY = [
@@ -128,5 +130,85 @@ describe('job.yaml text', () => {
       const v = { root: val(0) };
       expect(YAML.parse(jsonToYaml(v))).toEqual(v);
     }
+  });
+});
+
+describe('job.yaml records the Python types that ran (issue 11.2, 11.3)', () => {
+  const parameters = {
+    infile: '/wg/in/a.dat',
+    fl1: new PyFloat(1),
+    zero: new PyFloat(0),
+    neg: new PyFloat(-0),
+    half: 0.5,
+    n: 3,
+    big: 2n ** 64n,
+    inf: -Infinity,
+    d: new PyDict([
+      [1, 1],
+      [2, 2]
+    ]),
+    mixed: new PyDict([
+      [1, 'a'],
+      ['b', 'c'],
+      ['2', 'two as text']
+    ]),
+    keys: new PyDict([
+      [true, 't'],
+      [null, 'n'],
+      [1.5, 'h'],
+      [new PyFloat(2), 'w']
+    ]),
+    rows: [new PyDict([[1, new PyFloat(1)]]), { a: new PyDict([[0, []]]) }]
+  };
+  const job = { id: 'j', status: 'done', trigger: { kind: 'created', path: 'in/a.dat' }, parameters };
+
+  it('writes floats with their point and dict keys in their type', () => {
+    const text = jsonToYaml(job);
+    expect(text).toContain('  fl1: 1.0\n');
+    expect(text).toContain('  zero: 0.0\n');
+    expect(text).toContain('  neg: -0.0\n');
+    expect(text).toContain('  big: 18446744073709551616\n');
+    expect(text).toContain('  inf: -.inf\n');
+    expect(text).toContain('  d:\n    1: 1\n    2: 2\n');
+    expect(text).toContain('  mixed:\n    1: a\n    b: c\n    "2": two as text\n');
+    expect(text).toContain('  keys:\n    true: t\n    null: "n"\n    1.5: h\n    2.0: w\n');
+    expect(text).toContain('  rows:\n    - 1: 1.0\n    - a:\n        0: []\n');
+    expect(jsonToYaml({ e: new PyDict([]) })).toBe('e: {}\n');
+  });
+
+  it('parseYaml reads it back to the same values, the same Python literals', () => {
+    const back = parseYamlValues(jsonToYaml(job)) as typeof job;
+    expect(back).toEqual(job);
+    for (const name of Object.keys(parameters)) {
+      const key = name as keyof typeof parameters;
+      expect(toPythonLiteral(back.parameters[key])).toBe(toPythonLiteral(parameters[key]));
+    }
+    // The yaml library alone (other tools) sees the same keys and numbers.
+    expect(YAML.parse(jsonToYaml(job)).parameters.d).toEqual({ 1: 1, 2: 2 });
+  });
+
+  it('typedParameterTexts keeps exactly what JSON would change, and reads back through JSON', () => {
+    const texts = typedParameterTexts(parameters)!;
+    expect(Object.keys(texts).sort()).toEqual(['big', 'd', 'fl1', 'inf', 'keys', 'mixed', 'neg', 'rows', 'zero']);
+    expect(texts.fl1).toBe('1.0\n');
+    expect(typedParameterTexts({ s: 'x', n: 1, o: { a: [0.5] } })).toBeUndefined();
+    // What the journal and the API do: JSON, then the texts put the types back.
+    const json = JSON.parse(JSON.stringify({ parameters, typedParameters: texts }, jsonReplacer));
+    expect(json.parameters.fl1).toBe(1);
+    expect(json.parameters.d).toEqual({ '1': 1, '2': 2 });
+    const back = typedParameters(json.parameters, json.typedParameters);
+    expect(back).toEqual(parameters);
+  });
+
+  it('JobStore.serialise writes the typed values and leaves typedParameters out', () => {
+    const record = { ...job, typedParameters: typedParameterTexts(parameters) };
+    const text = JobStore.serialise(record as never);
+    expect(text).not.toContain('typedParameters');
+    expect(text).toContain('  fl1: 1.0\n');
+    const read = JobStore.parseRecord(text);
+    expect(read.parameters).toEqual(parameters);
+    expect(read.typedParameters).toEqual(record.typedParameters);
+    expect(read.filesWritten).toEqual([]);
+    expect(() => JobStore.parseRecord('id: x\n')).toThrow(/missing/);
   });
 });
