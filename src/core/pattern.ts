@@ -8,13 +8,15 @@
  *   (`{start, stop, step}`);
  * - thesis (mig_meow): `input_file`, `input_paths`, `output`,
  *   `parameterize_over` (`{start, stop, increment}`), `recipes`, `variables`.
- *   Files written by mig_meow load unchanged.
+ *   Files written by mig_meow load unchanged and behave unchanged: their
+ *   glob matches with Python's fnmatch, as in mig_meow (`glob: 'fnmatch'`
+ *   on the trigger), and `input_file` is required, as there.
  *
  * Both may carry `name`, which must then equal the file stem.
  */
 
 import { EXECUTOR_KEYS, executorFieldsToObject, readExecutorFields } from './executor';
-import { validateGlob } from './glob';
+import { isGlob, validateGlob } from './glob';
 import { keywordIssues } from './keywords';
 import { limitIssues, LIMIT_KEYS, readLimits } from './patternLimits';
 import { patternWarnings } from './patternWarnings';
@@ -232,11 +234,20 @@ class Reader {
     }
     const glob = this._single('input_paths', obj.input_paths, 'glob', 'start/*');
     if (glob !== undefined) {
-      const globIssues = validateGlob('input_paths[0]', glob);
+      // mig_meow matched input_paths with Python's fnmatch: so does meow.
+      const globIssues = validateGlob('input_paths[0]', glob, 'fnmatch');
       this.issues.push(...globIssues);
       if (globIssues.length === 0) {
-        draft.trigger = { kind: 'file', path: glob, events: [...DEFAULT_FILE_EVENTS] };
+        draft.trigger = { kind: 'file', path: glob, events: [...DEFAULT_FILE_EVENTS], glob: 'fnmatch' };
       }
+    }
+    if (obj.input_file === undefined || obj.input_file === null) {
+      // mig_meow and meow_base refuse such a pattern too.
+      this._add(
+        'input_file',
+        "is missing, so the jobs would never receive the triggering file's path (mig_meow and meow_base refuse it too)",
+        'add "input_file: infile", naming the recipe variable that receives the path of the file that triggered the job'
+      );
     }
     draft.input = this._input('input_file', obj.input_file);
     draft.parameters = this._variables('variables', obj.variables);
@@ -419,7 +430,12 @@ class Reader {
 // ---------------------------------------------------------------------------
 // Writing
 
-/** A pattern as a plain object in the given file format (native by default). */
+/**
+ * A pattern as a plain object in the given file format (native by default).
+ * A thesis pattern written natively keeps its fnmatch glob (`glob: fnmatch`
+ * in its trigger), so it matches the same files.
+ * @throws Error when the thesis format cannot say what the pattern does.
+ */
 export function patternToObject(p: IPattern, format: 'native' | 'thesis' = 'native'): Record<string, unknown> {
   if (format === 'thesis') {
     const t = p.trigger;
@@ -428,14 +444,21 @@ export function patternToObject(p: IPattern, format: 'native' | 'thesis' = 'nati
         `pattern "${p.name}": the thesis format can only express file triggers on ${DEFAULT_FILE_EVENTS.join(' and ')} events; write it in the native format`
       );
     }
+    // A thesis glob is read as fnmatch: a native glob with wildcards would
+    // match other files there (a literal path means the same in both).
+    if (t.glob !== 'fnmatch' && (isGlob(t.path) || isGlob(t.path, 'fnmatch'))) {
+      throw new Error(
+        `pattern "${p.name}": the thesis format matches globs as mig_meow did (fnmatch), so "${t.path}" would match other files; write it in the native format`
+      );
+    }
+    if (p.input === undefined) {
+      throw new Error(`pattern "${p.name}": the thesis format requires input_file; write it in the native format`);
+    }
     const sweep: Record<string, unknown> = {};
     for (const [k, r] of Object.entries(p.sweep)) {
       sweep[k] = { start: r.start, stop: r.stop, increment: r.step };
     }
-    const out: Record<string, unknown> = {};
-    if (p.input !== undefined) {
-      out.input_file = p.input;
-    }
+    const out: Record<string, unknown> = { input_file: p.input };
     out.input_paths = [t.path];
     out.output = p.outputs;
     out.parameterize_over = sweep;

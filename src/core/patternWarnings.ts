@@ -8,10 +8,14 @@
  *   literally (upper-case non-keywords such as `{VGIRD}` are errors, see
  *   `keywordIssues`);
  * - a network trigger reachable from other machines without a secret;
+ * - a native pattern whose trigger brings a file (file events, a network
+ *   payload, an approved file) with no `input` and no keyword naming that
+ *   file: its jobs never learn which file they are for (thesis-format
+ *   patterns without `input_file` are errors, see pattern.ts);
  * - (`recipeVariableWarnings`, when the recipe is known) a variable name the
  *   recipe never assigns, with the nearest one it does.
  */
-import { globBase } from './glob';
+import { triggerGlobBase } from './glob';
 import { forEachString, keywordCaseWarnings, keywordValues, substituteString } from './keywords';
 import { isAbsolute, isInside, join, normalise } from './paths';
 import type { IPattern } from './types';
@@ -46,8 +50,8 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
   // soonest there. Other triggers' files are made by meow under the state
   // folder; they are treated as no file (every file keyword '').
   const t = p.trigger;
-  const glob = t.kind === 'file' || t.kind === 'manual' ? t.path : undefined;
-  const trigger = glob !== undefined ? join(globBase(glob), 'file.ext').replace(/^\.\//, '') : '';
+  const globbed = t.kind === 'file' || (t.kind === 'manual' && t.path !== undefined) ? t : undefined;
+  const trigger = globbed ? join(triggerGlobBase(globbed as { path: string }), 'file.ext').replace(/^\.\//, '') : '';
   const values = keywordValues({ root: ROOT, path: trigger === '.' ? '' : trigger, jobId: 'job' });
   forEachString(p.outputs, fields.outputs, (field, text) => {
     const resolved = normalise(substituteString(text, values));
@@ -76,6 +80,7 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
       )
     );
   }
+  warnings.push(...inputWarnings(p));
   // Upper-case typos (`{FILENAM}`) are errors (`keywordIssues`, in
   // pattern.ts); a keyword in the wrong case is only pointed out.
   warnings.push(
@@ -83,6 +88,47 @@ export function patternWarnings(p: IPattern, fields: ISectionFields): IValidatio
     ...keywordCaseWarnings(p.outputs, fields.outputs)
   );
   return warnings;
+}
+
+/** Keywords that name the triggering file (a job can find the file with them). */
+const FILE_KEYWORDS = /\{(PATH|REL_PATH|FILENAME)\}/;
+
+/**
+ * `input` may be left out where the trigger brings no file of interest: a
+ * timer (its file only records the time), a manual run on nothing, an
+ * absence (a record of the silence). File events, a network payload and
+ * an approved file are the job's data: without `input` (or a keyword such
+ * as `{PATH}` in a parameter) the job cannot find it. Still only a warning:
+ * "something changed in data/, rebuild" is a fair use of a file trigger.
+ */
+function inputWarnings(p: IPattern): IValidationIssue[] {
+  const t = p.trigger;
+  const bringsFile = t.kind === 'file' || t.kind === 'network' || (t.kind === 'manual' && t.path !== undefined);
+  if (p.input !== undefined || !bringsFile || p.format === 'thesis') {
+    return [];
+  }
+  let named = false;
+  for (const section of [p.parameters, p.outputs]) {
+    forEachString(section, '', (_field, text) => {
+      named ||= FILE_KEYWORDS.test(text);
+    });
+  }
+  if (named) {
+    return [];
+  }
+  const what =
+    t.kind === 'network'
+      ? 'the received payload file'
+      : t.kind === 'manual'
+        ? 'the approved file'
+        : 'the triggering file';
+  return [
+    issue(
+      'input',
+      `is not set, so the jobs never receive ${what}'s path (a ${t.kind} trigger; only timers, manual runs without "path" and absence triggers need no input)`,
+      'add "input: infile", naming the recipe variable that receives the path, or pass it with a keyword, e.g. parameters: {infile: "{PATH}"}'
+    )
+  ];
 }
 
 /** Only this machine can connect. */

@@ -4,6 +4,7 @@
  *
  * ```yaml
  * trigger: {path: "start/*", events: [created, modified]}          # file
+ * trigger: {path: "deep/*", glob: fnmatch}                         # file, mig_meow's globs
  * trigger: {port: 9000, host: "0.0.0.0", secret: "s3cret",          # network
  *           tls: {cert: certs/server.pem, key: certs/server.key},
  *           max_bytes: 100MB, max_connections: 64}
@@ -17,7 +18,7 @@
  * that wait for approval. Options left out take the defaults in `types.ts`
  * and are not written back, so parse → write → parse is the identity.
  */
-import { validateGlob } from './glob';
+import { GLOB_SYNTAXES, validateGlob } from './glob';
 import { PyFloat, clipText, isPlainObject } from './pyvalue';
 import { MIN_INTERVAL_MS, formatDuration, parseDuration, scheduleText, validateCron, validateTimezone } from './timers';
 import {
@@ -27,6 +28,7 @@ import {
   DEFAULT_NETWORK_HOST,
   FILE_EVENT_KINDS,
   FileEventKind,
+  GlobSyntax,
   INetworkTrigger,
   MissedFiringPolicy,
   Trigger
@@ -38,6 +40,7 @@ import { formatSize, parseSize, show, toNumber, typeName } from './valueText';
 export const TRIGGER_KEYS = [
   'path',
   'events',
+  'glob',
   'port',
   'host',
   'secret',
@@ -58,7 +61,7 @@ type KindKey = (typeof KIND_KEYS)[number];
 
 /** The fields each kind allows. */
 const KIND_FIELDS: Record<KindKey, readonly string[]> = {
-  path: ['path', 'events'],
+  path: ['path', 'events', 'glob'],
   port: ['port', 'host', 'secret', 'tls', 'max_bytes', 'max_connections'],
   schedule: ['schedule', 'timezone', 'missed'],
   every: ['every', 'missed'],
@@ -70,6 +73,7 @@ const KIND_FIELDS: Record<KindKey, readonly string[]> = {
 const NETWORK_ONLY = 'network triggers ("port")';
 const FIELD_OWNER = new Map<string, string>([
   ['events', 'file triggers ("path")'],
+  ['glob', 'file triggers ("path")'],
   ['host', NETWORK_ONLY],
   ['secret', NETWORK_ONLY],
   ['tls', NETWORK_ONLY],
@@ -150,8 +154,15 @@ class TriggerReader {
   ) {}
 
   path(): Trigger {
-    this._glob('trigger.path', this.v.path);
-    return { kind: 'file', path: this.v.path as string, events: this._events(this.v.events) ?? [] };
+    const syntax = this._syntax(this.v.glob);
+    this._glob('trigger.path', this.v.path, syntax);
+    const t: Trigger = { kind: 'file', path: this.v.path as string, events: this._events(this.v.events) ?? [] };
+    // Only fnmatch is kept: native is the default, and leaving it out keeps
+    // the digest (the rules' content keys) of every native pattern as it was.
+    if (syntax === 'fnmatch') {
+      t.glob = syntax;
+    }
+    return t;
   }
 
   port(): Trigger {
@@ -254,8 +265,23 @@ class TriggerReader {
     }
   }
 
-  private _glob(field: string, v: unknown): void {
-    this._issues(validateGlob(field, v));
+  private _glob(field: string, v: unknown, syntax: GlobSyntax = 'native'): void {
+    this._issues(validateGlob(field, v, syntax));
+  }
+
+  private _syntax(v: unknown): GlobSyntax {
+    if (v === undefined || v === null || v === 'native') {
+      return 'native';
+    }
+    if (v === 'fnmatch') {
+      return 'fnmatch';
+    }
+    this.add(
+      'trigger.glob',
+      `must be "native" or "fnmatch" (got ${show(v)})`,
+      `write glob: fnmatch to match as mig_meow does (* also matches "/" and dot files), or remove it (native, the default; one of ${GLOB_SYNTAXES.join(', ')})`
+    );
+    return 'native';
   }
 
   private _interval(field: string, v: unknown, example: string): number {
@@ -407,7 +433,9 @@ class TriggerReader {
 export function triggerToObject(t: Trigger): Record<string, unknown> {
   switch (t.kind) {
     case 'file':
-      return { path: t.path, events: [...t.events] };
+      return t.glob === 'fnmatch'
+        ? { path: t.path, glob: t.glob, events: [...t.events] }
+        : { path: t.path, events: [...t.events] };
     case 'network': {
       const out: Record<string, unknown> = { port: t.port };
       if (t.host !== DEFAULT_NETWORK_HOST) {
@@ -532,7 +560,7 @@ export function listenerMismatch(a: IListenerSettings, b: IListenerSettings): st
 export function triggerSummary(t: Trigger): string {
   switch (t.kind) {
     case 'file':
-      return `files ${t.path} (${t.events.join(', ')})`;
+      return `files ${t.path}${t.glob === 'fnmatch' ? ' as fnmatch' : ''} (${t.events.join(', ')})`;
     case 'network':
       return `${t.tls ? 'TLS' : 'TCP'} port ${t.port} on ${t.host}${t.secret !== undefined ? ' with a secret' : ''}`;
     case 'schedule':

@@ -12,7 +12,7 @@
  * testing every rule (M7/M8 without the quadratic cost of thesis §17.4.2).
  */
 
-import { compileGlob, globBase, GlobMatcher } from './glob';
+import { GlobMatcher, triggerGlobBase, triggerMatcher } from './glob';
 import { ancestors } from './paths';
 import { patternDigest } from './pattern';
 import type { FileEventKind, IFileEvent, IPattern, IRecipe, IRule, TriggerKind } from './types';
@@ -183,7 +183,7 @@ export class Workflow {
       return false;
     }
     this._count(t.path);
-    return compileGlob(t.path)(relPath);
+    return triggerMatcher(t)(relPath);
   }
 
   private _test(entry: IIndexed, relPath: string): boolean {
@@ -217,9 +217,9 @@ export class Workflow {
       const entry: IIndexed = {
         rule,
         seq,
-        base: globBase(t.path),
+        base: triggerGlobBase(t),
         events: new Set(t.events),
-        matcher: compileGlob(t.path)
+        matcher: triggerMatcher(t)
       };
       let bucket = this._index.get(entry.base);
       if (!bucket) {

@@ -5,6 +5,7 @@
  */
 import { existsSync } from 'fs';
 import * as path from 'path';
+import { globSyntaxText } from '../core/glob';
 import { recipeVariableWarnings } from '../core/patternWarnings';
 import { recipeVariables } from '../core/recipe';
 import { formatIssue } from '../core/validation';
@@ -244,6 +245,16 @@ export async function validate(workgroup: string, options: IValidateOptions): Pr
   );
   for (const p of workflow.patternsWithoutRecipe()) {
     process.stdout.write(`note: pattern ${p.name} names recipe "${escapeControl(p.recipe)}", which does not exist\n`);
+  }
+  // Which glob rules a pattern follows is not visible in a thesis file.
+  for (const p of workflow.patterns.values()) {
+    const t = p.trigger;
+    if (t.kind === 'file' && t.glob === 'fnmatch') {
+      const why = p.format === 'thesis' ? ' (thesis format: globs match as in mig_meow)' : ' (glob: fnmatch)';
+      process.stdout.write(
+        `note: pattern ${p.name} matches "${escapeControl(t.path)}" with ${globSyntaxText('fnmatch')}${why}\n`
+      );
+    }
   }
   return monitor.problems.size ? 1 : 0;
 }

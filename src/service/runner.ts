@@ -35,7 +35,7 @@ import { TriggerHub } from './triggers/hub';
 import type { ManualTrigger } from './triggers/manual';
 import type { ITrigger, ITriggerContext } from './triggers/trigger';
 import type { IPatternSaveEffect, IRunResult, IWaitingFiles } from '../core/api';
-import { compileGlob, globBase } from '../core/glob';
+import { triggerGlobBase, triggerMatcher } from '../core/glob';
 import { collectGarbage } from './heap';
 import { patternDigest } from '../core/pattern';
 
@@ -278,9 +278,9 @@ export class MeowRunner {
       return effect; // no rule, or no retroactive matching for this trigger
     }
     const rule: IRule = { id: `${pattern.name}/${recipe.name}#preview`, pattern, recipe, contentKey: contentKey! };
-    const matches = compileGlob(t.path);
+    const matches = triggerMatcher(t);
     let seen = 0;
-    for await (const rel of walkWorkgroup(this.root, globBase(t.path), this.stateDir, this._log)) {
+    for await (const rel of walkWorkgroup(this.root, triggerGlobBase(t), this.stateDir, this._log)) {
       if (!matches(rel)) {
         continue;
       }

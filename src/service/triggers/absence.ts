@@ -11,8 +11,8 @@
  * silence, so a silence recorded twice makes no second job.
  */
 import { promises as fs } from 'fs';
-import { compileGlob, globBase } from '../../core/glob';
-import type { GlobMatcher } from '../../core/glob';
+import { triggerGlobBase, triggerMatcher } from '../../core/glob';
+import type { GlobMatcher, IGlobbed } from '../../core/glob';
 import { formatDuration } from '../../core/timers';
 import type { IAbsentTrigger, IFileEvent, IRule } from '../../core/types';
 import { toAbsolute } from '../fsutil';
@@ -94,11 +94,11 @@ export class AbsenceTrigger implements ITrigger {
   private async _start(rule: IRule): Promise<void> {
     const t = rule.pattern.trigger as IAbsentTrigger;
     const name = rule.pattern.name;
-    const w: IWatch = { rule, matcher: compileGlob(t.path) };
+    const w: IWatch = { rule, matcher: triggerMatcher(t) };
     this._watches.set(name, w);
     const spec = AbsenceTrigger.describe(rule);
     const known = this._state.get(name);
-    const newest = await this._newest(t.path, w.matcher);
+    const newest = await this._newest(t, w.matcher);
     let state: IAbsentState;
     if (known && known.spec === spec) {
       state =
@@ -111,9 +111,9 @@ export class AbsenceTrigger implements ITrigger {
   }
 
   /** The newest matching file by modification time (data that came while meow was down). */
-  private async _newest(glob: string, matcher: GlobMatcher): Promise<{ path: string; time: number } | undefined> {
+  private async _newest(glob: IGlobbed, matcher: GlobMatcher): Promise<{ path: string; time: number } | undefined> {
     let newest: { path: string; time: number } | undefined;
-    for await (const rel of this._c.walk(globBase(glob))) {
+    for await (const rel of this._c.walk(triggerGlobBase(glob))) {
       if (!matcher(rel)) {
         continue;
       }

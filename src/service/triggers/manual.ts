@@ -18,7 +18,7 @@ import { randomBytes } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import type { IRunResult, IWaitingFiles } from '../../core/api';
-import { compileGlob, globBase } from '../../core/glob';
+import { triggerGlobBase, triggerMatcher } from '../../core/glob';
 import type { IJob, IRule } from '../../core/types';
 import { toAbsolute, writeFileAtomic } from '../fsutil';
 import type { ITrigger, ITriggerContext } from './trigger';
@@ -133,9 +133,10 @@ export class ManualTrigger implements ITrigger {
     if (t.kind !== 'manual' || t.path === undefined) {
       return result;
     }
-    const matcher = compileGlob(t.path);
+    const glob = { ...t, path: t.path };
+    const matcher = triggerMatcher(glob);
     const taken = this._taken(rule.pattern.name);
-    for await (const rel of this._c.walk(globBase(t.path))) {
+    for await (const rel of this._c.walk(triggerGlobBase(glob))) {
       if (!matcher(rel) || taken.has(rel)) {
         continue;
       }
@@ -186,7 +187,7 @@ export class ManualTrigger implements ITrigger {
       );
     }
     const t = rule.pattern.trigger;
-    if (t.kind === 'manual' && t.path !== undefined && !compileGlob(t.path)(rel)) {
+    if (t.kind === 'manual' && t.path !== undefined && !triggerMatcher({ ...t, path: t.path })(rel)) {
       throw new ManualTrigger.RunError(
         'invalid',
         `${rel} does not match ${t.path}, the files pattern ${rule.pattern.name} approves`,

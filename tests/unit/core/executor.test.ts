@@ -23,7 +23,10 @@ describe('executor and resources in a pattern', () => {
     });
     const again = parsePattern('p', patternToYaml(pattern!));
     expect(again.pattern).toEqual(pattern);
-    const thesis = parsePattern('t', 'input_paths: ["in/*"]\nrecipes: [r]\nexecutor: jupyter\nresources: {cpus: 2}\n');
+    const thesis = parsePattern(
+      't',
+      'input_file: f\ninput_paths: ["in/*"]\nrecipes: [r]\nexecutor: jupyter\nresources: {cpus: 2}\n'
+    );
     expect(thesis.issues).toEqual([]);
     expect(thesis.pattern!.executor).toBe('jupyter');
   });

@@ -33,7 +33,7 @@ describe('unknown keywords are errors', () => {
   it('thesis format: the thesis field names', () => {
     const r = parsePattern(
       'P',
-      'input_paths: [in/*]\nrecipes: [Append]\noutput:\n  o: "{VGRID}/{FILENAM}"\nvariables:\n  v: "{JOBB}"\n'
+      'input_file: f\ninput_paths: [in/*]\nrecipes: [Append]\noutput:\n  o: "{VGRID}/{FILENAM}"\nvariables:\n  v: "{JOBB}"\n'
     );
     expect(r.issues.map(i => i.field).sort()).toEqual(['output.o', 'variables.v']);
   });

@@ -101,7 +101,7 @@ describe('thesis (mig_meow) pattern files load unchanged', () => {
     expect(ok('Pattern_One', PATTERN_ONE)).toEqual({
       name: 'Pattern_One',
       recipe: 'Append',
-      trigger: { kind: 'file', path: 'start/*', events: ['created', 'modified'] },
+      trigger: { kind: 'file', path: 'start/*', events: ['created', 'modified'], glob: 'fnmatch' },
       input: 'infile',
       parameters: { extra: 'This line was added by Pattern_One' },
       outputs: { outfile: '{VGRID}/first/{FILENAME}' },
@@ -112,7 +112,7 @@ describe('thesis (mig_meow) pattern files load unchanged', () => {
 
   it('Pattern_Two (listing 14.3)', () => {
     const p = ok('Pattern_Two', PATTERN_TWO);
-    expect(p.trigger).toEqual({ kind: 'file', path: 'first/*', events: ['created', 'modified'] });
+    expect(p.trigger).toEqual({ kind: 'file', path: 'first/*', events: ['created', 'modified'], glob: 'fnmatch' });
     expect(p.outputs).toEqual({ outfile: '{VGRID}/second/{FILENAME}' });
     expect(p.parameters).toEqual({ extra: 'This line was added by Pattern_Two' });
     expect(p.recipe).toBe('Append');

@@ -336,7 +336,7 @@ describe('sizes', () => {
 });
 
 describe('warnings and summaries', () => {
-  const warnings = (yaml: string) => parsePattern('p', `recipe: r\ntrigger: ${yaml}\n`).warnings;
+  const warnings = (yaml: string) => parsePattern('p', `recipe: r\ntrigger: ${yaml}\ninput: f\n`).warnings;
 
   it('warns about a listener other machines reach without a secret', () => {
     expect(warnings('{port: 9000, host: "0.0.0.0"}')).toEqual([
@@ -351,7 +351,7 @@ describe('warnings and summaries', () => {
   it('a manual glob is the trigger file for output checks', () => {
     const p = parsePattern(
       'p',
-      'recipe: r\ntrigger: {manual: true, path: "a/*"}\noutputs: {o: "{VGRID}/{REL_DIR}/../../x"}\n'
+      'recipe: r\ntrigger: {manual: true, path: "a/*"}\ninput: f\noutputs: {o: "{VGRID}/{REL_DIR}/../../x"}\n'
     );
     expect(p.warnings.map(w => w.field)).toEqual(['outputs.o']);
   });

@@ -329,7 +329,11 @@ describe('M7/M8 every event is compared with every current rule by its filter', 
     expect(wf.match(event('start/Alpha.txt')).map(r => r.pattern.name)).toEqual(['Pattern_One']);
     expect(wf.match(event('first/Alpha.txt')).map(r => r.pattern.name)).toEqual(['Pattern_Two']);
     expect(wf.match(event('second/Alpha.txt'))).toEqual([]);
-    expect(wf.match(event('start/.Alpha.txt.swp'))).toEqual([]);
+    // Thesis globs match as mig_meow (fnmatch): sub-folders and dot files
+    // too (the file monitor never reports an editor's swap file), never .meow/.
+    expect(wf.match(event('start/sub/Alpha.txt')).map(r => r.pattern.name)).toEqual(['Pattern_One']);
+    expect(wf.match(event('start/.Alpha.txt')).map(r => r.pattern.name)).toEqual(['Pattern_One']);
+    expect(wf.match(event('startle/Alpha.txt'))).toEqual([]);
     expect(wf.match(event('start/Alpha.txt', 'deleted'))).toEqual([]);
   });
 
