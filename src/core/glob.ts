@@ -45,8 +45,8 @@ export const STATE_FOLDER = '.meow';
 /** The syntax in a few words, for the graph, lists and `meow validate`. */
 export function globSyntaxText(syntax: GlobSyntax | undefined): string {
   return syntax === 'fnmatch'
-    ? 'fnmatch, as in mig_meow (* and ? also match "/" and dot files)'
-    : 'native (* stays within a folder; dot files only when named)';
+    ? 'fnmatch: * and ? also match "/" and dot files'
+    : 'native: * stays within a folder, dot files only when named';
 }
 
 /** A compiled glob: call it with a workgroup-relative path. */

@@ -19,10 +19,12 @@
  * Outputs are templates with keywords (`{VGRID}/first/{FILENAME}`); they are
  * read as globs over workgroup-relative paths (`first/*`) and two globs
  * "can match" when some path could match both (decided segment by segment,
- * erring towards "yes" when `**` is involved).
+ * erring towards "yes" when `**` is involved). A trigger glob in fnmatch
+ * syntax (thesis-format patterns: `*` also matches `/`) is compared with
+ * its own rules, and its node and pattern say so.
  */
 import type { IPatternInfo, IRecipeInfo } from '../core/api';
-import { globBase, globMatches } from '../core/glob';
+import { GlobSyntax, globBase, globMatches, globSyntaxText } from '../core/glob';
 import { describeResources } from '../core/executor';
 import type { ExecutorKind, IPattern, TriggerKind } from '../core/types';
 import { formatDuration } from '../core/timers';
@@ -42,6 +44,8 @@ export interface IWorkflowNode {
   trigger?: TriggerKind;
   /** Pattern name (pattern and output nodes). */
   pattern?: string;
+  /** File trigger nodes (and their patterns) whose glob is not native: `fnmatch`. */
+  glob?: GlobSyntax;
   /** Pattern nodes: the executor the pattern names, when it names one. */
   executor?: ExecutorKind;
   /** Hover details, one line each. */
@@ -129,8 +133,14 @@ function segmentsCanMatch(a: string, b: string): boolean {
   return globMatches(b, sampleSegment(a)) || globMatches(a, sampleSegment(b));
 }
 
-/** Whether some workgroup-relative path could match both globs. */
-export function globsCanOverlap(a: string, b: string): boolean {
+/**
+ * Whether some workgroup-relative path could match both globs: `a` a
+ * native glob (an output), `b` in `bSyntax` (a trigger).
+ */
+export function globsCanOverlap(a: string, b: string, bSyntax: GlobSyntax = 'native'): boolean {
+  if (bSyntax === 'fnmatch') {
+    return fnmatchCanOverlap(a, b);
+  }
   const as = a.split('/');
   const bs = b.split('/');
   if (as.includes('**') || bs.includes('**')) {
@@ -151,11 +161,37 @@ export function globsCanOverlap(a: string, b: string): boolean {
   return as.every((seg, i) => segmentsCanMatch(seg, bs[i]));
 }
 
+/**
+ * A native glob `a` against an fnmatch glob `b`, whose `*` crosses folders:
+ * yes when a sample path of `a` matches `b`, else when their literal
+ * folders agree and their literal file-name endings do (`*.txt` vs `*.csv`
+ * cannot meet); errs towards "yes" like `**` above.
+ */
+function fnmatchCanOverlap(a: string, b: string): boolean {
+  const sample = a
+    .split('/')
+    .map(seg => (seg === '**' ? 'x' : sampleSegment(seg)))
+    .join('/');
+  if (globMatches(b, sample, 'fnmatch')) {
+    return true;
+  }
+  const ab = globBase(a).split('/').filter(Boolean);
+  const bb = globBase(b, 'fnmatch').split('/').filter(Boolean);
+  for (let i = 0; i < Math.min(ab.length, bb.length); i++) {
+    if (ab[i] !== bb[i]) {
+      return false;
+    }
+  }
+  const aEnd = /[^*?[\]{}()!+@/]*$/.exec(a)![0];
+  const bEnd = /[^*?[/]*$/.exec(b)![0];
+  return aEnd.endsWith(bEnd) || bEnd.endsWith(aEnd);
+}
+
 function triggerText(p: IPattern): string {
   const t = p.trigger;
   switch (t.kind) {
     case 'file':
-      return t.path;
+      return t.glob === 'fnmatch' ? `${t.path} (fnmatch)` : t.path;
     case 'network':
       return `port ${portText(t)}`;
     case 'schedule':
@@ -169,11 +205,26 @@ function triggerText(p: IPattern): string {
 }
 
 /** The trigger node a pattern hangs from: id, label and its own details. */
-function triggerNode(p: IPattern): { id: string; label: string; details: string[]; glob?: string } {
+function triggerNode(p: IPattern): {
+  id: string;
+  label: string;
+  details: string[];
+  glob?: string;
+  syntax?: GlobSyntax;
+} {
   const t = p.trigger;
   switch (t.kind) {
     case 'file':
-      return { id: `trigger:${t.path}`, label: t.path, details: [`trigger glob: ${t.path}`], glob: t.path };
+      // The same text in the other syntax matches other files: another node.
+      return t.glob === 'fnmatch'
+        ? {
+            id: `trigger:fnmatch:${t.path}`,
+            label: `${t.path} (fnmatch)`,
+            details: [`trigger glob: ${t.path}`, `globs match as in mig_meow (${globSyntaxText('fnmatch')})`],
+            glob: t.path,
+            syntax: 'fnmatch'
+          }
+        : { id: `trigger:${t.path}`, label: t.path, details: [`trigger glob: ${t.path}`], glob: t.path };
     case 'network': {
       const details = [`network listener on ${t.host ?? '127.0.0.1'}:${t.port}`];
       details.push(t.tls ? `TLS (certificate ${t.tls.cert})` : 'plain TCP');
@@ -228,7 +279,7 @@ export function buildWorkflowGraph(patterns: readonly IPatternInfo[], recipes: r
   const links: IPatternLink[] = [];
   const triggers = new Map<string, IWorkflowNode>();
   /** Trigger node id → its glob and the patterns it fires (file and approval globs). */
-  const matchable = new Map<string, { glob: string; patterns: string[] }>();
+  const matchable = new Map<string, { glob: string; syntax?: GlobSyntax; patterns: string[] }>();
   const outputs: { node: IWorkflowNode; glob: string; pattern: string; variable: string }[] = [];
 
   for (const info of patterns) {
@@ -250,6 +301,10 @@ export function buildWorkflowGraph(patterns: readonly IPatternInfo[], recipes: r
       `recipe: ${p.recipe}${state === 'missing' ? ' (missing: no rule, nothing runs)' : ''}`,
       `trigger: ${triggerText(p)}`
     ];
+    if (p.trigger.kind === 'file' && p.trigger.glob === 'fnmatch') {
+      const thesis = p.format === 'thesis' ? 'thesis format: ' : '';
+      details.push(`${thesis}globs match as in mig_meow (${globSyntaxText('fnmatch')})`);
+    }
     if (p.input) {
       details.push(`input: ${p.input}`);
     }
@@ -275,17 +330,21 @@ export function buildWorkflowGraph(patterns: readonly IPatternInfo[], recipes: r
       state,
       pattern: info.name,
       details,
-      ...(p.executor ? { executor: p.executor } : {})
+      ...(p.executor ? { executor: p.executor } : {}),
+      ...(p.trigger.kind === 'file' && p.trigger.glob ? { glob: p.trigger.glob } : {})
     });
 
     const tn = triggerNode(p);
     let t = triggers.get(tn.id);
     if (!t) {
       t = { id: tn.id, kind: 'trigger', trigger: p.trigger.kind, label: tn.label, details: tn.details };
+      if (tn.syntax) {
+        t.glob = tn.syntax;
+      }
       triggers.set(tn.id, t);
       nodes.push(t);
       if (tn.glob) {
-        matchable.set(tn.id, { glob: tn.glob, patterns: [] });
+        matchable.set(tn.id, { glob: tn.glob, syntax: tn.syntax, patterns: [] });
       }
     }
     t.details.push(
@@ -317,8 +376,8 @@ export function buildWorkflowGraph(patterns: readonly IPatternInfo[], recipes: r
   }
 
   for (const out of outputs) {
-    for (const [nodeId, { glob, patterns: names }] of matchable) {
-      if (globsCanOverlap(out.glob, glob)) {
+    for (const [nodeId, { glob, syntax, patterns: names }] of matchable) {
+      if (globsCanOverlap(out.glob, glob, syntax)) {
         edges.push({ from: out.node.id, to: nodeId, kind: 'matches' });
         out.node.details.push(
           nodeId.startsWith('person:') ? `waits for approval: ${names.join(', ')}` : `can trigger: ${names.join(', ')}`

@@ -21,6 +21,7 @@ import {
 import { FILE_FIELD, IValidationIssue, issue } from '../core/validation';
 import { formatDuration } from '../core/timers';
 import { formatSize } from '../core/pattern';
+import type { GlobSyntax } from '../core/glob';
 import { formFieldOf, formMessage } from './patternFormErrors';
 import { joinArgs, parseValueText, splitArgs, valueToText } from './patternFormText';
 
@@ -114,6 +115,8 @@ export interface IPatternForm {
   extraArgs: string;
   /** File format to write; thesis falls back to native when it cannot express the pattern. */
   format: 'native' | 'thesis';
+  /** How the file glob matches; the thesis format always uses `fnmatch` (as mig_meow). */
+  glob: GlobSyntax;
 }
 
 export function emptyForm(): IPatternForm {
@@ -146,7 +149,8 @@ export function emptyForm(): IPatternForm {
     time: '',
     partition: '',
     extraArgs: '',
-    format: 'native'
+    format: 'native',
+    glob: 'native'
   };
 }
 
@@ -162,6 +166,7 @@ export function formFromPattern(p: IPattern): IPatternForm {
       f.trigger = 'path';
       f.path = t.path;
       f.events = [...t.events];
+      f.glob = t.glob ?? 'native';
       break;
     case 'network':
       f.trigger = 'port';
@@ -240,6 +245,11 @@ function triggerObject(form: IPatternForm): Record<string, unknown> {
     case 'path':
       trigger.path = form.path;
       trigger.events = [...form.events];
+      // A thesis file's glob is fnmatch (as mig_meow); a native one keeps
+      // the option, so a thesis pattern saved as native matches the same files.
+      if (form.glob === 'fnmatch' || form.format === 'thesis') {
+        trigger.glob = 'fnmatch';
+      }
       break;
     case 'port': {
       const v = parseValueText(form.port);

@@ -15,6 +15,7 @@ export const FIELD_HELP: Record<string, string> = {
     'When the recipe runs: a file event, a message on a network port, a timer, a person (run by hand or approve waiting files), or a silence (nothing arrived for a while).',
   path: 'Glob relative to the workgroup, e.g. "start/*" (one folder level) or "data/**/*.csv" (any depth).',
   events: 'File events that trigger a job (default: created and modified).',
+  glob: 'How the glob matches. Native: "*" stays within one folder, "**" goes deeper, dot files only when named. fnmatch, as mig_meow matched: "*" and "?" also match "/" and dot files ("deep/*" matches deep/a/b.txt and deep/.x). The thesis format always uses fnmatch. Nothing under .meow/ ever matches.',
   port: 'TCP port (1–65535); each message received becomes a file under .meow/incoming/ that triggers a job. Send with "meow send HOST:PORT FILE", nc or any TCP client. Patterns on the same port share one listener.',
   host: `Address to listen on. Empty: ${DEFAULT_NETWORK_HOST} (this machine only); 0.0.0.0 accepts other machines.`,
   secret: 'Optional shared secret: a connection must send it as its first line, else it is refused.',

@@ -14,7 +14,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Title, Widget } from '@lumino/widgets';
 
 import type { IPatternInfo } from '../core/api';
-import { globMatches } from '../core/glob';
+import { GlobSyntax, triggerMatcher } from '../core/glob';
 import { isFinalStatus, shortJobId } from '../core/jobs';
 import type { IJob } from '../core/types';
 import type { IJobsChange } from './models';
@@ -58,9 +58,9 @@ export function copyCandidates(id: string, job?: Pick<IJob, 'pattern'>, count = 
 export function triggeringPatterns(relPath: string, patterns: readonly IPatternInfo[]): string[] {
   return patterns
     .filter(p => {
-      const glob = (p.pattern?.trigger as { path?: unknown } | undefined)?.path;
+      const t = p.pattern?.trigger as { path?: unknown; glob?: GlobSyntax } | undefined;
       try {
-        return typeof glob === 'string' && glob !== '' && globMatches(glob, relPath);
+        return typeof t?.path === 'string' && t.path !== '' && triggerMatcher({ path: t.path, glob: t.glob })(relPath);
       } catch {
         return false;
       }

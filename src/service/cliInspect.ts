@@ -250,9 +250,9 @@ export async function validate(workgroup: string, options: IValidateOptions): Pr
   for (const p of workflow.patterns.values()) {
     const t = p.trigger;
     if (t.kind === 'file' && t.glob === 'fnmatch') {
-      const why = p.format === 'thesis' ? ' (thesis format: globs match as in mig_meow)' : ' (glob: fnmatch)';
+      const why = p.format === 'thesis' ? 'thesis format' : 'glob: fnmatch';
       process.stdout.write(
-        `note: pattern ${p.name} matches "${escapeControl(t.path)}" with ${globSyntaxText('fnmatch')}${why}\n`
+        `note: pattern ${p.name} (${why}) matches "${escapeControl(t.path)}" as mig_meow did (${globSyntaxText('fnmatch')})\n`
       );
     }
   }

@@ -48,6 +48,21 @@ describe('globsCanOverlap', () => {
     expect(globsCanOverlap(a, b)).toBe(expected);
     expect(globsCanOverlap(b, a)).toBe(expected);
   });
+
+  it.each([
+    // output (native) vs trigger (fnmatch: * crosses folders)
+    ['first/*', 'first/*', true],
+    ['first/sub/*', 'first/*', true],
+    ['first/**', 'first/*', true],
+    ['second/*', 'first/*', false],
+    ['out/*.csv', '*.txt', false],
+    ['out/*', '*.txt', true],
+    ['out/*.txt', '*.txt', true],
+    ['a/b/c.txt', 'a/?/c.txt', true],
+    ['first/x', 'first/[!x]', false]
+  ])('%s vs fnmatch %s → %s', (a, b, expected) => {
+    expect(globsCanOverlap(a, b, 'fnmatch')).toBe(expected);
+  });
 });
 
 describe('buildWorkflowGraph', () => {
@@ -74,13 +89,37 @@ describe('buildWorkflowGraph', () => {
       expect.arrayContaining([
         'trigger:start/* -triggers-> pattern:Pattern_One',
         'pattern:Pattern_One -writes-> output:Pattern_One:outfile',
-        'output:Pattern_One:outfile -matches-> trigger:first/*',
-        'trigger:first/* -triggers-> pattern:Pattern_Two',
+        // Pattern_Two is in the thesis format: its glob is fnmatch (as mig_meow).
+        'output:Pattern_One:outfile -matches-> trigger:fnmatch:first/*',
+        'trigger:fnmatch:first/* -triggers-> pattern:Pattern_Two',
         'pattern:Pattern_Two -writes-> output:Pattern_Two:outfile'
       ])
     );
     expect(ids).toContain('output:Pattern_Two:outfile -matches-> trigger:second/*.csv');
     expect(ids).not.toContain('output:Pattern_One:outfile -matches-> trigger:second/*.csv');
+  });
+
+  it('shows which glob syntax a pattern uses, and links by it', () => {
+    const g = buildWorkflowGraph([one, two], [recipe('append')]);
+    const node = (id: string) => g.nodes.find(n => n.id === id)!;
+    expect(node('trigger:fnmatch:first/*')).toMatchObject({ label: 'first/* (fnmatch)', glob: 'fnmatch' });
+    expect(node('trigger:fnmatch:first/*').details).toContain(
+      'globs match as in mig_meow (fnmatch: * and ? also match "/" and dot files)'
+    );
+    expect(node('pattern:Pattern_Two').details).toContain(
+      'thesis format: globs match as in mig_meow (fnmatch: * and ? also match "/" and dot files)'
+    );
+    expect(node('pattern:Pattern_Two').glob).toBe('fnmatch');
+    expect(node('trigger:start/*').glob).toBeUndefined();
+    expect(node('pattern:Pattern_One').details.join('\n')).not.toMatch(/fnmatch/);
+    // An output one folder deeper reaches a thesis first/*, not a native one.
+    const deeper = info(
+      'Deeper',
+      'recipe: append\ntrigger: {path: "x/*"}\ninput: f\noutputs: {o: "{VGRID}/first/sub/{FILENAME}"}\n'
+    );
+    const native = info('Native', 'recipe: append\ntrigger: {path: "first/*"}\ninput: f\n');
+    const links = buildWorkflowGraph([deeper, two, native], [recipe('append')]).links;
+    expect(links).toEqual([{ from: 'Deeper', to: 'Pattern_Two', variable: 'o' }]);
   });
 
   it('colours patterns by whether their recipe exists', () => {

@@ -134,6 +134,22 @@ describe('pattern form', () => {
     expect(asPort.warnings[0]).toMatch(/native format/);
   });
 
+  it('keeps a thesis glob matching the same files when saved natively (glob: fnmatch)', () => {
+    const { pattern } = parsePattern('T', "input_file: infile\ninput_paths: ['deep/*']\nrecipes: [Append]\n");
+    const f = formFromPattern(pattern!);
+    expect(f.glob).toBe('fnmatch');
+    expect(validateForm(f).pattern!.trigger).toMatchObject({ path: 'deep/*', glob: 'fnmatch' });
+    const native = validateForm({ ...f, format: 'native' });
+    expect(native.yaml).toMatch(/^recipe: Append\ntrigger:\n {2}path: deep\/\*\n {2}glob: fnmatch\n/);
+    // A new native pattern is native unless asked; the thesis format is always fnmatch.
+    const fresh = form({ name: 'N', recipe: 'r', path: 'deep/*', input: 'infile' });
+    expect(validateForm(fresh).pattern!.trigger).not.toHaveProperty('glob');
+    expect(validateForm({ ...fresh, glob: 'fnmatch' }).pattern!.trigger).toMatchObject({ glob: 'fnmatch' });
+    expect(validateForm({ ...fresh, format: 'thesis' }).yaml).toMatch(
+      /^input_file: infile\ninput_paths:\n {2}- deep\/\*\n/
+    );
+  });
+
   it('round-trips values through their text', () => {
     for (const v of ['text', '3', 'true', '', 'a: b', 3, 1.5, true, null, [1, 'a'], { k: 1 }]) {
       expect(parseValueText(valueToText(v)).value).toEqual(v);

@@ -7,7 +7,7 @@
  */
 import * as React from 'react';
 
-import { globBase } from '../../core/glob';
+import { triggerGlobBase } from '../../core/glob';
 import type { IPattern } from '../../core/types';
 import { formatRelative, formatTime, shortJobId } from '../format';
 import type { IRunOutcome } from '../models';
@@ -35,7 +35,7 @@ export function defaultRunPath(meow: IMeow, pattern: IPattern): string {
       return job.trigger.path;
     }
   }
-  const base = globBase(pattern.trigger.path).replace(/\/+$/, '');
+  const base = triggerGlobBase(pattern.trigger).replace(/\/+$/, '');
   return base ? `${base}/` : '';
 }
 

@@ -69,6 +69,19 @@ export function TriggerFields(props: {
               ))}
             </div>
           </Field>
+          <Field id="glob" label="Glob syntax" help={FIELD_HELP.glob} errors={errs('glob')}>
+            <select
+              id="jp-meow-pattern-glob"
+              data-testid="meow-pattern-glob"
+              className="jp-mod-styled"
+              value={form.format === 'thesis' ? 'fnmatch' : form.glob}
+              disabled={form.format === 'thesis'}
+              onChange={e => update({ glob: e.target.value as IPatternForm['glob'] })}
+            >
+              <option value="native">native: * within a folder, dot files only when named</option>
+              <option value="fnmatch">fnmatch (as mig_meow): * and ? also match / and dot files</option>
+            </select>
+          </Field>
         </>
       );
     case 'port':

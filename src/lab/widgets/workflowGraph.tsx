@@ -67,6 +67,7 @@ export function toDagNode(n: IWorkflowNode, paused: ReadonlyMap<string, string>)
       ...(n.state ? { 'data-meow-pattern-state': n.state } : {}),
       ...(n.pattern ? { 'data-meow-pattern': n.pattern } : {}),
       ...(n.executor ? { 'data-meow-executor': n.executor } : {}),
+      ...(n.glob ? { 'data-meow-glob': n.glob } : {}),
       ...(limit ? { 'data-meow-paused': limit } : {})
     },
     ...style

@@ -48,4 +48,23 @@ describe('meow validate', () => {
     );
     expect(out).toMatch(/1 pattern\(s\), 1 recipe\(s\), 1 rule\(s\), 0 file\(s\) with problems, 1 with warnings/);
   });
+
+  it('says which patterns match as mig_meow (fnmatch); refuses a thesis pattern without input_file', async () => {
+    const { code, out } = await run({
+      '.meow/recipes/Append.ipynb': RECIPE,
+      '.meow/patterns/Thesis.yaml': "input_file: infile\ninput_paths: ['deep/*']\nrecipes: [Append]\n",
+      '.meow/patterns/Native.yaml': 'recipe: Append\ntrigger: {path: "deep/*", glob: fnmatch}\ninput: infile\n',
+      '.meow/patterns/Plain.yaml': 'recipe: Append\ntrigger: {path: "deep/*"}\ninput: infile\n',
+      '.meow/patterns/NoInput.yaml': "input_paths: ['deep/*']\nrecipes: [Append]\n"
+    });
+    expect(code).toBe(1);
+    expect(out).toContain(
+      'note: pattern Thesis (thesis format) matches "deep/*" as mig_meow did (fnmatch: * and ? also match "/" and dot files)'
+    );
+    expect(out).toContain('note: pattern Native (glob: fnmatch) matches "deep/*" as mig_meow did');
+    expect(out).not.toMatch(/pattern Plain \(/);
+    expect(out).toMatch(
+      /\.meow\/patterns\/NoInput\.yaml:\n {2}pattern "NoInput": field "input_file" is missing, so the jobs would never receive the triggering file's path/
+    );
+  });
 });
