@@ -127,13 +127,20 @@ export function globBase(glob: string, syntax: GlobSyntax = 'native'): string {
     const i = segs.findIndex(seg => FNMATCH_SPECIAL.test(seg));
     return (i < 0 ? segs.slice(0, -1) : segs.slice(0, i)).join('/');
   }
+  if (glob.startsWith('!')) {
+    return ''; // negation to picomatch (refused in a trigger), literal to fnmatch
+  }
   const scan = picomatch.scan(glob);
   let base = scan.isGlob ? scan.base : dirOf(glob);
   // An escaped character (`a\*b`) is literal in the file name but not in
-  // the text: stop before the first segment that has one.
-  if (base.includes('\\')) {
-    const segs = base.split('/');
-    const i = segs.findIndex(seg => seg.includes('\\'));
+  // the text: stop before the first segment that has one. picomatch takes
+  // an unbalanced `[` as literal text; stopping before any segment with
+  // `*`, `?` or `[` too changes nothing for a valid native glob, and keeps
+  // this base safe for the same text read as fnmatch (callers that only
+  // have the text, e.g. the scheduler's retroactive walk).
+  const segs = base.split('/');
+  const i = segs.findIndex(seg => seg.includes('\\') || FNMATCH_SPECIAL.test(seg));
+  if (i >= 0) {
     base = segs.slice(0, i).join('/');
   }
   return base.replace(/\/+$/, '');
