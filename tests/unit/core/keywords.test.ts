@@ -1,5 +1,5 @@
-import { KEYWORDS, keywordValues, substituteKeywords } from '../../../src/core/keywords';
-import { PyFloat } from '../../../src/core/pyvalue';
+import { KEYWORDS, keywordIssues, keywordValues, substituteKeywords } from '../../../src/core/keywords';
+import { PyDict, PyFloat } from '../../../src/core/pyvalue';
 
 const ROOT = '/home/u/workgroup';
 
@@ -111,5 +111,29 @@ describe('keywords (spec §3, thesis table 10.1)', () => {
 
   it('a substituted value is not substituted again', () => {
     expect(substituteKeywords('{FILENAME}', { root: ROOT, path: 'a/{JOB}.txt', jobId: 'j' })).toBe('{JOB}.txt');
+  });
+});
+
+describe('keywords inside dicts with typed keys (issue 11.2)', () => {
+  it('substitutes in PyDict values, keeps keys and their types', () => {
+    const value = {
+      d: new PyDict([
+        [1, '{FILENAME}'],
+        ['k', ['{PREFIX}', new PyDict([[true, '{EXTENSION}']])]]
+      ])
+    };
+    const out = substituteKeywords(value, { root: '/w', path: 'in/a.txt', jobId: 'j' });
+    expect(out).toEqual({
+      d: new PyDict([
+        [1, 'a.txt'],
+        ['k', ['a', new PyDict([[true, '.txt']])]]
+      ])
+    });
+    expect(value.d.entries[0][1]).toBe('{FILENAME}'); // the input is not changed
+  });
+
+  it('finds keyword typos in PyDict values, naming the key', () => {
+    const issues = keywordIssues({ d: new PyDict([[1, '{FILENAM}']]) }, 'parameters');
+    expect(issues.map(i => i.field)).toEqual(['parameters.d.1']);
   });
 });
