@@ -29,11 +29,11 @@ import {
   stringifyYamlValues,
   toPythonLiteral
 } from './pyvalue';
-import { MAX_SWEEP_VALUES, sweepCombinationCount, validateSweep } from './sweep';
+import { MAX_SWEEP_VALUES, sweepCombinationCount, sweepRangeOf, sweepRangeToObject, validateSweep } from './sweep';
 import { parseTrigger, triggerDigestValue, triggerToObject } from './trigger';
 import { DEFAULT_FILE_EVENTS, IPattern, ISweepRange, ParameterValue, Trigger } from './types';
 import { FILE_FIELD, IValidationIssue, closest, issue, validateIdentifier, validateName } from './validation';
-import { toNumber, typeName } from './valueText';
+import { typeName } from './valueText';
 
 // Moved to timers.ts and trigger.ts; re-exported for existing importers.
 export { formatDuration, MIN_INTERVAL_MS, parseDuration, validateCron, validateTimezone } from './timers';
@@ -405,11 +405,8 @@ class Reader {
           );
         }
       }
-      const r = {
-        start: toNumber(range.start),
-        stop: toNumber(range.stop),
-        step: toNumber(range[stepKey])
-      } as ISweepRange;
+      // Keeps whether the range is written with floats (`0.0`): every value then is one.
+      const r = sweepRangeOf(range.start, range.stop, range[stepKey]);
       for (const k of allowed) {
         if (range[k] === undefined) {
           found.push(issue(`${at}.${k}`, 'is missing', `give a number, e.g. ${k}: 1`));
@@ -456,7 +453,7 @@ export function patternToObject(p: IPattern, format: 'native' | 'thesis' = 'nati
     }
     const sweep: Record<string, unknown> = {};
     for (const [k, r] of Object.entries(p.sweep)) {
-      sweep[k] = { start: r.start, stop: r.stop, increment: r.step };
+      sweep[k] = sweepRangeToObject(r, 'increment');
     }
     const out: Record<string, unknown> = { input_file: p.input };
     out.input_paths = [t.path];
@@ -479,7 +476,7 @@ export function patternToObject(p: IPattern, format: 'native' | 'thesis' = 'nati
   if (Object.keys(p.sweep).length) {
     const sweep: Record<string, unknown> = {};
     for (const [k, r] of Object.entries(p.sweep)) {
-      sweep[k] = { start: r.start, stop: r.stop, step: r.step };
+      sweep[k] = sweepRangeToObject(r);
     }
     out.sweep = sweep;
   }

@@ -305,7 +305,7 @@ describe('native pattern files', () => {
 
   it('sweeps: ranges validated, keys checked, float bounds become numbers', () => {
     expect(ok('p', 'recipe: r\ntrigger: {path: "a/*"}\nsweep: {f: {start: 0.0, stop: 1.0, step: 0.5}}').sweep).toEqual({
-      f: { start: 0, stop: 1, step: 0.5 }
+      f: { start: 0, stop: 1, step: 0.5, float: true }
     });
     const fields = issuesOf(
       'recipe: r\ntrigger: {path: "a/*"}\nsweep: {a: {start: 1, stop: 3}, b: {start: 1, stop: 3, step: 1, by: 2}, c: [1, 2], d: {start: 3, stop: 1, step: 1}}'
