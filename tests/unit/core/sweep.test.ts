@@ -1,4 +1,5 @@
-import { PyFloat, parseYamlValues, stringifyYamlValues } from '../../../src/core/pyvalue';
+import { parsePattern, patternToYaml } from '../../../src/core/pattern';
+import { PyFloat, parseYamlValues, stringifyYamlValues, toPythonLiteral } from '../../../src/core/pyvalue';
 import {
   MAX_SWEEP_VALUES,
   isFloatRange,
@@ -164,5 +165,22 @@ describe('sweepCombinations', () => {
       { f: 0.5, i: 1 },
       { f: new PyFloat(1), i: 1 }
     ]);
+  });
+});
+
+describe('a sweep written with a float bound, through a pattern file', () => {
+  it('start: 0.0 makes every value a float and is written back as 0.0; int ranges are unchanged', () => {
+    const read = (sweep: string) => {
+      const r = parsePattern('p', `recipe: r\ntrigger: {path: "a/x.txt"}\ninput: f\nsweep: {x: ${sweep}}\n`);
+      expect(r.issues).toEqual([]);
+      return r.pattern!;
+    };
+    const floats = read('{start: 0.0, stop: 2, step: 1}');
+    expect(sweepParameters(floats.sweep).map(c => toPythonLiteral(c.x))).toEqual(['0.0', '1.0', '2.0']);
+    expect(patternToYaml(floats)).toContain('start: 0.0');
+    expect(parsePattern('p', patternToYaml(floats)).pattern).toEqual(floats);
+    const ints = read('{start: 0, stop: 2, step: 1}');
+    expect(ints.sweep.x).toEqual({ start: 0, stop: 2, step: 1 });
+    expect(sweepParameters(ints.sweep).map(c => toPythonLiteral(c.x))).toEqual(['0', '1', '2']);
   });
 });
