@@ -67,6 +67,20 @@ export class Catalogue {
     return this.runner.stateMonitor.problems.get(rel)!;
   }
 
+  /**
+   * The problem reported for a definition file once it matches `expected`:
+   * a big file read while still being written is judged as it was then,
+   * and judged again when the write has finished.
+   */
+  async problemMatching(rel: string, expected: RegExp, ms = 20000): Promise<string> {
+    await until(
+      () => expected.test(this.runner.stateMonitor.problems.get(rel) ?? ''),
+      ms,
+      `a problem for ${rel} matching ${expected}`
+    );
+    return this.runner.stateMonitor.problems.get(rel)!;
+  }
+
   /** The warnings for a definition file, once reported. */
   async warning(rel: string, ms = 20000): Promise<string> {
     await until(() => this.runner.stateMonitor.warnings.has(rel), ms, `a warning for ${rel}`);
