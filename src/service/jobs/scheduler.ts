@@ -187,8 +187,8 @@ export class Scheduler {
     const wanted = new Set(rules.map(r => r.id));
     const bases = Scheduler.outermost(rules.map(r => globBase((r.pattern.trigger as { path: string }).path)));
     // Files are matched RETRO_AT_ONCE at a time: one by one, a restart over
-    // 10,000 handled files waited 20,000 stats in turn. Jobs still get ids
-    // in walk order within each batch's creations.
+    // 10,000 handled files waited 20,000 stats in turn. Within a batch, jobs
+    // get ids in the order their files' hashes finish.
     let batch: Promise<unknown>[] = [];
     let handled = 0;
     for (const base of bases) {
