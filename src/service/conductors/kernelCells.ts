@@ -48,6 +48,12 @@ export class CellRunner {
    */
   ended = false;
 
+  /** The job ended (finished, failed, timed out or cancelled): no late message changes anything now. */
+  end(): void {
+    this.ended = true;
+    this._failedAt = undefined;
+  }
+
   /** The cell running now (one at a time), or the one awaited (pipelined). */
   current: ICellRun | undefined;
 
@@ -128,7 +134,7 @@ export class CellRunner {
     }
     const parent = (msg.parent_header as any)?.msg_id;
     const run = parent ? this._runs.get(parent) : undefined;
-    if (!run || (this.pipelined ? this.ended || run.finished : run !== this.current)) {
+    if (!run || (this.pipelined ? run.finished || this._after(run) : run !== this.current)) {
       return;
     }
     if (run.index !== this._collecting) {
@@ -169,8 +175,16 @@ export class CellRunner {
     this._maybeFinish(run);
     if (this.pipelined && reply.content.status !== 'ok') {
       // Replies come in order: later cells' messages are ignored from here.
+      // This cell's own iopub messages still count: its error output and
+      // idle status travel on another channel and may come after the reply.
       this.ended = true;
+      this._failedAt = run.index;
     }
+  }
+
+  /** Pipelined: a message of a cell past the end of the job, which changes nothing. */
+  private _after(run: ICellRun): boolean {
+    return this.ended && (this._failedAt === undefined || run.index > this._failedAt);
   }
 
   private _maybeFinish(run: ICellRun): void {
@@ -207,6 +221,8 @@ export class CellRunner {
   /** Cells by execute_request id (a job's outputs are matched to cells by it). */
   private readonly _runs = new Map<string, ICellRun>();
   private _collecting = -1;
+  /** Pipelined: the cell whose failure ended the job. */
+  private _failedAt: number | undefined;
 }
 
 export namespace CellRunner {

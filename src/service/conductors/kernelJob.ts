@@ -384,7 +384,7 @@ export class KernelJob {
   /** Finish: final write, files written, result. */
   private async _result(status: IExecutionResult['status'], error?: IJobError): Promise<IKernelExecutionResult> {
     // Late messages of cells queued behind this point change nothing.
-    this.cells.ended = true;
+    this.cells.end();
     this.collector.finalize();
     await this.writer.close();
     let filesWritten: string[] = [];
