@@ -177,13 +177,17 @@ export async function hashFile(file: string, options: { knownFile?: boolean } = 
       }
     }
     const stats = await cb.fstat(fd);
-    return { hash: hash.digest('hex'), stats, unchanged: sameStats(before, stats) };
+    return { hash: hash.digest('hex'), stats, unchanged: sameVersion(before, stats) };
   } finally {
     await cb.close(fd).catch(() => undefined);
   }
 }
 
-function sameStats(a: Stats, b: Stats): boolean {
+/** True when two stats describe the same file version (size, mtime and inode). */
+export function sameVersion(
+  a: { size: number; mtimeMs: number; ino: number },
+  b: { size: number; mtimeMs: number; ino: number }
+): boolean {
   return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
 }
 

@@ -35,10 +35,8 @@ export interface IStatLike {
   ino: number;
 }
 
-/** True when two stats describe the same file version. */
-export function sameVersion(a: IStatLike, b: IStatLike): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
-}
+// One definition of "the same version" for the index and hashFile.
+export { sameVersion } from '../fsutil';
 
 const FORMAT = 1;
 
