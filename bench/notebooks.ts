@@ -4,7 +4,7 @@
  *
  *   meow       a real MeowRunner with the LocalExecutor on a
  *              PrivateJupyterServer, configured as `meow run` configures it
- *              (pool of max(2, workers + 1) kernels, shutdown in the
+ *              (pool of 3 kernels per worker, 4 to 16, shutdown in the
  *              background, fork kernels), with 1 and 2 workers; the clock
  *              runs from the first input file written until every job is
  *              done (the service and its pool are up before, as for a
@@ -33,7 +33,7 @@
  *   MEOW_BENCH_VENV=.venv-bench  the papermill venv (created with python3 -m venv when missing)
  *   MEOW_BENCH_OUT=file.json     where the numbers go (default bench/results/notebooks.json)
  *   MEOW_BENCH_PAPERMILL=0       meow only (quick runs; no ratio, nothing written)
- *   MEOW_KERNEL_POOL=n           pre-started kernels (default as `meow run`: max(2, workers + 1))
+ *   MEOW_KERNEL_POOL=n           pre-started kernels (default as `meow run`: 3 per worker, 4 to 16)
  */
 import { execFileSync, spawn } from 'child_process';
 import { existsSync, promises as fs, readdirSync, readFileSync } from 'fs';
