@@ -110,9 +110,13 @@ async function measure(c: ICase, n: number): Promise<number> {
   const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), `meow-bench-${c.name}-`)));
   try {
     await write(root, '.meow/recipes/r.ipynb', RECIPE);
-    await Promise.all(
-      Object.entries(c.patterns(n)).map(([name, text]) => write(root, `.meow/patterns/${name}.yaml`, text))
-    );
+    // In slices: 100,000 pattern files opened at once exceed the open-file limit.
+    const patterns = Object.entries(c.patterns(n));
+    for (let i = 0; i < patterns.length; i += 256) {
+      await Promise.all(
+        patterns.slice(i, i + 256).map(([name, text]) => write(root, `.meow/patterns/${name}.yaml`, text))
+      );
+    }
     const conductor = c.conductor?.(root, n) ?? new NoopConductor();
     const runner = new MeowRunner({ root, conductor, settleMs: 20, workers: 2 });
     await runner.start();

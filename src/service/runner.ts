@@ -523,7 +523,7 @@ export class MeowRunner {
       this.limits.reset(rule.pattern.name);
     }
     if (changes.created.length || changes.deleted.length) {
-      await this.triggers.rulesChanged();
+      await this.triggers.rulesChanged([...changes.created, ...changes.deleted]);
     }
     const fileRules = changes.created.filter(
       r => r.pattern.trigger.kind === 'file' && r.pattern.trigger.events.includes('created')

@@ -63,14 +63,36 @@ export class TriggerHub {
     await this.incoming.start();
   }
 
-  /** Rules changed: each trigger gets its current rules (one update at a time). */
-  rulesChanged(): Promise<void> {
-    this._updating = this._updating
-      .then(() => this._update())
-      .catch(err => {
-        this._o.log.error(`internal error updating triggers: ${(err as Error).stack ?? err}`);
-      });
-    return this._updating;
+  /**
+   * Rules changed: each trigger of a changed rule's kind gets its current
+   * rules (one update at a time; without `rules`, every trigger). Only the
+   * kinds concerned are updated, and changes that come while an update
+   * waits to start share it (it reads the rules when it starts): 100,000
+   * file patterns loading one by one made 100,000 updates of every trigger,
+   * each over all rules, though none of these triggers runs file rules.
+   */
+  rulesChanged(rules?: readonly IRule[]): Promise<void> {
+    if (rules) {
+      for (const rule of rules) {
+        this._pendingKinds?.add(rule.pattern.trigger.kind);
+      }
+    } else {
+      this._pendingKinds = null;
+    }
+    if (!this._next) {
+      this._next = this._updating
+        .then(() => {
+          const kinds = this._pendingKinds;
+          this._next = null;
+          this._pendingKinds = new Set();
+          return this._update(kinds);
+        })
+        .catch(err => {
+          this._o.log.error(`internal error updating triggers: ${(err as Error).stack ?? err}`);
+        });
+      this._updating = this._next;
+    }
+    return this._next;
   }
 
   onFileEvent(event: IFileEvent): void {
@@ -142,9 +164,14 @@ export class TriggerHub {
     await this.incoming.settled();
   }
 
-  private async _update(): Promise<void> {
+  /** Give the triggers of these kinds (all, for null) their current rules. */
+  private async _update(kinds: ReadonlySet<TriggerKind> | null): Promise<void> {
+    const concerned = this.triggers.filter(t => !kinds || t.kinds.some(k => kinds.has(k)));
+    if (!concerned.length) {
+      return;
+    }
     const rules = [...this._o.workflow.rules.values()];
-    for (const t of this.triggers) {
+    for (const t of concerned) {
       const mine = rules.filter(r => (t.kinds as readonly TriggerKind[]).includes(r.pattern.trigger.kind));
       try {
         await t.update(mine);
@@ -209,6 +236,10 @@ export class TriggerHub {
   private readonly _o: TriggerHub.IOptions;
   private _busy = 0;
   private _updating: Promise<void> = Promise.resolve();
+  /** The update queued behind the running one, not started yet. */
+  private _next: Promise<void> | null = null;
+  /** The trigger kinds whose rules changed since the last update started (null: all). */
+  private _pendingKinds: Set<TriggerKind> | null = new Set();
 }
 
 export namespace TriggerHub {
