@@ -100,6 +100,7 @@ describe('KernelConductor', () => {
     expect(conductor.pooledKernelIds).toHaveLength(1);
     expect(conductor.pooledKernelIds[0]).not.toBe(pooled[0]);
     // the used kernel is gone
+    await conductor.whenShutdownsDone(); // shutdowns run in the background
     expect(await runningKernelIds()).not.toContain(pooled[0]);
   });
 
@@ -240,6 +241,7 @@ describe('KernelConductor', () => {
       'kernel died while running cell 2 (the process exited; it may have run out of memory or called os._exit)'
     );
     expect(result.error?.cell).toBe(1);
+    await conductor.whenShutdownsDone(); // shutdowns run in the background
     expect(await runningKernelIds()).not.toContain(result.kernelId);
     const out = await readResult(req);
     expect(out.cells[0].outputs!.map(text)).toEqual(['before\n']);
@@ -263,6 +265,7 @@ describe('KernelConductor', () => {
     expect(result.error?.message).toMatch(/^timed out after 2 s in cell 2/);
     expect(result.error?.cell).toBe(1);
     expect(result.kernelId).toBeTruthy();
+    await conductor.whenShutdownsDone(); // shutdowns run in the background
     expect(await runningKernelIds()).not.toContain(result.kernelId);
     // the interrupt's traceback made it into the result
     const out = await readResult(req);
@@ -284,6 +287,7 @@ describe('KernelConductor', () => {
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(result.status).toBe('cancelled');
     expect(result.error?.message).toBe('cancelled while running cell 2');
+    await conductor.whenShutdownsDone(); // shutdowns run in the background
     expect(await runningKernelIds()).not.toContain(result.kernelId);
   });
 
@@ -412,6 +416,10 @@ describe('KernelConductor', () => {
 
   it('leaves only its own pool kernel running, and logged no shutdown problems', async () => {
     expect(logLines.filter(l => /could not/.test(l))).toEqual([]);
+    // Kernels are shut down and the pool refilled in the background: the
+    // last job's kernel may still be going, and its replacement coming.
+    await conductor.whenShutdownsDone();
+    await conductor.whenPoolReady();
     expect((await runningKernelIds()).sort()).toEqual([...conductor.pooledKernelIds].sort());
   });
 });
