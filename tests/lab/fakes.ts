@@ -113,13 +113,22 @@ export function makeJob(n: number, over: Partial<IJob> = {}): IJob {
   };
 }
 
-/** An `IMeow` over these jobs whose client answers with `route` (default: 404 for everything). */
-export function fakeMeow(jobs: IJob[], route: Route = () => ({ status: 404, body: { error: 'no' } })): IMeow {
+/**
+ * An `IMeow` over these jobs whose client answers with `route` (default: 404
+ * for everything); `parts` replaces any of its members, given that client
+ * (for models that talk to it).
+ */
+export function fakeMeow(
+  jobs: IJob[] = [],
+  route: Route = () => ({ status: 404, body: { error: 'no' } }),
+  parts: (client: MeowClient) => Partial<IMeow> = () => ({})
+): IMeow {
   const { serverSettings } = fakeSettings(route);
+  const client = new MeowClient({ serverSettings });
   const model = new JobsModel();
   model.reset(jobs);
   return {
-    client: new MeowClient({ serverSettings }),
+    client,
     jobs: model,
     workflow: new WorkflowModel(),
     status: new StatusModel(),
@@ -127,6 +136,7 @@ export function fakeMeow(jobs: IJob[], route: Route = () => ({ status: 404, body
     manual: new ManualModel(),
     settings: { ...DEFAULT_SETTINGS },
     settingsChanged: new Signal<IMeow, any>({} as IMeow),
-    contentsPath: p => p
+    contentsPath: p => p,
+    ...parts(client)
   };
 }

@@ -4,52 +4,41 @@
  */
 import { Widget } from '@lumino/widgets';
 import { MessageLoop } from '@lumino/messaging';
-import { Signal } from '@lumino/signaling';
 import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { act } from 'react';
 
-import { MeowClient } from '../../src/lab/client';
-import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
-import { DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
+import { WorkflowModel } from '../../src/lab/models';
+import type { IMeow } from '../../src/lab/tokens';
 import { MonitorPanel } from '../../src/lab/widgets/monitorPanel';
 import { PatternEditor } from '../../src/lab/widgets/patternEditor';
 import { MeowStatusItem } from '../../src/lab/widgets/statusItem';
 import type { IJob } from '../../src/core/types';
-import { fakeSettings, makeJob } from './fakes';
+import { fakeMeow, makeJob } from './fakes';
 import { waitFor } from './waitFor';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
 
-function fakeMeow(jobs: IJob[]): IMeow {
-  const { serverSettings } = fakeSettings(req => {
-    const id = decodeURIComponent(new URL(req.url).pathname.split('/').pop()!);
-    const job = jobs.find(j => j.id === id);
-    return job ? { body: { job, children: [], folder: `.meow/jobs/${id}` } } : { status: 404, body: { error: 'no' } };
-  });
-  const client = new MeowClient({ serverSettings });
-  const model = new JobsModel();
-  model.reset(jobs);
+/** Jobs whose details the client serves, and one recipe. */
+function meowOf(jobs: IJob[]): IMeow {
   const workflow = new WorkflowModel();
   workflow.set([], [{ name: 'append', file: 'r', variables: ['infile', 'extra'], patterns: [] }]);
-  return {
-    client,
-    jobs: model,
-    workflow,
-    status: new StatusModel(),
-    paused: new PausedModel(),
-    manual: new ManualModel(),
-    settings: { ...DEFAULT_SETTINGS },
-    settingsChanged: new Signal<IMeow, any>({} as IMeow),
-    contentsPath: p => p
-  };
+  return fakeMeow(
+    jobs,
+    req => {
+      const id = decodeURIComponent(new URL(req.url).pathname.split('/').pop()!);
+      const job = jobs.find(j => j.id === id);
+      return job ? { body: { job, children: [], folder: `.meow/jobs/${id}` } } : { status: 404, body: { error: 'no' } };
+    },
+    () => ({ workflow })
+  );
 }
 
 describe('MonitorPanel', () => {
   it('renders a window of rows out of 10,000 jobs and follows filters and updates', async () => {
     const jobs = Array.from({ length: 10000 }, (_, i) => makeJob(i, { status: i % 100 === 0 ? 'failed' : 'done' }));
-    const meow = fakeMeow(jobs);
+    const meow = meowOf(jobs);
     const panel = new MonitorPanel(meow, new CommandRegistry());
     await act(async () => {
       Widget.attach(panel, document.body);
@@ -95,7 +84,7 @@ describe('MonitorPanel', () => {
 
 describe('PatternEditor', () => {
   it('shows the core validation messages live and enables Save when valid', async () => {
-    const meow = fakeMeow([]);
+    const meow = meowOf([]);
     const widget = ReactWidget.create(
       React.createElement(PatternEditor, { workflow: meow.workflow, onClose: () => undefined })
     );
@@ -133,7 +122,7 @@ describe('PatternEditor', () => {
 
 describe('MeowStatusItem', () => {
   it('shows counts when up and "down" otherwise', async () => {
-    const meow = fakeMeow([
+    const meow = meowOf([
       makeJob(1, { status: 'queued' }),
       makeJob(2, { status: 'running' }),
       makeJob(3, { status: 'failed' })

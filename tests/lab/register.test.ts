@@ -5,13 +5,12 @@
  */
 import { acceptDialog, dismissDialog } from '@jupyterlab/testing';
 import { CommandRegistry } from '@lumino/commands';
-import { Signal } from '@lumino/signaling';
 
 import { MeowClient } from '../../src/lab/client';
-import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
+import { WorkflowModel } from '../../src/lab/models';
 import { registerPlugin } from '../../src/lab/plugins';
-import { CommandIDs, DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
-import { fakeSettings } from './fakes';
+import { CommandIDs } from '../../src/lab/tokens';
+import { fakeMeow, fakeSettings } from './fakes';
 
 const NOTEBOOK = { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 };
 
@@ -36,17 +35,7 @@ function setup(existing: string[]) {
     return { body: { rules: [] } };
   });
   const client = new MeowClient({ serverSettings });
-  const meow: IMeow = {
-    client,
-    jobs: new JobsModel(),
-    workflow: new WorkflowModel({ client }),
-    status: new StatusModel(),
-    paused: new PausedModel(),
-    manual: new ManualModel(),
-    settings: { ...DEFAULT_SETTINGS },
-    settingsChanged: new Signal<IMeow, any>({} as IMeow),
-    contentsPath: p => p
-  };
+  const meow = fakeMeow([], undefined, () => ({ client, workflow: new WorkflowModel({ client }) }));
   const contentsGet = jest.fn(async (path: string) => ({
     path,
     content: NOTEBOOK,

@@ -14,17 +14,17 @@ import {
 import { EditorView } from '@codemirror/view';
 import { ReactWidget } from '@jupyterlab/ui-components';
 import { MessageLoop } from '@lumino/messaging';
-import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 import * as React from 'react';
 import { act } from 'react';
 
 import type { IPatternInfo, IRecipeInfo } from '../../src/core/api';
 import { parsePattern } from '../../src/core/pattern';
-import { JobsModel, ManualModel, PausedModel, StatusModel, WorkflowModel } from '../../src/lab/models';
-import { DEFAULT_SETTINGS, IMeow } from '../../src/lab/tokens';
+import { WorkflowModel } from '../../src/lab/models';
+import type { IMeow } from '../../src/lab/tokens';
 import { PatternEditor } from '../../src/lab/widgets/patternEditor';
 import { WorkflowPanel } from '../../src/lab/widgets/workflowPanel';
+import { fakeMeow } from './fakes';
 import { waitFor } from './waitFor';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;
@@ -38,20 +38,10 @@ function info(name: string, text: string): IPatternInfo {
   return { name, file: `.meow/patterns/${name}.yaml`, text, active: true, pattern: parsePattern(name, text).pattern };
 }
 
-function fakeMeow(patterns: IPatternInfo[] = []): IMeow {
+function meowWith(patterns: IPatternInfo[] = []): IMeow {
   const workflow = new WorkflowModel();
   workflow.set(patterns, RECIPES);
-  return {
-    client: null as any,
-    jobs: new JobsModel(),
-    workflow,
-    status: new StatusModel(),
-    paused: new PausedModel(),
-    manual: new ManualModel(),
-    settings: { ...DEFAULT_SETTINGS },
-    settingsChanged: new Signal<IMeow, any>({} as IMeow),
-    contentsPath: p => p
-  };
+  return fakeMeow([], undefined, () => ({ workflow }));
 }
 
 /** The Lab's editor factory as its CodeMirror plugin builds it: languages, and the model ⇄ editor binding. */
@@ -90,7 +80,7 @@ function helpers(host: HTMLElement) {
 
 describe('PatternEditor: errors only where the user has been', () => {
   it("opens without errors, shows a touched field's error, and all of them on Save", async () => {
-    const meow = fakeMeow();
+    const meow = meowWith();
     const closed = jest.fn();
     const widget = ReactWidget.create(React.createElement(PatternEditor, { workflow: meow.workflow, onClose: closed }));
     await show(widget);
@@ -115,7 +105,7 @@ describe('PatternEditor: errors only where the user has been', () => {
   });
 
   it('keeps the YAML spelling out of the recipe error and says when no recipe exists', async () => {
-    const meow = fakeMeow();
+    const meow = meowWith();
     meow.workflow.set([], []);
     const widget = ReactWidget.create(
       React.createElement(PatternEditor, { workflow: meow.workflow, onClose: () => undefined })
@@ -132,11 +122,11 @@ describe('PatternEditor: errors only where the user has been', () => {
 
   it("shows every error of an existing pattern's edit, touched or not", async () => {
     const fresh = ReactWidget.create(
-      React.createElement(PatternEditor, { workflow: fakeMeow().workflow, onClose: () => undefined })
+      React.createElement(PatternEditor, { workflow: meowWith().workflow, onClose: () => undefined })
     );
     const editing = info('Old', 'recipe: append\ntrigger:\n  path: in/*\n');
     const edit = ReactWidget.create(
-      React.createElement(PatternEditor, { workflow: fakeMeow().workflow, editing, onClose: () => undefined })
+      React.createElement(PatternEditor, { workflow: meowWith().workflow, editing, onClose: () => undefined })
     );
     for (const widget of [fresh, edit]) {
       await show(widget);
@@ -154,7 +144,7 @@ describe('PatternEditor: errors only where the user has been', () => {
 
 describe('Workflow panel: "+ Pattern" on a recipe', () => {
   it('opens the form with the recipe and its input variable filled in', async () => {
-    const meow = fakeMeow();
+    const meow = meowWith();
     const panel = new WorkflowPanel(meow);
     await show(panel);
     const newFor = async (recipe: string) => {
@@ -184,7 +174,7 @@ describe('Workflow panel: "+ Pattern" on a recipe', () => {
 
 describe("PatternEditor: YAML mode in the Lab's code editor", () => {
   it('edits the file in CodeMirror (YAML), validated as it changes', async () => {
-    const meow = fakeMeow();
+    const meow = meowWith();
     const widget = ReactWidget.create(
       React.createElement(PatternEditor, {
         workflow: meow.workflow,
@@ -227,7 +217,7 @@ describe("PatternEditor: YAML mode in the Lab's code editor", () => {
   });
 
   it("falls back to a text area without the Lab's editor services", async () => {
-    const meow = fakeMeow();
+    const meow = meowWith();
     const widget = ReactWidget.create(
       React.createElement(PatternEditor, { workflow: meow.workflow, onClose: () => undefined })
     );
@@ -241,7 +231,7 @@ describe("PatternEditor: YAML mode in the Lab's code editor", () => {
 
 describe('Workflow graph: details as a tooltip', () => {
   it("floats a node's details over the graph, beside the pointer, and removes them on leave", async () => {
-    const meow = fakeMeow([
+    const meow = meowWith([
       info(
         'One',
         'recipe: append\ntrigger:\n  path: start/*\ninput: infile\noutputs:\n  outfile: "{VGRID}/first/{FILENAME}"\n'
