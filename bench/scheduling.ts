@@ -23,6 +23,8 @@
  *   MEOW_BENCH_CASES=SPMF,SPSFP        only these
  *   MEOW_BENCH_REPS=3                  repetitions per case and size
  *   MEOW_BENCH_OUT=file.json           default bench/results/scheduling.json
+ *   MEOW_BENCH_MERGE=1                 keep the rows of that file this run does not
+ *                                      measure (each row keeps the date it was measured)
  */
 import { promises as fs } from 'fs';
 import * as os from 'os';
@@ -149,6 +151,9 @@ async function measure(c: ICase, n: number): Promise<number> {
 
 interface IRow {
   test: string;
+  /** When it was measured (ISO), and how many times. */
+  date?: string;
+  reps?: number;
   jobs: number;
   seconds: IStats;
   msPerJob: number;
@@ -168,13 +173,19 @@ async function main() {
   const rows: IRow[] = [];
   const summary: Record<string, unknown>[] = [];
   for (const c of CASES.filter(x => !only.length || only.includes(x.name))) {
-    const mine: IRow[] = [];
     for (const n of sizes.filter(s => c.name !== 'SPSFS' || s <= spsfsMax)) {
       const runs: number[] = [];
       for (let r = 0; r < reps; r++) {
         runs.push(await measure(c, n));
       }
-      const row: IRow = { test: c.name, jobs: n, seconds: stats(runs), msPerJob: (stats(runs).median / n) * 1000 };
+      const row: IRow = {
+        test: c.name,
+        date: new Date().toISOString(),
+        reps,
+        jobs: n,
+        seconds: stats(runs),
+        msPerJob: (stats(runs).median / n) * 1000
+      };
       if (c.floor) {
         const floors: number[] = [];
         for (let r = 0; r < reps; r++) {
@@ -182,7 +193,6 @@ async function main() {
         }
         row.floorSeconds = stats(floors);
       }
-      mine.push(row);
       rows.push(row);
       const s = row.seconds;
       console.log(
@@ -202,29 +212,19 @@ async function main() {
         );
       }
     }
-    const at500 = mine.find(r => r.jobs === 500);
-    const largest = mine[mine.length - 1];
-    // Linear growth needs a size beyond 500 to be judged at all.
-    const linear = at500 && largest && largest.jobs > at500.jobs ? largest.msPerJob <= 2 * at500.msPerJob : undefined;
-    const fast = at500
-      ? c.name === 'SPSFS'
-        ? at500.seconds.median < THESIS_AT_500_S.SPSFS
-        : at500.seconds.median < TARGET_AT_500_S
-      : undefined;
-    const met = fast === true && linear === true;
-    summary.push({
-      test: c.name,
-      at500S: at500?.seconds.median,
-      thesisAt500S: THESIS_AT_500_S[c.name],
-      target500S: c.name === 'SPSFS' ? THESIS_AT_500_S.SPSFS : TARGET_AT_500_S,
-      linear,
-      met
-    });
-    console.log(
-      `${c.name}: ${at500 ? `${at500.seconds.median.toFixed(3)} s at 500 (thesis ${THESIS_AT_500_S[c.name]} s)` : 'not run at 500'}, ` +
-        `${largest ? `${largest.msPerJob.toFixed(3)} ms/job at ${largest.jobs}` : ''}, linear: ${linear === undefined ? 'not measured (one size)' : linear ? 'yes' : 'no'} — target ${met ? 'met' : 'NOT met'}\n`
-    );
   }
+  if (process.env.MEOW_BENCH_MERGE === '1') {
+    rows.unshift(...(await earlierRows(out)).filter(e => !rows.some(r => r.test === e.test && r.jobs === e.jobs)));
+  }
+  for (const c of CASES) {
+    const mine = rows.filter(r => r.test === c.name).sort((x, y) => x.jobs - y.jobs);
+    if (mine.length) {
+      summary.push(summarise(c.name, mine));
+    }
+  }
+  rows.sort(
+    (x, y) => CASES.findIndex(c => c.name === x.test) - CASES.findIndex(c => c.name === y.test) || x.jobs - y.jobs
+  );
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.writeFile(
     out,
@@ -243,6 +243,42 @@ async function main() {
     ) + '\n'
   );
   console.log(`written to ${out}`);
+}
+
+/** The rows of an earlier run's file, each with its date. */
+async function earlierRows(file: string): Promise<IRow[]> {
+  try {
+    const earlier = JSON.parse(await fs.readFile(file, 'utf8')) as { date: string; reps: number; rows: IRow[] };
+    return earlier.rows.map(r => ({ ...r, date: r.date ?? earlier.date, reps: r.reps ?? earlier.reps }));
+  } catch {
+    return [];
+  }
+}
+
+/** A case's verdict: under the target at 500, and per-job time at the largest size at most twice that at 500. */
+function summarise(name: string, mine: IRow[]): Record<string, unknown> {
+  const at500 = mine.find(r => r.jobs === 500);
+  const largest = mine[mine.length - 1];
+  // Linear growth needs a size beyond 500 to be judged at all.
+  const linear = at500 && largest && largest.jobs > at500.jobs ? largest.msPerJob <= 2 * at500.msPerJob : undefined;
+  const fast = at500
+    ? name === 'SPSFS'
+      ? at500.seconds.median < THESIS_AT_500_S.SPSFS
+      : at500.seconds.median < TARGET_AT_500_S
+    : undefined;
+  const met = fast === true && linear === true;
+  console.log(
+    `${name}: ${at500 ? `${at500.seconds.median.toFixed(3)} s at 500 (thesis ${THESIS_AT_500_S[name]} s)` : 'not run at 500'}, ` +
+      `${largest.msPerJob.toFixed(3)} ms/job at ${largest.jobs}, linear: ${linear === undefined ? 'not measured (one size)' : linear ? 'yes' : 'no'} — target ${met ? 'met' : 'NOT met'}`
+  );
+  return {
+    test: name,
+    at500S: at500?.seconds.median,
+    thesisAt500S: THESIS_AT_500_S[name],
+    target500S: name === 'SPSFS' ? THESIS_AT_500_S.SPSFS : TARGET_AT_500_S,
+    linear,
+    met
+  };
 }
 
 main().catch(err => {

@@ -144,8 +144,11 @@ function mmm(x, f) {
 /** test | sizes…, one column per size, then the thesis at 500 and the verdict. */
 function schedulingTable(data) {
   const sizes = [...new Set(data.rows.map(r => r.jobs))].sort((a, b) => a - b);
+  // Rows kept from an earlier run (MEOW_BENCH_MERGE) carry their own date.
+  const days = [...new Set(data.rows.map(r => (r.date ?? data.date).slice(0, 10)))].sort();
+  const reps = [...new Set(data.rows.map(r => r.reps ?? data.reps))].sort((a, b) => b - a);
   console.log(
-    `min / median / max of ${data.reps}; ${data.date.slice(0, 10)}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`
+    `min / median / max of ${reps.join(' or ')}; ${days.join(' and ')}, ${data.cores} cores (${data.cpu}), Node ${data.node}\n`
   );
   const head = [
     'test',
