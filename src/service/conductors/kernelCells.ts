@@ -122,6 +122,22 @@ export class CellRunner {
     return run;
   }
 
+  /**
+   * Pipelined: the furthest cell the kernel was seen to start (busy or
+   * execute_input on iopub). A kernel that dies can take the replies of
+   * the cells before it with it, so the first cell without a reply is not
+   * always the one that was running.
+   */
+  furthestStarted(): number | undefined {
+    let furthest: number | undefined;
+    for (const run of this._runs.values()) {
+      if (run.timing['iopub.status.busy'] || run.timing['iopub.execute_input']) {
+        furthest = Math.max(furthest ?? run.index, run.index);
+      }
+    }
+    return furthest;
+  }
+
   /** The kernel's iopub messages: outputs, timing and idle status of the cell they belong to. */
   readonly onIOPub = (_: unknown, msg: KernelMessage.IIOPubMessage): void => {
     const type = msg.header.msg_type;

@@ -220,8 +220,11 @@ export class KernelJob {
       pipelined = info?.implementation === 'ipython';
     }
     this.phase = { kind: 'setup' };
-    const setup = this._setup(pipelined ? this._stopPath : undefined);
-    if (pipelined) {
+    // The setup's reply comes before any cell is sent (one round trip): a
+    // kernel that dies in cell 1 can lose that reply with it, and the death
+    // was then put on the setup.
+    const reply = await this._guard(this._setup(pipelined ? this._stopPath : undefined));
+    if (pipelined && reply.content.status === 'ok') {
       this.cells.pipelined = true;
       for (const index of this.codeCells) {
         const code = cellSource(this.notebook.cells[index]);
@@ -230,7 +233,6 @@ export class KernelJob {
         }
       }
     }
-    const reply = await this._guard(setup);
     if (reply.content.status !== 'ok') {
       const c = reply.content as any;
       return this._result('failed', {
@@ -329,6 +331,10 @@ export class KernelJob {
       if (lost) {
         stop = { kind: 'server', detail: lost };
       }
+    }
+    const started = this.cells.pipelined ? this.cells.furthestStarted() : undefined;
+    if (this.phase.kind === 'cell' && started !== undefined && started > this.phase.index) {
+      this.phase = { kind: 'cell', index: started };
     }
     const cell = this.phase.kind === 'cell' ? this.phase.index : undefined;
     if (stop.kind === 'server') {

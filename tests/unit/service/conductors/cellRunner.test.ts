@@ -4,7 +4,8 @@
  * channels, and under load iopub lags. A failing cell's error output and idle
  * status must still reach the result notebook (CI once found a failed job
  * whose result.ipynb had no traceback), while later cells' messages, and
- * anything after the job ended, change nothing.
+ * anything after the job ended, change nothing. And the cell a dying kernel
+ * was running is known from iopub when the replies before it were lost.
  */
 import { promises as fs } from 'fs';
 import * as os from 'os';
@@ -136,5 +137,15 @@ describe('CellRunner, pipelined', () => {
     await runs[0].outcome.promise;
     expect(runs[1].finished).toBe(false);
     expect(notebook.cells[1].outputs).toEqual([]);
+  });
+
+  it('knows the furthest cell the kernel started, though earlier replies never came', () => {
+    [0, 1, 2].map(i => runner.send(i, notebook.cells[i].source as string));
+    expect(runner.furthestStarted()).toBeUndefined();
+    // The kernel dies in cell 1 and takes cell 0's reply with it: only iopub tells.
+    runner.onIOPub(undefined, iopub('m0', 'status', { execution_state: 'busy' }));
+    expect(runner.furthestStarted()).toBe(0);
+    runner.onIOPub(undefined, iopub('m1', 'execute_input', { code: 'raise ValueError("no")', execution_count: 2 }));
+    expect(runner.furthestStarted()).toBe(1);
   });
 });
