@@ -224,15 +224,6 @@ export class KernelJob {
     // kernel that dies in cell 1 can lose that reply with it, and the death
     // was then put on the setup.
     const reply = await this._guard(this._setup(pipelined ? this._stopPath : undefined));
-    if (pipelined && reply.content.status === 'ok') {
-      this.cells.pipelined = true;
-      for (const index of this.codeCells) {
-        const code = cellSource(this.notebook.cells[index]);
-        if (code.trim() !== '') {
-          this.cells.queued.set(index, this.cells.send(index, code));
-        }
-      }
-    }
     if (reply.content.status !== 'ok') {
       const c = reply.content as any;
       return this._result('failed', {
@@ -241,6 +232,15 @@ export class KernelJob {
         evalue: c.evalue,
         traceback: Array.isArray(c.traceback) ? c.traceback.map((l: string) => stripAnsi(l)) : undefined
       });
+    }
+    if (pipelined) {
+      this.cells.pipelined = true;
+      for (const index of this.codeCells) {
+        const code = cellSource(this.notebook.cells[index]);
+        if (code.trim() !== '') {
+          this.cells.queued.set(index, this.cells.send(index, code));
+        }
+      }
     }
     return undefined;
   }
