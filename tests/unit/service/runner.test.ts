@@ -209,6 +209,9 @@ describe('MeowRunner', () => {
       await until(() => byPattern('Copy').length === 1, 10000, 'first copy job');
       await writeFile(root, 'in/data.txt', 'new\n');
       await until(() => byPattern('Copy').length === 2, 10000, 'second copy job');
+      // The only worker is still held, so only superseding can end the stale job.
+      // (Released before, a loaded machine let the worker's own check skip it first.)
+      await until(() => byPattern('Copy')[0].status === 'skipped', 10000, 'stale job superseded');
       release();
       await runner!.waitUntilIdle();
       const [first, second] = byPattern('Copy');
