@@ -120,10 +120,11 @@ async function buildWorkgroup(root: string, n: number): Promise<void> {
   await fs.rm(jobsDir, { recursive: true, force: true });
   await fs.rm(path.join(root, 'in'), { recursive: true, force: true });
   await fs.rm(path.join(root, 'out'), { recursive: true, force: true });
-  await fs.rm(path.join(root, '.meow', 'index.json'), { force: true });
+  await fs.rm(path.join(root, '.meow', 'files.jsonl'), { force: true });
   await fs.mkdir(jobsDir, { recursive: true });
 
-  const index = new FileIndex({ file: path.join(root, '.meow', 'index.json') });
+  const index = new FileIndex({ file: path.join(root, '.meow', 'files.jsonl') });
+  await index.load();
   const t0 = Date.parse('2026-01-01T00:00:00.000Z');
   const journal: string[] = [];
   const chains = Math.floor(n / 2);
@@ -197,8 +198,7 @@ async function buildWorkgroup(root: string, n: number): Promise<void> {
       index.set(rel, await fs.stat(path.join(root, rel)), sha256(text));
     }
   });
-  await index.flush();
-  index.close();
+  await index.close();
 }
 
 interface IStartup {

@@ -30,6 +30,11 @@ export class Journal<T> {
 
   readonly file: string;
 
+  /** True between `open()` and `close()`. */
+  get isOpen(): boolean {
+    return this._handle !== undefined;
+  }
+
   /** Lines appended since the journal was opened or compacted. */
   get appendedSinceCompaction(): number {
     return this._appended;

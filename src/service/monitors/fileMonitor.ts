@@ -60,7 +60,7 @@ export class FileMonitor implements IFileEventSource {
       emit: (event, info) => this._settled(event, info)
     });
     this.index = new FileIndex({
-      file: options.indexFile ?? path.join(this._root, this._stateDir, 'index.json'),
+      file: options.indexFile ?? path.join(this._root, this._stateDir, 'files.jsonl'),
       log: this._log
     });
     this._relister = new DirRelister({
@@ -146,8 +146,7 @@ export class FileMonitor implements IFileEventSource {
     this._relister.stop();
     this._settler.clear();
     this._folders.close();
-    this.index.close();
-    await this.index.flush();
+    await this.index.close();
   }
 
   /**
@@ -518,7 +517,7 @@ export namespace FileMonitor {
     /** Receives every settled event. */
     onEvent: (event: IFileEvent) => void;
     log?: ILogger;
-    /** Where the file index is stored (default `<root>/<stateDir>/index.json`). */
+    /** Where the file index is stored (default `<root>/<stateDir>/files.jsonl`). */
     indexFile?: string;
     /** Reconciliation scan interval in ms (default 60000; 0 = only on start and on errors). */
     scanIntervalMs?: number;
