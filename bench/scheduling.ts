@@ -25,6 +25,7 @@
  *   MEOW_BENCH_OUT=file.json           default bench/results/scheduling.json
  *   MEOW_BENCH_MERGE=1                 keep the rows of that file this run does not
  *                                      measure (each row keeps the date it was measured)
+ *   MEOW_BENCH_PROGRESS=10             seconds between progress lines during a measurement
  */
 import { promises as fs } from 'fs';
 import * as os from 'os';
@@ -104,6 +105,17 @@ const CASES: ICase[] = [
   }
 ];
 
+/** A line every `MEOW_BENCH_PROGRESS` seconds (default 10) while a long measurement runs. */
+function progressEvery(name: string, n: number, t0: bigint, what: () => string): ReturnType<typeof setInterval> {
+  const every = Number(process.env.MEOW_BENCH_PROGRESS ?? 10);
+  const timer = setInterval(() => {
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    console.log(`  ${name} ${n}: ${what()} after ${s.toFixed(0)} s`);
+  }, every * 1000);
+  timer.unref();
+  return timer;
+}
+
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
@@ -120,7 +132,9 @@ async function measure(c: ICase, n: number): Promise<number> {
       );
     }
     const conductor = c.conductor?.(root, n) ?? new NoopConductor();
-    const runner = new MeowRunner({ root, conductor, settleMs: 20, workers: 2 });
+    // The queue limit (backpressure, 50,000 by default) is lifted: past it new
+    // events wait for jobs to run, and this measures making jobs, not running them.
+    const runner = new MeowRunner({ root, conductor, settleMs: 20, workers: 2, maxQueued: n + 1 });
     await runner.start();
     let count = 0;
     let allMade: () => void = () => undefined;
@@ -132,13 +146,17 @@ async function measure(c: ICase, n: number): Promise<number> {
     });
     const t0 = process.hrtime.bigint();
     const files = c.files(n);
+    let written = 0;
+    const progress = progressEvery(c.name, n, t0, () => `${count} jobs, ${written} of ${files.length} files written`);
     for (let i = 0; i < files.length; i += 256) {
       await Promise.all(files.slice(i, i + 256).map(f => write(root, f, 'data')));
+      written = Math.min(files.length, i + 256);
     }
     const limitS = 120 + n / 50;
     const timeout = new Promise<'timeout'>(resolve => setTimeout(() => resolve('timeout'), limitS * 1000).unref());
     const outcome = await Promise.race([made, timeout]);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    clearInterval(progress);
     await runner.stop();
     if (outcome === 'timeout') {
       throw new Error(`${c.name} n=${n}: only ${count} of ${n} jobs after ${limitS} s`);
