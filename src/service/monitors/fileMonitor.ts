@@ -454,9 +454,9 @@ export class FileMonitor implements IFileEventSource {
    * at once) have no notification of their own; folders below it are found
    * by that listing in turn.
    */
-  private _ensureWatched(rel: string, fromScan: boolean): void {
+  private _ensureWatched(rel: string, fromScan: boolean): boolean {
     if (this._stopped || !this._folders.watch(rel)) {
-      return;
+      return false;
     }
     if (!fromScan) {
       // At once, not after the relister's quiet time: a chain's next job
@@ -464,6 +464,7 @@ export class FileMonitor implements IFileEventSource {
       // (A scan reads the folder itself, after this.)
       void this._listNewFolder(rel);
     }
+    return true;
   }
 
   private async _listNewFolder(rel: string): Promise<void> {

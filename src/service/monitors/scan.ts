@@ -33,8 +33,8 @@ export interface IScanTarget {
   push(raw: IRawEvent): void;
   /** True once the monitor is stopping: scans end early. */
   stopped(): boolean;
-  /** A folder was found (the watcher must cover it). */
-  onFolder?(rel: string, known: boolean): void;
+  /** A folder was found (the watcher must cover it); true when it was not watched before. */
+  onFolder?(rel: string, known: boolean): boolean;
 }
 
 /** One file seen by a scan, not yet reported. */
@@ -127,6 +127,8 @@ export async function reconcile(target: IScanTarget, baseline = false): Promise<
  * List one folder and report files the watcher missed in it: new names not
  * in the index and indexed names that are gone. Known files are not
  * stat'ed, so a listing costs one readdir plus a stat per new file.
+ * Resolves how many things the watcher had missed: files reported and
+ * folders that were not watched yet.
  */
 export async function relistFolder(target: IScanTarget, dir: string): Promise<number> {
   if (isIgnoredPath(dir, target.stateDir) || target.stopped()) {
@@ -140,6 +142,7 @@ export async function relistFolder(target: IScanTarget, dir: string): Promise<nu
   }
   const names = new Set<string>();
   const unknown: string[] = [];
+  let newFolders = 0;
   for (const entry of entries) {
     names.add(entry.name);
     const rel = dir ? `${dir}/${entry.name}` : entry.name;
@@ -147,7 +150,9 @@ export async function relistFolder(target: IScanTarget, dir: string): Promise<nu
       continue;
     }
     if (entry.isDirectory()) {
-      target.onFolder?.(rel, false);
+      if (target.onFolder?.(rel, false)) {
+        newFolders++;
+      }
       continue;
     }
     if (!target.index.has(rel)) {
@@ -182,7 +187,7 @@ export async function relistFolder(target: IScanTarget, dir: string): Promise<nu
       pushed++;
     }
   }
-  return pushed;
+  return pushed + newFolders;
 }
 
 /** Unknown entries of a listing classified at the same time. */
