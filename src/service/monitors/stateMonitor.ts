@@ -22,7 +22,7 @@ import { patternDigest, patternLimitsDigest } from '../../core/pattern';
 import { formatIssue, formatIssues, IValidationIssue } from '../../core/validation';
 import type { IPattern, IRecipe } from '../../core/types';
 import type { IRuleChanges, Workflow } from '../../core/workflow';
-import { toRelative } from '../fsutil';
+import { forEachLimit, toRelative } from '../fsutil';
 import { DefinitionParser } from './definitionParser';
 import { DEFAULT_MAX_DEFINITION_BYTES, formatBytes, readDefinitionFile } from './definitionFile';
 import type { ILogger } from '../log';
@@ -45,6 +45,9 @@ interface IDefinition {
 }
 
 export { DEFAULT_MAX_DEFINITION_BYTES, formatBytes };
+
+/** Definition files a check pass stats at the same time. */
+const VERIFY_STATS_AT_ONCE = 32;
 
 const EXTENSIONS: Record<Kind, string[]> = {
   pattern: ['.yaml', '.yml'],
@@ -116,6 +119,7 @@ export class StateMonitor {
    * Recipes are loaded before patterns so each rule is created once.
    */
   async start(): Promise<void> {
+    this._stopped = false;
     for (const kind of ['recipe', 'pattern'] as Kind[]) {
       const dir = this.folder(kind);
       await fs.mkdir(dir, { recursive: true });
@@ -160,12 +164,23 @@ export class StateMonitor {
     this._scheduleVerify();
   }
 
+  /**
+   * Stop watching. A check pass or a drain under way ends at its next step:
+   * after a stop nothing is applied (the workgroup may be being removed, and
+   * applying 100,000 pattern deletions one by one took minutes; issue 9).
+   */
   async stop(): Promise<void> {
+    this._stopped = true;
     clearTimeout(this._verifyTimer);
     this._verifyTimer = undefined;
     this._settler.clear();
+    this._queue.length = 0;
     await this._watcher?.close();
     this._watcher = undefined;
+    await this._verifying;
+    while (this._busy) {
+      await new Promise(resolve => setTimeout(resolve, 5));
+    }
     await this._parser.close();
   }
 
@@ -188,13 +203,17 @@ export class StateMonitor {
     for (const kind of ['recipe', 'pattern'] as Kind[]) {
       const dir = this.folder(kind);
       const names = await fs.readdir(dir).catch(() => [] as string[]);
-      for (const name of names) {
+      // Several at a time: one after the other, 100,000 pattern files took seconds per pass.
+      await forEachLimit(names, VERIFY_STATS_AT_ONCE, async name => {
         const abs = path.join(dir, name);
         const st = await fs.lstat(abs).catch(() => undefined);
         if (st) {
           now.set(toRelative(this._root, abs), `${st.size}:${st.mtimeMs}:${st.ino}`);
         }
-      }
+      });
+    }
+    if (this._stopped) {
+      return;
     }
     if (enqueue) {
       const changed = [...now].filter(([rel, sig]) => this._signatures.get(rel) !== sig).map(([rel]) => rel);
@@ -211,13 +230,21 @@ export class StateMonitor {
     if (this._verifyMs <= 0 || !this._watcher) {
       return;
     }
+    // A pass costs a stat per definition file: with very many, pass less
+    // often (at least 10x the last pass's time apart), not continuously.
+    const every = Math.max(this._verifyMs, 10 * this._lastVerifyMs);
     this._verifyTimer = setTimeout(() => {
-      void this._verify(true)
+      const started = Date.now();
+      this._verifying = this._verify(true)
         .catch(err =>
           this._log.error(`state monitor: checking the definitions folders failed: ${(err as Error).message}`)
         )
-        .finally(() => this._scheduleVerify());
-    }, this._verifyMs);
+        .finally(() => {
+          this._verifying = undefined;
+          this._lastVerifyMs = Date.now() - started;
+          this._scheduleVerify();
+        });
+    }, every);
     this._verifyTimer.unref?.();
   }
 
@@ -226,6 +253,9 @@ export class StateMonitor {
   }
 
   private _enqueue(rel: string, from?: string): void {
+    if (this._stopped) {
+      return;
+    }
     if (from) {
       this._queue.push(from);
     }
@@ -241,7 +271,7 @@ export class StateMonitor {
     this._busy = true;
     const files = new Set<string>();
     try {
-      while (this._queue.length) {
+      while (this._queue.length && !this._stopped) {
         const rel = this._queue.shift()!;
         files.add(rel);
         try {
@@ -407,6 +437,10 @@ export class StateMonitor {
   private readonly _maxBytes: number;
   private readonly _parser: DefinitionParser;
   private _busy = false;
+  private _stopped = false;
+  /** The check pass under way, and how long the last one took. */
+  private _verifying: Promise<void> | undefined;
+  private _lastVerifyMs = 0;
   private readonly _verifyMs: number;
   private _verifyTimer: ReturnType<typeof setTimeout> | undefined;
   private _signatures = new Map<string, string>();
