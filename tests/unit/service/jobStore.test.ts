@@ -64,6 +64,25 @@ describe('JobStore', () => {
     await store.close();
   });
 
+  it('lists unfinished jobs oldest first, following status changes and a reload', async () => {
+    const store = new JobStore({ jobsDir: dir });
+    await store.load();
+    await store.create(['j3', 'j1', 'j2'].map(id => ({ job: job(id), notebooks: { recipe: nb, notebook: nb } })));
+    expect(store.unfinished().map(j => j.id)).toEqual(['j1', 'j2', 'j3']);
+    await store.update('j2', { status: 'running' });
+    await store.update('j2', { status: 'done' });
+    await store.update('j1', { status: 'running' });
+    expect(store.unfinished().map(j => [j.id, j.status])).toEqual([
+      ['j1', 'running'],
+      ['j3', 'queued']
+    ]);
+    await store.close();
+    const again = new JobStore({ jobsDir: dir });
+    await again.load();
+    expect(again.unfinished().map(j => j.id)).toEqual(['j1', 'j3']);
+    await again.close();
+  });
+
   it('never changes a final status', async () => {
     const store = new JobStore({ jobsDir: dir });
     await store.load();
