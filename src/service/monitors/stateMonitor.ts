@@ -15,7 +15,6 @@
  * polling of its own.
  */
 import { ISignal, Signal } from '@lumino/signaling';
-import * as chokidar from 'chokidar';
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { patternDigest, patternLimitsDigest } from '../../core/pattern';
@@ -27,6 +26,7 @@ import { DefinitionParser } from './definitionParser';
 import { DEFAULT_MAX_DEFINITION_BYTES, formatBytes, readDefinitionFile } from './definitionFile';
 import type { ILogger } from '../log';
 import { silentLogger } from '../log';
+import { FolderWatcher } from './folderWatcher';
 import { Settler } from './settle';
 import { isIgnoredPath } from './fileMonitor';
 
@@ -73,6 +73,31 @@ export class StateMonitor {
       settleMs: options.settleMs ?? 50,
       emit: event => this._enqueue(event.path, event.from)
     });
+    this._folders = new FolderWatcher({
+      root: this._root,
+      onEvent: (dir, _event, name) => this._onFolderEvent(dir, name),
+      onError: (err, dir) =>
+        this._log.error(
+          `state monitor: cannot watch ${dir} (${err.message}); changes there are found by the check ` +
+            `pass instead (every ${this._verifyMs} ms or more)`
+        )
+    });
+  }
+
+  /** A notification in a definitions folder: its entry is read again once it settles. */
+  private _onFolderEvent(dir: string, name: string | undefined): void {
+    if (this._stopped) {
+      return;
+    }
+    if (name === undefined) {
+      void this._verify(true).catch(() => undefined); // the system did not say which entry
+      return;
+    }
+    const rel = `${dir}/${name}`;
+    // The state folder itself is ignored by the data monitor; here only temporary files are.
+    if (!isIgnoredPath(rel, '\0')) {
+      this._settler.push({ kind: 'change', path: rel });
+    }
   }
 
   /**
@@ -131,36 +156,16 @@ export class StateMonitor {
     // The baseline before reading: a change from here on is read, or seen by the check.
     await this._verify(false);
     await this._drain();
-    this._watcher = chokidar.watch([this.folder('recipe'), this.folder('pattern')], {
-      ignoreInitial: true,
-      depth: 0,
-      atomic: false,
-      // Otherwise chokidar silently drops files without the owner-read
-      // bit; we want to see them and report "permission denied" (or, as
-      // root, read them).
-      ignorePermissionErrors: true,
-      ignored: (file: string) => {
-        const rel = toRelative(this._root, file);
-        // The state folder itself is ignored by the data monitor; here only
-        // temporary files are.
-        return isIgnoredPath(rel, '\0') && !this._isFolder(file);
-      }
-    });
-    const push = (kind: 'add' | 'change' | 'unlink') => (file: string) =>
-      this._settler.push({ kind, path: toRelative(this._root, file) });
-    this._watcher.on('add', push('add'));
-    this._watcher.on('change', push('change'));
-    this._watcher.on('unlink', push('unlink'));
-    // chokidar drops looping and dangling symlinks without an event; the
-    // raw event still names them, and _apply reports what is there now.
-    this._watcher.on('raw', (event, file, details) => {
-      const dir = (details as { watchedPath?: string } | undefined)?.watchedPath;
-      if (event === 'rename' && typeof file === 'string' && dir && this._isFolder(dir) && !file.includes('/')) {
-        push('change')(path.join(dir, file));
-      }
-    });
-    this._watcher.on('error', err => this._log.error(`state monitor: ${(err as Error).message ?? err}`));
-    await new Promise<void>(resolve => this._watcher!.once('ready', () => resolve()));
+    // One fs.watch per folder (FolderWatcher), not chokidar's watch per
+    // file: with 100,000 pattern files chokidar took 100,000 of the
+    // system's inotify watches and left the data folders blind (issue 9).
+    // A notification only names the entry; _apply reads what is there now
+    // (a new, changed, removed or dangling file alike), and the check pass
+    // finds what a notification missed.
+    this._folders.open();
+    for (const kind of ['recipe', 'pattern'] as Kind[]) {
+      this._folders.watch(toRelative(this._root, this.folder(kind)));
+    }
     this._scheduleVerify();
   }
 
@@ -175,8 +180,7 @@ export class StateMonitor {
     this._verifyTimer = undefined;
     this._settler.clear();
     this._queue.length = 0;
-    await this._watcher?.close();
-    this._watcher = undefined;
+    this._folders.close();
     await this._verifying;
     while (this._busy) {
       await new Promise(resolve => setTimeout(resolve, 5));
@@ -192,9 +196,9 @@ export class StateMonitor {
   }
 
   /**
-   * chokidar reports at most one change of a file per 50 ms, so a second
-   * quick rewrite of a definition (a job writing a pattern twice) can go
-   * unseen. A pass over the two folders every `verifyIntervalMs` compares
+   * The safety net under the folder watches: a notification can be lost
+   * (inotify's queue overflows; the watch limit is reached), and a quick
+   * second rewrite must not go unseen. A pass over the two folders every `verifyIntervalMs` compares
    * each file's size, mtime and inode with the last pass and re-applies what
    * differs; applying an unchanged file changes nothing.
    */
@@ -227,7 +231,7 @@ export class StateMonitor {
   }
 
   private _scheduleVerify(): void {
-    if (this._verifyMs <= 0 || !this._watcher) {
+    if (this._verifyMs <= 0 || this._stopped) {
       return;
     }
     // A pass costs a stat per definition file: with very many, pass less
@@ -246,10 +250,6 @@ export class StateMonitor {
         });
     }, every);
     this._verifyTimer.unref?.();
-  }
-
-  private _isFolder(file: string): boolean {
-    return file === this.folder('pattern') || file === this.folder('recipe');
   }
 
   private _enqueue(rel: string, from?: string): void {
@@ -438,13 +438,13 @@ export class StateMonitor {
   private readonly _parser: DefinitionParser;
   private _busy = false;
   private _stopped = false;
+  private readonly _folders: FolderWatcher;
   /** The check pass under way, and how long the last one took. */
   private _verifying: Promise<void> | undefined;
   private _lastVerifyMs = 0;
   private readonly _verifyMs: number;
   private _verifyTimer: ReturnType<typeof setTimeout> | undefined;
   private _signatures = new Map<string, string>();
-  private _watcher?: chokidar.FSWatcher;
   private readonly _applied = new Signal<this, StateMonitor.IApplied>(this);
 }
 
