@@ -139,16 +139,12 @@ export class FileIndex {
     if (hash) {
       entry.hash = hash;
     }
-    if (!this._entries.has(rel)) {
-      this._addChild(rel);
-    }
-    this._entries.set(rel, entry);
+    this._put(rel, entry);
     this._changed(rel, entry);
   }
 
   delete(rel: string): void {
-    if (this._entries.delete(rel)) {
-      this._removeChild(rel);
+    if (this._drop(rel)) {
       this._changed(rel, undefined);
     }
   }
@@ -247,19 +243,31 @@ export class FileIndex {
     }
     const rel = row[0];
     if (row.length === 1) {
-      if (this._entries.delete(rel)) {
-        this._removeChild(rel);
-      }
+      this._drop(rel);
       return true;
     }
     const [, size, mtimeMs, ino, hash] = row as [string, unknown, unknown, unknown, unknown];
     if (typeof size !== 'number' || typeof mtimeMs !== 'number' || typeof ino !== 'number') {
       return false;
     }
+    this._put(rel, typeof hash === 'string' ? { size, mtimeMs, ino, hash } : { size, mtimeMs, ino });
+    return true;
+  }
+
+  /** Put an entry in memory (no save): `set` and the rows read back share it. */
+  private _put(rel: string, entry: IIndexEntry): void {
     if (!this._entries.has(rel)) {
       this._addChild(rel);
     }
-    this._entries.set(rel, typeof hash === 'string' ? { size, mtimeMs, ino, hash } : { size, mtimeMs, ino });
+    this._entries.set(rel, entry);
+  }
+
+  /** Take an entry out of memory (no save); false when there was none. */
+  private _drop(rel: string): boolean {
+    if (!this._entries.delete(rel)) {
+      return false;
+    }
+    this._removeChild(rel);
     return true;
   }
 
