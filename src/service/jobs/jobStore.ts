@@ -153,7 +153,7 @@ export class JobStore {
 
   /** All jobs, oldest first (ids sort by creation time). */
   list(): IJob[] {
-    return [...this._jobs.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this._jobs.values()].sort(byId);
   }
 
   /**
@@ -162,9 +162,7 @@ export class JobStore {
    * patterns quadratic in a workgroup with 100,000 finished jobs (issue 9).
    */
   unfinished(): IJob[] {
-    return [...this._unfinished]
-      .map(id => this._jobs.get(id)!)
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this._unfinished].map(id => this._jobs.get(id)!).sort(byId);
   }
 
   /** Jobs of one rule content for one trigger path (for coalescing). */
@@ -728,4 +726,9 @@ export namespace JobStore {
     }
     return job;
   }
+}
+
+/** Oldest first: job ids sort by creation time. */
+function byId(a: IJob, b: IJob): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
