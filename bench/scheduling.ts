@@ -26,8 +26,11 @@
  *   MEOW_BENCH_MERGE=1                 keep the rows of that file this run does not
  *                                      measure (each row keeps the date it was measured)
  *   MEOW_BENCH_PROGRESS=10             seconds between progress lines during a measurement
+ *   MEOW_BENCH_PROFILE=dir             a CPU profile of each measured span (first trigger to
+ *                                      last job) into dir, for Chrome DevTools or speedscope
  */
 import { promises as fs } from 'fs';
+import { Session } from 'inspector';
 import * as os from 'os';
 import * as path from 'path';
 import { MeowRunner } from '../src/service/runner';
@@ -120,6 +123,33 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
+/**
+ * With MEOW_BENCH_PROFILE=dir, start the V8 profiler; the function returned
+ * stops it and writes `dir/<name>-<time>.cpuprofile`. Only the measured span
+ * is profiled, not the set-up (writing and loading thousands of patterns).
+ */
+async function startProfile(): Promise<((name: string) => Promise<void>) | undefined> {
+  const dir = process.env.MEOW_BENCH_PROFILE;
+  if (!dir) {
+    return undefined;
+  }
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<{ profile?: object }>((resolve, reject) =>
+      session.post(method, params ?? {}, (err, result) => (err ? reject(err) : resolve(result as { profile?: object })))
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return async name => {
+    const { profile } = await post('Profiler.stop');
+    session.disconnect();
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, `${name}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+  };
+}
+
 async function measure(c: ICase, n: number): Promise<number> {
   const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), `meow-bench-${c.name}-`)));
   try {
@@ -137,6 +167,9 @@ async function measure(c: ICase, n: number): Promise<number> {
     // (Not to n: events being scheduled count too, and a held event waits 2 s.)
     const runner = new MeowRunner({ root, conductor, settleMs: 20, workers: 2, maxQueued: Infinity });
     await runner.start();
+    // Measured from a settled runner: start() returns with rules loaded, but
+    // each new rule's pass over existing files (M10) may still be running.
+    await runner.waitUntilIdle();
     let count = 0;
     let allMade: () => void = () => undefined;
     const made = new Promise<void>(resolve => (allMade = resolve));
@@ -145,6 +178,7 @@ async function measure(c: ICase, n: number): Promise<number> {
         allMade();
       }
     });
+    const profile = await startProfile();
     const t0 = process.hrtime.bigint();
     const files = c.files(n);
     let written = 0;
@@ -157,6 +191,7 @@ async function measure(c: ICase, n: number): Promise<number> {
     const timeout = new Promise<'timeout'>(resolve => setTimeout(() => resolve('timeout'), limitS * 1000).unref());
     const outcome = await Promise.race([made, timeout]);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    await profile?.(`${c.name}-${n}`);
     clearInterval(progress);
     await runner.stop();
     if (outcome === 'timeout') {
@@ -190,7 +225,6 @@ async function main() {
   console.log(`(no-op execution; settle window 20 ms; ${os.cpus().length} cores; min/median/max of ${reps})\n`);
   console.log(['test', 'jobs', 'seconds', 'ms/job', 'thesis @500', 'target'].join('\t'));
   const rows: IRow[] = [];
-  const summary: Record<string, unknown>[] = [];
   for (const c of CASES.filter(x => !only.length || only.includes(x.name))) {
     for (const n of sizes.filter(s => c.name !== 'SPSFS' || s <= spsfsMax)) {
       const runs: number[] = [];
@@ -230,23 +264,34 @@ async function main() {
           `  floor (watch, settle, hash, journal; no meow)\t${n}\t${f.min.toFixed(3)}/${f.median.toFixed(3)}/${f.max.toFixed(3)} s`
         );
       }
+      await save(out, reps, rows, true, false);
     }
   }
-  if (process.env.MEOW_BENCH_MERGE === '1') {
+  await save(out, reps, rows, process.env.MEOW_BENCH_MERGE === '1', true);
+  console.log(`written to ${out}`);
+}
+
+/**
+ * Write the results file. After each row (a long run cut short keeps what it
+ * measured) the rows of the file this run has not measured yet are kept; at
+ * the end only with MEOW_BENCH_MERGE=1.
+ */
+async function save(out: string, reps: number, measured: IRow[], keepEarlier: boolean, final: boolean): Promise<void> {
+  const rows = [...measured];
+  if (keepEarlier) {
     rows.unshift(...(await earlierRows(out)).filter(e => !rows.some(r => r.test === e.test && r.jobs === e.jobs)));
   }
+  const summary: Record<string, unknown>[] = [];
   for (const c of CASES) {
     const mine = rows.filter(r => r.test === c.name).sort((x, y) => x.jobs - y.jobs);
     if (mine.length) {
-      summary.push(summarise(c.name, mine));
+      summary.push(summarise(c.name, mine, final));
     }
   }
   rows.sort(
     (x, y) => CASES.findIndex(c => c.name === x.test) - CASES.findIndex(c => c.name === y.test) || x.jobs - y.jobs
   );
-  await fs.mkdir(path.dirname(out), { recursive: true });
-  await fs.writeFile(
-    out,
+  const text =
     JSON.stringify(
       {
         date: new Date().toISOString(),
@@ -259,9 +304,10 @@ async function main() {
       },
       null,
       1
-    ) + '\n'
-  );
-  console.log(`written to ${out}`);
+    ) + '\n';
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await fs.writeFile(`${out}.tmp`, text);
+  await fs.rename(`${out}.tmp`, out);
 }
 
 /** The rows of an earlier run's file, each with its date. */
@@ -275,7 +321,7 @@ async function earlierRows(file: string): Promise<IRow[]> {
 }
 
 /** A case's verdict: under the target at 500, and per-job time at the largest size at most twice that at 500. */
-function summarise(name: string, mine: IRow[]): Record<string, unknown> {
+function summarise(name: string, mine: IRow[], say: boolean): Record<string, unknown> {
   const at500 = mine.find(r => r.jobs === 500);
   const largest = mine[mine.length - 1];
   // Linear growth needs a size beyond 500 to be judged at all.
@@ -286,10 +332,12 @@ function summarise(name: string, mine: IRow[]): Record<string, unknown> {
       : at500.seconds.median < TARGET_AT_500_S
     : undefined;
   const met = fast === true && linear === true;
-  console.log(
-    `${name}: ${at500 ? `${at500.seconds.median.toFixed(3)} s at 500 (thesis ${THESIS_AT_500_S[name]} s)` : 'not run at 500'}, ` +
-      `${largest.msPerJob.toFixed(3)} ms/job at ${largest.jobs}, linear: ${linear === undefined ? 'not measured (one size)' : linear ? 'yes' : 'no'} — target ${met ? 'met' : 'NOT met'}`
-  );
+  if (say) {
+    console.log(
+      `${name}: ${at500 ? `${at500.seconds.median.toFixed(3)} s at 500 (thesis ${THESIS_AT_500_S[name]} s)` : 'not run at 500'}, ` +
+        `${largest.msPerJob.toFixed(3)} ms/job at ${largest.jobs}, linear: ${linear === undefined ? 'not measured (one size)' : linear ? 'yes' : 'no'} — target ${met ? 'met' : 'NOT met'}`
+    );
+  }
   return {
     test: name,
     at500S: at500?.seconds.median,

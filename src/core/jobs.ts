@@ -97,6 +97,17 @@ export function parseJobId(id: string): { time: number; seq: number; suffix: str
   return { time, seq, suffix: m[9] };
 }
 
+/**
+ * The sequence number in a job id, without checking the rest as `parseJobId`
+ * does (that makes the id again): read for every job created and loaded.
+ */
+export function jobIdSeq(id: string): number | undefined {
+  const m = SEQ_RE.exec(id);
+  return m ? Number(m[1]) : undefined;
+}
+
+const SEQ_RE = /^\d{8}-\d{6}-\d{3}-(\d{6})-[A-Za-z0-9]+$/;
+
 /** Whether a string is a job id made by `makeJobId`. */
 export function isJobId(id: string): boolean {
   return parseJobId(id) !== undefined;

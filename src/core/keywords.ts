@@ -195,12 +195,15 @@ export function substituteString(text: string, values: Record<Keyword, string>):
  * modified.
  */
 export function substituteKeywords<T>(value: T, ctx: IKeywordContext): T {
-  return substitute(value, keywordValues(ctx)) as T;
+  // The values are worked out only if a string holds a brace: most jobs'
+  // parameters have no keyword, and this runs for every job made.
+  let values: Record<Keyword, string> | undefined;
+  return substitute(value, () => (values ??= keywordValues(ctx))) as T;
 }
 
-function substitute(value: unknown, values: Record<Keyword, string>): unknown {
+function substitute(value: unknown, values: () => Record<Keyword, string>): unknown {
   if (typeof value === 'string') {
-    return substituteString(value, values);
+    return value.includes('{') ? substituteString(value, values()) : value;
   }
   if (Array.isArray(value)) {
     return value.map(item => substitute(item, values));

@@ -10,7 +10,7 @@ import { makeJobId } from '../../core/jobs';
 import { parameteriseNotebook } from '../../core/parameterise';
 import { canonical } from '../../core/pattern';
 import { sweepParameters } from '../../core/sweep';
-import type { IJob, IJobTrigger, INotebook, IRule, ParameterValue } from '../../core/types';
+import type { IJob, IJobTrigger, IRule, ParameterValue } from '../../core/types';
 import { toAbsolute } from '../fsutil';
 import type { JobStore } from './jobStore';
 import { typedParameterTexts } from './jobYaml';
@@ -34,7 +34,7 @@ export class JobFactory {
     // Ids and records are made synchronously, so ids follow call order even
     // when several rules create jobs at once, and a key is taken before any
     // other event can look for it.
-    const made: { job: IJob; notebooks: { recipe: INotebook; notebook: INotebook } }[] = [];
+    const made: { job: IJob; notebooks: () => JobStore.INotebooks }[] = [];
     for (const combination of sweepParameters(pattern.sweep)) {
       const key = JobFactory.key(rule.contentKey, trigger, combination);
       if (!extra.rerunOf && this.handled(key)) {
@@ -45,7 +45,7 @@ export class JobFactory {
         break; // the rest waits for a resume (runaway limits)
       }
       const created = this._now();
-      const id = makeJobId(created, this._store.nextSeq(), randomBytes(2).toString('hex'));
+      const id = makeJobId(created, this._store.nextSeq(), randomSuffix());
       const context = { root: this._root, path: trigger.path, jobId: id };
       const parameters: Record<string, ParameterValue> = {
         ...substituteKeywords(pattern.parameters, context),
@@ -81,7 +81,8 @@ export class JobFactory {
       if (extra.rerunOf) {
         job.rerunOf = extra.rerunOf;
       }
-      made.push({ job, notebooks: JobFactory.notebooks(rule, parameters) });
+      // Parameterised when its folder is written, off the path from event to job.
+      made.push({ job, notebooks: () => JobFactory.notebooks(rule, parameters) });
     }
     if (made.length) {
       await this._store.create(made);
@@ -116,6 +117,21 @@ export class JobFactory {
   private readonly _store: JobStore;
   private readonly _now: () => number;
 }
+
+/**
+ * Four hex digits for a job id, from a pool of random bytes: a call to
+ * randomBytes per job cost more than the rest of making its id.
+ */
+function randomSuffix(): string {
+  if (suffixAt + 2 > suffixPool.length) {
+    suffixPool = randomBytes(1024);
+    suffixAt = 0;
+  }
+  suffixAt += 2;
+  return suffixPool.toString('hex', suffixAt - 2, suffixAt);
+}
+let suffixPool = Buffer.alloc(0);
+let suffixAt = 0;
 
 /** Hash states fed with a rule key, by rule key (see JobFactory.key). */
 const keyPrefixes = new Map<string, Hash>();
@@ -173,10 +189,7 @@ export namespace JobFactory {
   }
 
   /** The recipe snapshot and the parameterised notebook of a job. */
-  export function notebooks(
-    rule: IRule,
-    parameters: Record<string, ParameterValue>
-  ): { recipe: INotebook; notebook: INotebook } {
+  export function notebooks(rule: IRule, parameters: Record<string, ParameterValue>): JobStore.INotebooks {
     const { notebook } = parameteriseNotebook(rule.recipe.notebook, parameters);
     return { recipe: rule.recipe.notebook, notebook };
   }

@@ -14,7 +14,7 @@
 import { Signal, ISignal } from '@lumino/signaling';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { canTransition, isFinalStatus, parseJobId } from '../../core/jobs';
+import { canTransition, isFinalStatus, jobIdSeq, parseJobId } from '../../core/jobs';
 import { isPlainObject, parseYamlValues } from '../../core/pyvalue';
 import { typedParameters } from '../../core/typedParameters';
 import type { IJob, INotebook } from '../../core/types';
@@ -192,9 +192,11 @@ export class JobStore {
   /**
    * Create jobs: their records go to the journal in one group commit, then
    * their folders are written. Rejects (and creates none of them) when the
-   * journal cannot be written, e.g. on a full disk.
+   * journal cannot be written, e.g. on a full disk. `notebooks` may be a
+   * function: the parameterised notebook is then made when the folder is
+   * written, not while a burst of events is being turned into jobs.
    */
-  async create(jobs: { job: IJob; notebooks: { recipe: INotebook; notebook: INotebook } }[]): Promise<void> {
+  async create(jobs: { job: IJob; notebooks: JobStore.INotebooks | (() => JobStore.INotebooks) }[]): Promise<void> {
     for (const { job } of jobs) {
       if (this._jobs.has(job.id)) {
         throw new Error(`job ${job.id} already exists`);
@@ -238,7 +240,7 @@ export class JobStore {
     await this._folderWrites.get(id);
   }
 
-  private _writeFolderSoon(job: IJob, notebooks: { recipe: INotebook; notebook: INotebook }): void {
+  private _writeFolderSoon(job: IJob, notebooks: JobStore.INotebooks | (() => JobStore.INotebooks)): void {
     const written = new Promise<boolean>(resolve => {
       this._folderQueue.set(job.id, () => this.writeFolder(job, notebooks).then(resolve));
     });
@@ -282,14 +284,15 @@ export class JobStore {
    * Failures are logged, not thrown: the journal already holds the job and
    * the folder is re-made before the job runs.
    */
-  async writeFolder(job: IJob, notebooks: { recipe: INotebook; notebook: INotebook }): Promise<boolean> {
+  async writeFolder(job: IJob, notebooks: JobStore.INotebooks | (() => JobStore.INotebooks)): Promise<boolean> {
     try {
+      const { recipe, notebook } = typeof notebooks === 'function' ? notebooks() : notebooks;
       const dir = this.jobDir(job.id);
       await fs.mkdir(dir, { recursive: true });
-      await writeFileAtomic(path.join(dir, JOB_FILES.recipe), JSON.stringify(notebooks.recipe, null, 1) + '\n', {
+      await writeFileAtomic(path.join(dir, JOB_FILES.recipe), JSON.stringify(recipe, null, 1) + '\n', {
         fsync: false
       });
-      await writeFileAtomic(path.join(dir, JOB_FILES.notebook), JSON.stringify(notebooks.notebook, null, 1) + '\n', {
+      await writeFileAtomic(path.join(dir, JOB_FILES.notebook), JSON.stringify(notebook, null, 1) + '\n', {
         fsync: false
       });
       await this._mirror(job.id);
@@ -590,7 +593,7 @@ export class JobStore {
     if (known) {
       return; // a later record of the same job: its seq and indexes are taken already
     }
-    const seq = parseJobId(job.id)?.seq;
+    const seq = jobIdSeq(job.id);
     if (seq !== undefined && seq > this._seq) {
       this._seq = seq;
     }
@@ -668,6 +671,12 @@ function pull(index: Map<string, string[]>, key: string, id: string): void {
 }
 
 export namespace JobStore {
+  /** What a job folder holds besides its record: the recipe snapshot and the parameterised notebook. */
+  export interface INotebooks {
+    recipe: INotebook;
+    notebook: INotebook;
+  }
+
   export interface IOptions {
     /** Absolute path of `<workgroup>/<state>/jobs`. */
     jobsDir: string;

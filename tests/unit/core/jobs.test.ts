@@ -3,6 +3,7 @@ import {
   canTransition,
   isFinalStatus,
   isJobId,
+  jobIdSeq,
   jobIdTime,
   makeJobId,
   parseJobId
@@ -70,6 +71,16 @@ describe('job ids', () => {
     expect(isJobId(id)).toBe(true);
     expect(jobIdTime('not-an-id')).toBeNaN();
     expect(isJobId('20261322-024433-123-000001-ab')).toBe(false);
+  });
+
+  it('jobIdSeq reads the sequence as parseJobId does, and nothing from other text', () => {
+    for (const seq of [0, 42, 999999]) {
+      const id = makeJobId(t, seq, 'beef');
+      expect(jobIdSeq(id)).toBe(parseJobId(id)!.seq);
+    }
+    expect(jobIdSeq('not-an-id')).toBeUndefined();
+    expect(jobIdSeq('20261122-024433-123-00001-ab')).toBeUndefined();
+    expect(jobIdSeq('20261122-024433-123-000001-a-b')).toBeUndefined();
   });
 
   it('reject bad input', () => {

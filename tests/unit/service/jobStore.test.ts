@@ -5,6 +5,7 @@ import * as YAML from 'yaml';
 import type { IJob } from '../../../src/core/types';
 import { JOURNAL_FILE, JobStore } from '../../../src/service/jobs/jobStore';
 import { Journal } from '../../../src/service/jobs/journal';
+import { RecordingLogger } from '../../../src/service/log';
 import { JobQueue } from '../../../src/service/jobs/queue';
 
 const nb = { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 };
@@ -42,6 +43,38 @@ describe('JobStore', () => {
     expect(files).toEqual(['job.ipynb', 'job.yaml', 'recipe.ipynb']);
     const record = YAML.parse(await fs.readFile(path.join(dir, 'j1', 'job.yaml'), 'utf8'));
     expect(record).toMatchObject({ id: 'j1', status: 'queued', trigger: { path: 'in/a', hash: 'h' } });
+  });
+
+  it('makes a notebook given as a function when the folder is written, and a failure there keeps the job', async () => {
+    const log = new RecordingLogger();
+    const store = new JobStore({ jobsDir: dir, log });
+    await store.load();
+    const made: string[] = [];
+    const notebook = { ...nb, metadata: { made: true } };
+    await store.create([
+      {
+        job: job('j1'),
+        notebooks: () => {
+          made.push('j1');
+          return { recipe: nb, notebook };
+        }
+      },
+      {
+        job: job('j2'),
+        notebooks: () => {
+          throw new Error('cannot parameterise "x y"');
+        }
+      }
+    ]);
+    expect(store.get('j1')).toBeDefined();
+    await store.folderWritten('j1');
+    expect(made).toEqual(['j1']);
+    expect(JSON.parse(await fs.readFile(path.join(dir, 'j1', 'job.ipynb'), 'utf8')).metadata).toEqual({ made: true });
+    // Recorded in the journal all the same; the folder is made again before it runs.
+    await store.folderWritten('j2');
+    expect(store.get('j2')?.status).toBe('queued');
+    expect(log.text('warn')).toMatch(/job j2: could not write its folder \(cannot parameterise "x y"\)/);
+    await store.close();
   });
 
   it('writes job.yaml a moment after a change, one write for quick changes, and at once on flush', async () => {
