@@ -150,6 +150,24 @@ async function startProfile(): Promise<((name: string) => Promise<void>) | undef
   };
 }
 
+/**
+ * The bench's writer alone, on the same files in a fresh folder that nothing
+ * watches: no tool can make a job for a file before it is written.
+ */
+async function measureWriter(files: string[]): Promise<number> {
+  const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), 'meow-bench-writer-')));
+  try {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < files.length; i += 256) {
+      await Promise.all(files.slice(i, i + 256).map(f => write(root, f, 'data')));
+    }
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+  } finally {
+    await fs.rm(root, { recursive: true, force: true });
+  }
+}
+
+/** Seconds until the last job exists. */
 async function measure(c: ICase, n: number): Promise<number> {
   const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), `meow-bench-${c.name}-`)));
   try {
@@ -213,6 +231,8 @@ interface IRow {
   msPerJob: number;
   /** The same files through the floor: no meow, only watch, settle, hash, journal. */
   floorSeconds?: IStats;
+  /** The same writer on the same files with nothing watching: no tool can be faster (cases with many files). */
+  writeSeconds?: IStats;
 }
 
 async function main() {
@@ -239,6 +259,13 @@ async function main() {
         seconds: stats(runs),
         msPerJob: (stats(runs).median / n) * 1000
       };
+      if (c.files(n).length > 1) {
+        const writes: number[] = [];
+        for (let r = 0; r < reps; r++) {
+          writes.push(await measureWriter(c.files(n)));
+        }
+        row.writeSeconds = stats(writes);
+      }
       if (c.floor) {
         const floors: number[] = [];
         for (let r = 0; r < reps; r++) {
@@ -258,6 +285,12 @@ async function main() {
           ''
         ].join('\t')
       );
+      if (row.writeSeconds) {
+        const w = row.writeSeconds;
+        console.log(
+          `  writer alone (same files, nothing watching)\t${n}\t${w.min.toFixed(3)}/${w.median.toFixed(3)}/${w.max.toFixed(3)} s`
+        );
+      }
       if (row.floorSeconds) {
         const f = row.floorSeconds;
         console.log(

@@ -177,6 +177,15 @@ function schedulingTable(data) {
     lines.push(
       `| ${sum.test} | ${cells.join(' | ')} | ${last.msPerJob.toFixed(2)} | ${s(sum.thesisAt500S)} | ${target}: ${verdict} |`
     );
+    if (mine.some(r => r.writeSeconds)) {
+      // No tool makes a job for a file not yet written: the writer's own time bounds every row.
+      const writes = sizes.map(n => {
+        const r = mine.find(x => x.jobs === n);
+        return r?.writeSeconds ? mmm(r.writeSeconds, s) : '—';
+      });
+      const lastWrite = last.writeSeconds ? ((last.writeSeconds.median / last.jobs) * 1000).toFixed(2) : '—';
+      lines.push(`| ${sum.test} writer alone: the same files, nothing watching | ${writes.join(' | ')} | ${lastWrite} | — | — |`);
+    }
     if (mine.some(r => r.floorSeconds)) {
       // The least any tool does for these files (bench/floor.ts): what the target leaves for meow.
       const floors = sizes.map(n => {
