@@ -42,7 +42,6 @@ for (const name of selected) {
     bundle: true,
     platform: 'node',
     target: 'node20',
-    external: ['fsevents'],
     logLevel: 'warning'
   });
   // As the service bundle does (scripts/bundle-service.mjs): libuv's file
