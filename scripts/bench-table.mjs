@@ -177,25 +177,21 @@ function schedulingTable(data) {
     lines.push(
       `| ${sum.test} | ${cells.join(' | ')} | ${last.msPerJob.toFixed(2)} | ${s(sum.thesisAt500S)} | ${target}: ${verdict} |`
     );
-    if (mine.some(r => r.writeSeconds)) {
-      // No tool makes a job for a file not yet written: the writer's own time bounds every row.
-      const writes = sizes.map(n => {
-        const r = mine.find(x => x.jobs === n);
-        return r?.writeSeconds ? mmm(r.writeSeconds, s) : '—';
-      });
-      const lastWrite = last.writeSeconds ? ((last.writeSeconds.median / last.jobs) * 1000).toFixed(2) : '—';
-      lines.push(`| ${sum.test} writer alone: the same files, nothing watching | ${writes.join(' | ')} | ${lastWrite} | — | — |`);
-    }
-    if (mine.some(r => r.floorSeconds)) {
-      // The least any tool does for these files (bench/floor.ts): what the target leaves for meow.
-      const floors = sizes.map(n => {
-        const r = mine.find(x => x.jobs === n);
-        return r?.floorSeconds ? mmm(r.floorSeconds, s) : '—';
-      });
-      const lastFloor = last.floorSeconds ? ((last.floorSeconds.median / last.jobs) * 1000).toFixed(2) : '—';
-      lines.push(
-        `| ${sum.test} floor: watch, settle, hash, journal only (no meow) | ${floors.join(' | ')} | ${lastFloor} | — | — |`
-      );
+    // Beside a case with many files, what bounds it: no tool makes a job for
+    // a file not yet written (writer alone), and the least a durable tool
+    // does for these files (the floor, bench/floor.ts).
+    for (const [key, label] of [
+      ['writeSeconds', 'writer alone: the same files, nothing watching'],
+      ['floorSeconds', 'floor: watch, settle, hash, journal only (no meow)']
+    ]) {
+      if (mine.some(r => r[key])) {
+        const cellsOf = sizes.map(n => {
+          const r = mine.find(x => x.jobs === n);
+          return r?.[key] ? mmm(r[key], s) : '—';
+        });
+        const perJob = last[key] ? ((last[key].median / last.jobs) * 1000).toFixed(2) : '—';
+        lines.push(`| ${sum.test} ${label} | ${cellsOf.join(' | ')} | ${perJob} | — | — |`);
+      }
     }
   }
   console.log(lines.join('\n'));
