@@ -102,11 +102,9 @@ export function parseJobId(id: string): { time: number; seq: number; suffix: str
  * does (that makes the id again): read for every job created and loaded.
  */
 export function jobIdSeq(id: string): number | undefined {
-  const m = SEQ_RE.exec(id);
-  return m ? Number(m[1]) : undefined;
+  const m = ID_RE.exec(id);
+  return m ? Number(m[8]) : undefined;
 }
-
-const SEQ_RE = /^\d{8}-\d{6}-\d{3}-(\d{6})-[A-Za-z0-9]+$/;
 
 /** Whether a string is a job id made by `makeJobId`. */
 export function isJobId(id: string): boolean {
